@@ -1,0 +1,36 @@
+# The two Quickstart commands: `make run` (the app) and `make test` (the whole suite).
+# Each creates .venv with what it needs on first use; later runs reuse it until a requirements file changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-dev lint bench browser
+
+$(BIN)/.app-installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(BIN)/.dev-installed: $(BIN)/.app-installed requirements-dev.txt
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.app-installed
+
+install-dev: $(BIN)/.dev-installed
+
+run: install
+	$(BIN)/python -m streamlit run app.py --server.headless true --browser.gatherUsageStats false
+
+browser:
+	@scripts/ensure-chromium
+
+lint: install-dev
+	$(BIN)/python -m ruff check .
+
+test: install-dev browser lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m sharp bench

@@ -1,0 +1,5 @@
+import sys
+
+from sharp.cli import main
+
+sys.exit(main())

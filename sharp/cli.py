@@ -1,0 +1,137 @@
+"""`python -m sharp`: run one regime as a JSON stream, reproduce poster Fig 1, sweep a grid, benchmark.
+
+Every Config field is a --flag, derived from the dataclass (name, type, help, range), never listed twice.
+Bad arguments exit with status 2 and one line on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sharp.config import PRESETS, Config, ConfigError, allowed_range, field_type, fields, preset
+
+
+class UsageError(Exception):
+    """A bad command line; main() prints it as one line and exits with status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse would print the usage block too; one line is enough
+        raise UsageError(message)
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def add_config_flags(p: argparse.ArgumentParser, skip: Sequence[str] = ()) -> None:
+    """One --flag per Config field (default None: the preset's value stands unless the flag is given)."""
+    for f in fields():
+        if f.name in skip:
+            continue
+        t = field_type(f)
+        flag = "--" + f.name.replace("_", "-")
+        help_ = f"{f.metadata['help']} ({allowed_range(f)}; default {f.default!r} or the preset's)"
+        if t is bool:
+            p.add_argument(flag, dest=f.name, nargs="?", const=True, default=None, type=_bool, help=help_)
+        else:
+            p.add_argument(flag, dest=f.name, type=t, default=None, metavar=t.__name__.upper(), help=help_)
+
+
+def overrides(ns: argparse.Namespace, skip: Sequence[str] = ()) -> dict[str, Any]:
+    return {f.name: getattr(ns, f.name) for f in fields()
+            if f.name not in skip and getattr(ns, f.name, None) is not None}
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe: non-finite floats become null (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    return value
+
+
+def _int_list(name: str) -> Callable[[str], list[int]]:
+    def parse(text: str) -> list[int]:
+        try:
+            values = [int(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} takes comma-separated integers, got {text!r}") from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"{name} needs at least one value")
+        return values
+    return parse
+
+
+def cmd_run(ns: argparse.Namespace) -> int:
+    from sharp.train import train
+
+    cfg = preset(ns.regime, **overrides(ns))
+    for snap in train(cfg):
+        print(json.dumps({k: clean(v) for k, v in snap.record().items()}), flush=True)
+    return 0
+
+
+def cmd_figure1(ns: argparse.Namespace) -> int:
+    from sharp.sweep import figure1, zero_step_table
+
+    df = figure1(ns.d, seeds=ns.seeds, steps=ns.steps, seed=ns.seed, m=ns.m, eta=ns.eta, n_test=ns.n_test,
+                 progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+    table = zero_step_table(df)
+    if ns.out:
+        df.to_csv(ns.out, index=False)
+        print(table.to_string(index=False))
+        print(f"wrote {len(df)} rows to {ns.out}", file=sys.stderr)
+    else:
+        df.to_csv(sys.stdout, index=False)
+        print(table.to_string(index=False), file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m sharp", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="train one regime and print one JSON object per logged step")
+    run.add_argument("--regime", choices=sorted(PRESETS), required=True, help="preset: kernel or feature")
+    add_config_flags(run)
+    run.set_defaults(func=cmd_run)
+
+    fig = sub.add_parser("figure1", help="poster Fig 1: test error vs iteration on XOR for several d")
+    fig.add_argument("--d", type=_int_list("--d"), default=[25, 50, 100, 200, 400, 800],
+                     help="dimensions, comma-separated (default 25,50,100,200,400,800)")
+    fig.add_argument("--seeds", type=int, default=10, help="seeds per d (default 10)")
+    fig.add_argument("--steps", type=int, default=12, help="SGD steps (default 12)")
+    fig.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    fig.add_argument("--m", type=int, default=20, help="width (default 20)")
+    fig.add_argument("--eta", type=float, default=20.0, help="step size (default 20 = m)")
+    fig.add_argument("--n-test", dest="n_test", type=int, default=4000, help="test-set size (default 4000)")
+    fig.add_argument("--out", help="CSV file to write (default: CSV on stdout, table on stderr)")
+    fig.set_defaults(func=cmd_figure1)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        ns = build_parser().parse_args(argv)
+        return ns.func(ns)
+    except (UsageError, ConfigError) as e:
+        print(f"python -m sharp: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `python -m sharp run ... | head`
+        return 0
+    except KeyboardInterrupt:
+        print("python -m sharp: interrupted", file=sys.stderr)
+        return 130
+
+
+__all__ = ["Config", "add_config_flags", "build_parser", "main", "overrides"]

@@ -1,0 +1,157 @@
+"""One frozen dataclass describes a run; presets name the two regimes; validation names the bad field.
+
+Every field carries its help text and allowed range in its metadata, so the CLI flags and the page's
+URL parameters are derived from here rather than written out a second time.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIVATIONS = ("quadratic", "relu", "softplus", "gelu")
+SCALES = ("mf", "ntk")
+DEVICES = ("auto", "cpu", "cuda")
+
+# Memory guard: the training set of all seeds plus the largest activation tensor must fit in this many
+# float32 entries (4 GiB) -- larger runs would swap a shared 24 GiB machine, so they are refused.
+MAX_ENTRIES = 1 << 30
+
+
+def _f(default: Any, help: str, lo: float | None = None, hi: float | None = None,
+       choices: tuple[str, ...] | None = None) -> Any:
+    """A dataclass field whose metadata carries the help text and the allowed range."""
+    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices})
+
+
+@dataclass(frozen=True)
+class Config:
+    # --- the task ---
+    k: int = _f(2, "parity order: y = x_1 * ... * x_k (k = 2 is XOR)", 1, 8)
+    noise: float = _f(0.0, "probability of flipping each training label", 0.0, 0.49)
+    d: int = _f(100, "input dimension (x uniform on {-1,+1}^d)", 2, 4096)
+    # --- the sampling ---
+    n: int = _f(600, "training-set size; with --online, the size of each fresh batch", 1, 1_000_000)
+    online: bool = _f(False, "draw a fresh batch every step instead of reusing a fixed set of n")
+    batch: int = _f(0, "mini-batch size drawn from the fixed set (0 = full batch, n)", 0, 1_000_000)
+    n_test: int = _f(4000, "test-set size (the same test set for every seed and both regimes)", 10, 200_000)
+    # --- the network ---
+    m: int = _f(20, "width: neurons per hidden layer (even: half the output weights +1, half -1)", 2, 16384)
+    depth: int = _f(1, "number of hidden layers L", 1, 6)
+    activation: str = _f("quadratic", "hidden activation", choices=ACTIVATIONS)
+    scale: str = _f("mf", "output scale: mf = 1/m (mean field), ntk = 1/sqrt(m)", choices=SCALES)
+    linearized: bool = _f(False, "train the linearization of the network around W0 (exact kernel regime)")
+    # --- the optimizer ---
+    eta: float = _f(20.0, "SGD step size", 1e-6, 1e6)
+    steps: int = _f(300, "number of SGD steps", 0, 200_000)
+    every: int = _f(1, "log a snapshot every this many steps", 1, 200_000)
+    # --- the ensemble and the machine ---
+    seeds: int = _f(4, "ensemble size R: independent seeds trained as one batched computation", 1, 128)
+    seed: int = _f(0, "base seed: seed r of the ensemble uses data and weights of (seed, r)", 0, 2**31 - 1)
+    device: str = _f("auto", "torch device (auto = CUDA when present)", choices=DEVICES)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @property
+    def batch_size(self) -> int:
+        """Samples per SGD step for each seed."""
+        return self.n if (self.online or self.batch == 0) else self.batch
+
+    @property
+    def c(self) -> float:
+        """Output scale: 1/m in the mean-field parametrization, 1/sqrt(m) in the NTK one."""
+        return 1.0 / self.m if self.scale == "mf" else 1.0 / math.sqrt(self.m)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class ConfigError(ValueError):
+    """A setting outside its allowed range; the message names the field, the value and the range."""
+
+    def __init__(self, name: str, value: Any, allowed: str):
+        self.name, self.value, self.allowed = name, value, allowed
+        super().__init__(f"{name}={value!r} is not allowed: {allowed}")
+
+
+def fields() -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(Config)
+
+
+def _types() -> dict[str, type]:
+    return {"int": int, "float": float, "bool": bool, "str": str}
+
+
+def field_type(f: dataclasses.Field) -> type:
+    """The Python type of a field (annotations are strings under `from __future__ import annotations`)."""
+    return _types()[f.type] if isinstance(f.type, str) else f.type
+
+
+def allowed_range(f: dataclasses.Field) -> str:
+    md = f.metadata
+    if md.get("choices"):
+        return "one of " + ", ".join(md["choices"])
+    t = field_type(f)
+    if t is bool:
+        return "true or false"
+    kind = "an integer" if t is int else "a number"
+    return f"{kind} from {md['lo']:g} to {md['hi']:g}"
+
+
+def validate(cfg: Config) -> None:
+    """Raise ConfigError for the first field that is impossible or unsafe."""
+    for f in fields():
+        v = getattr(cfg, f.name)
+        t, md = field_type(f), f.metadata
+        ok_type = isinstance(v, t) and not (t is int and isinstance(v, bool))
+        if t is float and isinstance(v, int) and not isinstance(v, bool):
+            ok_type = True
+        if not ok_type:
+            raise ConfigError(f.name, v, allowed_range(f))
+        if md.get("choices") and v not in md["choices"]:
+            raise ConfigError(f.name, v, allowed_range(f))
+        if md.get("lo") is not None and not (math.isfinite(v) and md["lo"] <= v <= md["hi"]):
+            raise ConfigError(f.name, v, allowed_range(f))
+    if cfg.m % 2:
+        raise ConfigError("m", cfg.m, "an even width (half the output weights are +1, half -1)")
+    if cfg.k > cfg.d:
+        raise ConfigError("k", cfg.k, f"at most d = {cfg.d}")
+    if not cfg.online and cfg.batch > cfg.n:
+        raise ConfigError("batch", cfg.batch, f"0 (full batch) or at most n = {cfg.n}")
+    if cfg.steps and cfg.every > cfg.steps:
+        raise ConfigError("every", cfg.every, f"at most steps = {cfg.steps}")
+    data = cfg.seeds * cfg.d * (cfg.batch_size if cfg.online else cfg.n) + cfg.n_test * cfg.d
+    acts = cfg.seeds * max(cfg.batch_size, cfg.n_test) * cfg.m * cfg.depth
+    params = cfg.seeds * cfg.m * (cfg.d + (cfg.depth - 1) * cfg.m)
+    if max(data, acts, params * 4) > MAX_ENTRIES:
+        raise ConfigError("seeds", cfg.seeds, "fewer seeds, or smaller d, n, m or depth: this run needs "
+                          f"about {4 * max(data, acts, 4 * params) / 2**30:.1f} GiB, above the 4 GiB cap")
+
+
+# The two regimes of SCIENCE.md section 2. Any field overrides a preset.
+PRESETS: dict[str, dict[str, Any]] = {
+    "feature": dict(scale="mf", m=20, eta=20.0),
+    "kernel": dict(scale="ntk", m=1024, eta=1.0),
+}
+
+
+def preset(name: str, **overrides: Any) -> Config:
+    """A Config for a named regime with any field overridden.
+
+    Args:
+        name: "feature" (mean field, m = 20, eta = m) or "kernel" (NTK scale, m = 1024, eta = 1).
+        **overrides: any Config field.
+    Returns:
+        The validated Config.
+    Example:
+        >>> preset("kernel", d=50, m=512).eta
+        1.0
+    """
+    if name not in PRESETS:
+        raise ConfigError("regime", name, "one of " + ", ".join(PRESETS))
+    unknown = set(overrides) - {f.name for f in fields()}
+    if unknown:
+        raise ConfigError(sorted(unknown)[0], overrides[sorted(unknown)[0]], "not a setting of a run")
+    return Config(**{**PRESETS[name], **overrides})

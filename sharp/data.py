@@ -1,0 +1,90 @@
+"""Seeded k-sparse parity data on the hypercube.
+
+Seed r of an ensemble draws its training data from its own generator, seeded by (base seed, r) and
+nothing else: two regimes with the same base seed see the same samples (a paired comparison), and seed r
+sees the same data whatever the ensemble size. The test set depends on the base seed only.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from sharp.config import Config
+
+# Independent random streams per (base seed, ensemble member).
+_TEST, _TRAIN, _INIT = 0, 1, 2
+
+
+def generator(base: int, r: int, stream: int) -> torch.Generator:
+    """A CPU generator for one stream of one ensemble member, statistically independent of the others."""
+    state = np.random.SeedSequence([base, r, stream]).generate_state(2, dtype=np.uint64)
+    return torch.Generator().manual_seed(int(state[0] >> np.uint64(1)))
+
+
+def signs(gen: torch.Generator, shape: tuple[int, ...]) -> torch.Tensor:
+    """Uniform {-1, +1} entries, float32."""
+    return torch.randint(0, 2, shape, generator=gen, dtype=torch.float32).mul_(2).sub_(1)
+
+
+def parity(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Labels y = x_1 * ... * x_k over the last axis. Example: parity(tensor([[1., -1, 1]]), 2) -> [-1.]"""
+    return x[..., :k].prod(-1)
+
+
+def flip(y: torch.Tensor, p: float, gen: torch.Generator) -> torch.Tensor:
+    """Flip each label independently with probability p (label noise on training data only)."""
+    if p <= 0:
+        return y
+    return torch.where(torch.rand(y.shape, generator=gen) < p, -y, y)
+
+
+@dataclass(frozen=True)
+class Data:
+    x_test: torch.Tensor  # (n_test, d), shared by all seeds
+    y_test: torch.Tensor  # (n_test,)
+    x_train: torch.Tensor | None  # (R, n, d) for a fixed training set, None for online batches
+    y_train: torch.Tensor | None  # (R, n)
+
+
+def make_data(cfg: Config, device: torch.device | str = "cpu") -> tuple[Data, list[torch.Generator]]:
+    """The test set, the fixed training sets (if any), and each seed's training generator.
+
+    Args:
+        cfg: the run; uses d, k, n, n_test, noise, online, seeds, seed.
+        device: where the tensors live.
+    Returns:
+        (Data, gens): gens[r] continues seed r's training stream (online batches, mini-batch indices).
+    Example:
+        >>> data, gens = make_data(Config(d=10, n=20, n_test=50, seeds=2))
+        >>> data.x_train.shape
+        torch.Size([2, 20, 10])
+    """
+    g = generator(cfg.seed, 0, _TEST)
+    x_test = signs(g, (cfg.n_test, cfg.d))
+    gens = [generator(cfg.seed, r, _TRAIN) for r in range(cfg.seeds)]
+    x_train = y_train = None
+    if not cfg.online:
+        xs = [signs(gr, (cfg.n, cfg.d)) for gr in gens]
+        ys = [flip(parity(x, cfg.k), cfg.noise, gr) for x, gr in zip(xs, gens)]
+        x_train, y_train = torch.stack(xs).to(device), torch.stack(ys).to(device)
+    return Data(x_test.to(device), parity(x_test, cfg.k).to(device), x_train, y_train), gens
+
+
+def batches(cfg: Config, data: Data, gens: list[torch.Generator],
+            device: torch.device | str = "cpu") -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Endless per-step batches (x (R, B, d), y (R, B)): fresh samples online, else drawn from the set."""
+    b = cfg.batch_size
+    while True:
+        if cfg.online:
+            xs = [signs(g, (b, cfg.d)) for g in gens]
+            ys = [flip(parity(x, cfg.k), cfg.noise, g) for x, g in zip(xs, gens)]
+            yield torch.stack(xs).to(device), torch.stack(ys).to(device)
+        elif b == cfg.n:
+            yield data.x_train, data.y_train
+        else:
+            idx = torch.stack([torch.randperm(cfg.n, generator=g)[:b] for g in gens]).to(device)  # (R, B)
+            x = torch.gather(data.x_train, 1, idx[..., None].expand(-1, -1, cfg.d))
+            yield x, torch.gather(data.y_train, 1, idx)

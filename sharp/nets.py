@@ -1,0 +1,107 @@
+"""Networks as pure functions of an explicit parameter dict, batched over an ensemble of R seeds.
+
+Parametrization (SCIENCE.md section 2, extended to depth L):
+
+    h_1 = W_1 x                      W_1: (m, d), entries N(0, 1/d), so <w_j, x> ~ N(0, 1)
+    h_l = W_l sigma(h_{l-1}) / sqrt(m)   W_l: (m, m), entries N(0, 1), l = 2..L   (NTK-style layers)
+    f(x) = c * sum_j a_j sigma(h_L)_j    a fixed, half +1 and half -1; c = 1/m (mf) or 1/sqrt(m) (ntk)
+
+For L = 1 this is the poster's two-layer network. The explicit 1/sqrt(m) on the hidden layers keeps
+their pre-activations O(1) at any width and makes one SGD step move every layer by the same order as the
+first: with c = 1/m and eta = m the hidden features move O(1) (feature learning), while with c = 1/sqrt(m)
+and eta = O(1) every layer moves O(1/sqrt(m)) relative to W0 (kernel regime). The regime contrast is
+therefore the same at L = 2 and 3 as at L = 1. Each parameter carries a leading ensemble axis R.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from sharp.config import Config
+from sharp.data import _INIT, generator
+
+Params = dict[str, torch.Tensor]
+
+ACT: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "quadratic": torch.square,
+    "relu": F.relu,
+    "softplus": F.softplus,
+    "gelu": F.gelu,
+}
+
+
+def act_grad(name: str, h: torch.Tensor) -> torch.Tensor:
+    """sigma'(h) in closed form (used by the fast two-layer step; checked against autograd in tests)."""
+    if name == "quadratic":
+        return 2 * h
+    if name == "relu":
+        return (h > 0).to(h.dtype)
+    if name == "softplus":
+        return torch.sigmoid(h)
+    # exact GELU: Phi(h) + h * phi(h)
+    return 0.5 * (1 + torch.erf(h / math.sqrt(2))) + h * torch.exp(-0.5 * h * h) / math.sqrt(2 * math.pi)
+
+
+def readout(m: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Fixed output weights a: half +1, half -1. Shape (m,)."""
+    return torch.cat([torch.ones(m // 2), -torch.ones(m - m // 2)]).to(device)
+
+
+def init_params(cfg: Config, device: torch.device | str = "cpu") -> Params:
+    """W0 for every seed; seed r's weights depend only on (cfg.seed, r), m, d and depth.
+
+    Returns:
+        {"W1": (R, m, d), "W2": (R, m, m), ...}.
+    Example:
+        >>> init_params(Config(d=10, m=4, seeds=3))["W1"].shape
+        torch.Size([3, 4, 10])
+    """
+    per_seed: list[Params] = []
+    for r in range(cfg.seeds):
+        g = generator(cfg.seed, r, _INIT)
+        p = {"W1": torch.randn(cfg.m, cfg.d, generator=g) / math.sqrt(cfg.d)}
+        for layer in range(2, cfg.depth + 1):
+            p[f"W{layer}"] = torch.randn(cfg.m, cfg.m, generator=g)
+        per_seed.append(p)
+    return {k: torch.stack([p[k] for p in per_seed]).to(device) for k in per_seed[0]}
+
+
+def forward(params: Params, x: torch.Tensor, cfg: Config) -> torch.Tensor:
+    """Network outputs f(x) for every seed.
+
+    Args:
+        params: {"W1": (R, m, d), ...}.
+        x: (R, B, d), or (B, d) shared by all seeds (the test set).
+        cfg: supplies activation, output scale c and depth.
+    Returns:
+        (R, B) outputs.
+    """
+    sigma = ACT[cfg.activation]
+    h = torch.matmul(x, params["W1"].transpose(-1, -2))  # (R, B, m)
+    for layer in range(2, cfg.depth + 1):
+        h = torch.matmul(sigma(h), params[f"W{layer}"].transpose(-1, -2)) / math.sqrt(cfg.m)
+    return cfg.c * (sigma(h) @ readout(cfg.m, h.device))  # (R, B)
+
+
+def linearize(fn: Callable[[Params, torch.Tensor], torch.Tensor],
+              params0: Params) -> Callable[[Params, torch.Tensor], torch.Tensor]:
+    """The first-order Taylor expansion of fn around params0, built with torch.func.jvp.
+
+    f_lin(W, x) = f(W0, x) + <grad_W f(W0, x), W - W0>: the network's tangent (NTK) model.
+
+    Example:
+        >>> f_lin = linearize(lambda p, x: forward(p, x, cfg), params0)
+        >>> torch.allclose(f_lin(params0, x), forward(params0, x, cfg))
+        True
+    """
+    p0 = {k: v.detach() for k, v in params0.items()}
+
+    def f_lin(params: Params, x: torch.Tensor) -> torch.Tensor:
+        delta = {k: params[k] - p0[k] for k in p0}
+        f0, df = torch.func.jvp(lambda p: fn(p, x), (p0,), (delta,))
+        return f0 + df
+
+    return f_lin

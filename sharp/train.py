@@ -1,0 +1,221 @@
+"""Training: plain SGD on the logistic loss, an ensemble of seeds as one batched computation.
+
+`train(cfg)` is a generator of immutable snapshots at the logging steps; the CLI, the sweeps and the pages
+all consume the same stream. A run whose loss or outputs become non-finite ends with a snapshot that says
+it diverged, and at which step; the generator never raises for it.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from sharp import metrics
+from sharp.config import Config, ConfigError
+from sharp.data import Data, batches, make_data
+from sharp.nets import ACT, Params, act_grad, forward, init_params, linearize, readout
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of an ensemble run at one logged step. Scalars are means over seeds."""
+
+    step: int  # SGD steps taken
+    samples: int  # training samples seen per seed (step * batch)
+    train_loss: float  # loss on the batch used at this step (the whole set in full-batch mode)
+    test_loss: float
+    test_error: float
+    distance: float  # ||W_t - W0||_F / ||W0||_F, whole network
+    feature_share: float  # first-layer weight energy on coordinates 1..k
+    train_loss_seeds: tuple[float, ...]
+    test_loss_seeds: tuple[float, ...]
+    test_error_seeds: tuple[float, ...]
+    distance_seeds: tuple[float, ...]
+    feature_share_seeds: tuple[float, ...]
+    distance_layers: tuple[float, ...]  # per hidden layer, mean over seeds
+    distance_layers_seeds: tuple[tuple[float, ...], ...]  # (L, R)
+    neuron_relevant: tuple[float, ...] = field(repr=False)  # seed 0: each neuron's energy on x_1..x_k
+    neuron_rest: tuple[float, ...] = field(repr=False)  # seed 0: each neuron's energy elsewhere
+    diverged: bool = False
+    diverged_step: int | None = None  # first step whose loss or outputs were non-finite
+    diverged_seeds: tuple[int, ...] = ()
+    final: bool = False  # the last snapshot of the run
+    elapsed: float = 0.0  # wall-clock seconds since the run started
+
+    def record(self) -> dict:
+        """A JSON-ready dict without the per-neuron arrays."""
+        skip = {"neuron_relevant", "neuron_rest"}
+        return {k: v for k, v in self.__dict__.items() if k not in skip}
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device", name, "cpu or auto: no CUDA device is available here")
+    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
+
+
+StepFn = Callable[[Params, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor, Params | None]]
+
+
+def _fast_step(cfg: Config) -> StepFn:
+    """Two-layer network, closed-form gradient: three batched matmuls and a few elementwise ops.
+
+    For f = c * sigma(X W^T) a and loss mean_B softplus(-y f):
+        dL/df = -y * sigmoid(-y f) / B               (R, B)
+        dL/dh = c * dL/df[..., None] * a * sigma'(h) (R, B, m)
+        dL/dW = (dL/dh)^T X                          (R, m, d)
+    tests/test_train.py checks it against autograd.
+    """
+    sigma, a = ACT[cfg.activation], None
+
+    def step(params: Params, x: torch.Tensor, y: torch.Tensor):
+        nonlocal a
+        a = readout(cfg.m, x.device) if a is None else a
+        h = torch.bmm(x, params["W1"].transpose(1, 2))  # (R, B, m)
+        f = cfg.c * (sigma(h) @ a)  # (R, B)
+        g = -y * torch.sigmoid(-y * f) / x.shape[1]  # (R, B)
+        dh = act_grad(cfg.activation, h).mul_(g[..., None] * (cfg.c * a))
+        return metrics.logistic(f, y), f, {"W1": torch.bmm(dh.transpose(1, 2), x)}
+
+    return step
+
+
+def _autograd_step(fn: Callable[[Params, torch.Tensor], torch.Tensor]) -> StepFn:
+    """Any network: gradient of the summed per-seed losses by torch.func (seeds do not interact)."""
+
+    def loss(params: Params, x: torch.Tensor, y: torch.Tensor):
+        f = fn(params, x)
+        per_seed = metrics.logistic(f, y)
+        return per_seed.sum(), (per_seed.detach(), f.detach())
+
+    grad = torch.func.grad(loss, has_aux=True)
+
+    def step(params: Params, x: torch.Tensor, y: torch.Tensor):
+        grads, (per_seed, f) = grad(params, x, y)
+        return per_seed, f, grads
+
+    return step
+
+
+def make_model(cfg: Config, params0: Params) -> tuple[Callable[[Params, torch.Tensor], torch.Tensor], StepFn]:
+    """The function the run trains (network or its linearization) and its SGD gradient step."""
+    net = lambda p, x: forward(p, x, cfg)  # noqa: E731
+    if cfg.linearized:
+        fn = linearize(net, params0)
+        return fn, _autograd_step(fn)
+    return net, (_fast_step(cfg) if cfg.depth == 1 else _autograd_step(net))
+
+
+@torch.no_grad()
+def _snapshot(cfg: Config, t: int, fn, params: Params, params0: Params, data: Data, train_loss: torch.Tensor,
+              t0: float, bad: torch.Tensor | None = None) -> Snapshot:
+    f_test = fn(params, data.x_test)  # (R, n_test)
+    whole, layers = metrics.distances(params, params0, cfg.m)
+    rel, rest = metrics.neuron_energy(params["W1"][0], cfg.k)
+    rows = torch.stack([train_loss, metrics.logistic(f_test, data.y_test), metrics.error(f_test, data.y_test),
+                        whole, metrics.feature_share(params["W1"], cfg.k)]).double().cpu().numpy()  # (5, R)
+    layers_np = layers.double().cpu().numpy()
+    if bad is not None:  # a diverged seed's numbers are meaningless: say nan rather than a lucky 0 error
+        mask = bad.cpu().numpy()
+        rows[:, mask], layers_np[:, mask] = np.nan, np.nan
+    names = ("train_loss", "test_loss", "test_error", "distance", "feature_share")
+    means = {n: float(np.mean(r)) for n, r in zip(names, rows)}
+    per_seed = {f"{n}_seeds": tuple(float(v) for v in r) for n, r in zip(names, rows)}
+    diverged = bad is not None
+    return Snapshot(
+        step=t, samples=t * cfg.batch_size, **means, **per_seed,
+        distance_layers=tuple(float(v) for v in layers_np.mean(1)),
+        distance_layers_seeds=tuple(tuple(float(v) for v in row) for row in layers_np),
+        neuron_relevant=tuple(rel.double().cpu().tolist()), neuron_rest=tuple(rest.double().cpu().tolist()),
+        diverged=diverged, diverged_step=t if diverged else None,
+        diverged_seeds=tuple(int(i) for i in torch.nonzero(bad).flatten()) if diverged else (),
+        final=diverged or t == cfg.steps, elapsed=time.perf_counter() - t0)
+
+
+def train(cfg: Config) -> Iterator[Snapshot]:
+    """Train an ensemble of cfg.seeds networks and yield a Snapshot at every logged step.
+
+    Steps 0, every, 2*every, ... and the last step are logged. Parameters are updated in place with
+    W <- W - eta * grad, plain SGD with a constant step.
+
+    Args:
+        cfg: the run.
+    Returns:
+        A generator of Snapshots; the last one has final=True (and diverged=True if the run blew up).
+    Example:
+        >>> last = list(train(preset("feature", d=30, n=180, steps=50, every=10)))[-1]
+        >>> last.step, last.final
+        (50, True)
+    """
+    t0 = time.perf_counter()
+    device = resolve_device(cfg.device)
+    data, gens = make_data(cfg, device)
+    params0 = init_params(cfg, device)
+    params = {k: v.clone() for k, v in params0.items()}
+    fn, step = make_model(cfg, params0)
+    stream = batches(cfg, data, gens, device)
+    for t in range(cfg.steps + 1):
+        x, y = next(stream)
+        if t == cfg.steps:
+            with torch.no_grad():
+                f = fn(params, x)
+            loss, grads = metrics.logistic(f, y), None
+        else:
+            loss, f, grads = step(params, x, y)
+        bad = ~(torch.isfinite(f).all(-1) & torch.isfinite(loss))  # (R,)
+        if bool(bad.any()):
+            yield _snapshot(cfg, t, fn, params, params0, data, loss, t0, bad)
+            return
+        if t % cfg.every == 0 or t == cfg.steps:
+            yield _snapshot(cfg, t, fn, params, params0, data, loss, t0)
+        if grads is not None:
+            with torch.no_grad():
+                for k, g in grads.items():
+                    params[k].sub_(g, alpha=cfg.eta)
+
+
+# Fields two runs must share to be compared on the same data at the same logged steps.
+PAIRED = ("k", "noise", "d", "n", "online", "batch", "n_test", "steps", "every", "seeds", "seed")
+
+
+def lockstep(cfgs: Mapping[str, Config]) -> Iterator[dict[str, Snapshot]]:
+    """Step several runs (e.g. the two regimes) together on the same data.
+
+    Yields, at each logged step, {name: latest Snapshot}. A run that ends early (diverged) keeps its last
+    snapshot while the others go on.
+
+    Example:
+        >>> for snaps in lockstep({"kernel": preset("kernel"), "feature": preset("feature")}): ...
+    """
+    first = next(iter(cfgs.values()))
+    for c in cfgs.values():
+        for f in PAIRED:
+            if getattr(c, f) != getattr(first, f):
+                raise ConfigError(f, getattr(c, f), f"the same value in every compared run ({getattr(first, f)!r})")
+    runs = {name: train(c) for name, c in cfgs.items()}
+    latest: dict[str, Snapshot] = {}
+    while runs:
+        for name in list(runs):
+            snap = next(runs[name], None)
+            if snap is None:
+                del runs[name]
+            else:
+                latest[name] = snap
+        if runs:
+            yield dict(latest)
+
+
+def first_zero_step(snaps: list[Snapshot]) -> list[float]:
+    """Per seed, the first logged step at which the test error is exactly 0 (nan if never)."""
+    if not snaps:
+        return []
+    out = [math.nan] * len(snaps[0].test_error_seeds)
+    for s in snaps:
+        for r, e in enumerate(s.test_error_seeds):
+            if e == 0 and math.isnan(out[r]):
+                out[r] = float(s.step)
+    return out
