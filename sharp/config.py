@@ -155,3 +155,52 @@ def preset(name: str, **overrides: Any) -> Config:
     if unknown:
         raise ConfigError(sorted(unknown)[0], overrides[sorted(unknown)[0]], "not a setting of a run")
     return Config(**{**PRESETS[name], **overrides})
+
+
+def parse_field(name: str, text: str) -> Any:
+    """Parse one setting from text (a URL parameter, a form field) into its field's type.
+
+    Raises ConfigError naming the field and its allowed range when the text does not parse or the field
+    does not exist. The range itself is checked when the Config is built.
+    Example:
+        >>> parse_field("eta", "2.5")
+        2.5
+    """
+    by_name = {f.name: f for f in fields()}
+    if name not in by_name:
+        raise ConfigError(name, text, "not a setting of a run")
+    f = by_name[name]
+    t = field_type(f)
+    s = str(text).strip()
+    try:
+        if t is bool:
+            if s.lower() in ("1", "true", "yes", "on"):
+                return True
+            if s.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(s)
+        value = t(float(s)) if t is int and s.replace(".", "", 1).isdigit() else t(s)
+    except (ValueError, OverflowError):
+        raise ConfigError(name, text, allowed_range(f)) from None
+    if t is int and isinstance(value, int) and str(float(s)) != str(float(value)):
+        raise ConfigError(name, text, allowed_range(f))
+    return value
+
+
+def from_strings(base: Config, values: dict[str, str]) -> tuple[Config, dict[str, str]]:
+    """Apply text overrides one by one; each bad one is dropped (the base value stands) and reported.
+
+    Returns:
+        (config, problems): problems maps each rejected name to a message naming it and its range.
+    Example:
+        >>> cfg, problems = from_strings(Config(), {"d": "50", "m": "-4"})
+        >>> cfg.d, problems["m"]
+        (50, 'm=-4 is not allowed: an integer from 2 to 16384')
+    """
+    cfg, problems = base, {}
+    for name, text in values.items():
+        try:
+            cfg = dataclasses.replace(cfg, **{name: parse_field(name, text)})
+        except ConfigError as e:
+            problems[name] = str(e) if e.name == name else f"{name}={text!r}: {e}"
+    return cfg, problems
