@@ -45,9 +45,9 @@ def act_grad(name: str, h: torch.Tensor) -> torch.Tensor:
     return 0.5 * (1 + torch.erf(h / math.sqrt(2))) + h * torch.exp(-0.5 * h * h) / math.sqrt(2 * math.pi)
 
 
-def readout(m: int, device: torch.device | str = "cpu") -> torch.Tensor:
+def readout(m: int, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Fixed output weights a: half +1, half -1. Shape (m,)."""
-    return torch.cat([torch.ones(m // 2), -torch.ones(m - m // 2)]).to(device)
+    return torch.cat([torch.ones(m // 2), -torch.ones(m - m // 2)]).to(device, dtype)
 
 
 def init_params(cfg: Config, device: torch.device | str = "cpu") -> Params:
@@ -83,7 +83,7 @@ def forward(params: Params, x: torch.Tensor, cfg: Config) -> torch.Tensor:
     h = torch.matmul(x, params["W1"].transpose(-1, -2))  # (R, B, m)
     for layer in range(2, cfg.depth + 1):
         h = torch.matmul(sigma(h), params[f"W{layer}"].transpose(-1, -2)) / math.sqrt(cfg.m)
-    return cfg.c * (sigma(h) @ readout(cfg.m, h.device))  # (R, B)
+    return cfg.c * (sigma(h) @ readout(cfg.m, h.device, h.dtype))  # (R, B)
 
 
 def linearize(fn: Callable[[Params, torch.Tensor], torch.Tensor],

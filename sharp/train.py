@@ -74,7 +74,7 @@ def _fast_step(cfg: Config) -> StepFn:
 
     def step(params: Params, x: torch.Tensor, y: torch.Tensor):
         nonlocal a
-        a = readout(cfg.m, x.device) if a is None else a
+        a = readout(cfg.m, x.device, x.dtype) if a is None else a
         h = torch.bmm(x, params["W1"].transpose(1, 2))  # (R, B, m)
         f = cfg.c * (sigma(h) @ a)  # (R, B)
         g = -y * torch.sigmoid(-y * f) / x.shape[1]  # (R, B)

@@ -1,0 +1,93 @@
+import math
+
+import pytest
+import torch
+
+from sharp import ConfigError, lockstep, preset, train
+from sharp.config import Config
+from sharp.nets import forward, init_params
+from sharp.train import _autograd_step, _fast_step, first_zero_step
+
+
+@pytest.mark.parametrize("act", ["quadratic", "relu", "softplus", "gelu"])
+@pytest.mark.parametrize("scale", ["mf", "ntk"])
+def test_fast_two_layer_gradient_equals_autograd(act, scale):
+    cfg = Config(d=13, m=10, seeds=3, activation=act, scale=scale)
+    p = {k: v.double() for k, v in init_params(cfg).items()}
+    x = torch.randint(0, 2, (3, 17, 13)).double() * 2 - 1
+    y = x[..., 0] * x[..., 1]
+    loss_a, f_a, g_a = _fast_step(cfg)(p, x, y)
+    loss_b, f_b, g_b = _autograd_step(lambda q, x: forward(q, x, cfg))(p, x, y)
+    assert torch.allclose(loss_a, loss_b, atol=1e-12) and torch.allclose(f_a, f_b, atol=1e-12)
+    assert torch.allclose(g_a["W1"], g_b["W1"], atol=1e-12)
+
+
+def test_same_seed_gives_the_identical_stream_twice():
+    cfg = preset("feature", d=20, n=60, steps=15, every=5, seeds=3, batch=20)
+    a, b = list(train(cfg)), list(train(cfg))
+    assert [s.record() | {"elapsed": 0} for s in a] == [s.record() | {"elapsed": 0} for s in b]
+    c = list(train(preset("feature", d=20, n=60, steps=15, every=5, seeds=3, batch=20, seed=1)))
+    assert c[-1].test_loss != a[-1].test_loss
+
+
+def test_logged_steps_and_final_snapshot():
+    snaps = list(train(preset("feature", d=10, n=30, steps=7, every=3, seeds=2)))
+    assert [s.step for s in snaps] == [0, 3, 6, 7]
+    assert [s.final for s in snaps] == [False, False, False, True]
+    assert snaps[0].distance == 0 and snaps[-1].distance > 0
+    assert snaps[-1].samples == 7 * 30
+    assert len(snaps[-1].test_error_seeds) == 2 and len(snaps[-1].neuron_relevant) == 20
+    s = snaps[-1]
+    assert s.test_error == pytest.approx(sum(s.test_error_seeds) / 2)
+    assert s.feature_share == pytest.approx(sum(s.feature_share_seeds) / 2)
+
+
+def test_sgd_step_decreases_the_loss_in_the_kernel_regime():
+    snaps = list(train(preset("kernel", d=10, n=40, m=64, steps=20, every=20, seeds=2)))
+    assert snaps[-1].train_loss < snaps[0].train_loss
+
+
+def test_per_layer_distances_for_deep_nets():
+    s = list(train(preset("feature", d=12, n=40, m=16, eta=16.0, depth=3, activation="relu", steps=5,
+                          every=5, seeds=2)))[-1]
+    assert len(s.distance_layers) == 3 and len(s.distance_layers_seeds) == 3
+    assert all(v > 0 for v in s.distance_layers)
+    assert min(s.distance_layers) <= s.distance <= max(s.distance_layers)  # a weighted mean of the layers
+
+
+def test_a_huge_step_size_ends_in_a_diverged_snapshot_not_an_exception():
+    snaps = list(train(preset("feature", d=20, n=60, eta=1e5, steps=100, every=10)))
+    last = snaps[-1]
+    assert last.diverged and last.final and last.diverged_step == last.step < 100
+    assert last.diverged_seeds and math.isnan(last.test_error)
+    assert not any(s.diverged for s in snaps[:-1])
+
+
+def test_lockstep_keeps_stepping_the_healthy_run_after_the_other_diverges():
+    common = dict(d=20, n=60, steps=30, every=5, seeds=2)
+    out = list(lockstep({"kernel": preset("kernel", m=64, **common),
+                         "feature": preset("feature", eta=1e5, **common)}))
+    assert out[-1]["feature"].diverged and out[-1]["kernel"].step == 30 and out[-1]["kernel"].final
+    assert [o["kernel"].step for o in out] == [0, 5, 10, 15, 20, 25, 30]
+
+
+def test_lockstep_refuses_runs_on_different_data():
+    with pytest.raises(ConfigError, match="d=30"):
+        next(lockstep({"kernel": preset("kernel", d=20), "feature": preset("feature", d=30)}))
+
+
+def test_linearized_run_trains_and_stays_close_to_the_network_in_the_kernel_regime():
+    common = dict(d=15, n=90, m=256, steps=40, every=40, seeds=2)
+    net = list(train(preset("kernel", **common)))[-1]
+    lin = list(train(preset("kernel", linearized=True, **common)))[-1]
+    assert lin.train_loss < 0.69  # it learned something on the training set
+    assert abs(lin.test_loss - net.test_loss) < 0.05  # the wide NTK-scaled net tracks its linearization
+
+
+def test_first_zero_step_per_seed():
+    snaps = list(train(preset("feature", d=16, n=96, online=True, steps=10, seeds=3)))
+    firsts = first_zero_step(snaps)
+    assert len(firsts) == 3
+    for r, f in enumerate(firsts):
+        errs = [s.test_error_seeds[r] for s in snaps]
+        assert (math.isnan(f) and 0 not in errs) or (errs[int(f)] == 0 and 0 not in errs[: int(f)])
