@@ -79,8 +79,12 @@ def forward(params: Params, x: torch.Tensor, cfg: Config) -> torch.Tensor:
     Returns:
         (R, B) outputs.
     """
-    sigma = ACT[cfg.activation]
-    h = torch.matmul(x, params["W1"].transpose(-1, -2))  # (R, B, m)
+    sigma, w1 = ACT[cfg.activation], params["W1"]
+    if x.dim() == 2:  # shared by all seeds: one (B, d) @ (d, R m) matmul, not R thin ones (2x faster)
+        r, m, d = w1.shape
+        h = (x @ w1.reshape(r * m, d).T).view(x.shape[0], r, m).transpose(0, 1)  # (R, B, m), a view
+    else:
+        h = torch.matmul(x, w1.transpose(-1, -2))  # (R, B, m)
     for layer in range(2, cfg.depth + 1):
         h = torch.matmul(sigma(h), params[f"W{layer}"].transpose(-1, -2)) / math.sqrt(cfg.m)
     return cfg.c * (sigma(h) @ readout(cfg.m, h.device, h.dtype))  # (R, B)
