@@ -173,26 +173,30 @@ def run(quick: bool = False, repeats: int = 3, progress: Callable[[str], None] |
     say = progress or (lambda _msg: None)
     threads = engine_threads()
     load = os.getloadavg()
-    peak = matmul_peak(256 if quick else 2048)
+    n_peak = 256 if quick else 2048
+    peak = matmul_peak(n_peak)
     for case in cases(quick=True):  # warm-up, untimed: lazy imports and first-call costs on both sides
         list(train(case.cfg)), baseline(case.cfg)
     say(f"matmul peak {peak:.1f} GFLOP/s on {threads} thread(s)")
-    rows = []
+    best = []
     for case in cases(quick):
         t_eng, t_base = [], []
         for _ in range(max(1, repeats)):
+            # the peak is re-measured beside every engine run and the best kept: other processes come and go
+            peak = max(peak, matmul_peak(n_peak, repeats=3))
             t_eng.append(_seconds(lambda c=case.cfg: list(train(c))))
             t_base.append(_seconds(lambda c=case.cfg: baseline(c)))
-            say(f"{case.name}: engine {t_eng[-1]:.3f} s, baseline {t_base[-1]:.3f} s")
-        peak = max(peak, matmul_peak(256 if quick else 2048, repeats=2))  # re-measured: load varies
-        e, b = min(t_eng), min(t_base)
+            say(f"{case.name}: engine {t_eng[-1]:.3f} s, baseline {t_base[-1]:.3f} s, peak so far {peak:.1f}")
+        best.append((case, min(t_eng), min(t_base)))
+    ds = (10, 20) if quick else (25, 50, 100, 200, 400, 800, 1600)
+    fig1_s = _seconds(lambda: figure1(ds, seeds=2 if quick else 10, steps=12))
+    say(f"fig1: {fig1_s:.2f} s")
+    rows = []
+    for case, e, b in best:  # every row is judged against the best peak of the whole run
         gflop = flops_per_step(case.cfg) * case.cfg.steps / 1e9
         ok = b / e >= case.min_ratio and gflop / e >= case.min_peak * peak
         target = f">= {case.min_ratio:g}x" + (f", >= {case.min_peak:.0%} of peak" if case.min_peak else "")
         rows.append(Row(case.name, case.cfg.steps, e, b, gflop, peak, target, ok))
-    ds = (10, 20) if quick else (25, 50, 100, 200, 400, 800, 1600)
-    fig1_s = _seconds(lambda: figure1(ds, seeds=2 if quick else 10, steps=12))
-    say(f"fig1: {fig1_s:.2f} s")
     return Report(tuple(rows), fig1_s, 10.0, ds, threads, load, quick)
 
 
