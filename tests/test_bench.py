@@ -73,3 +73,18 @@ def test_report_judges_against_the_stated_targets():
     assert full["booth"].cfg.batch_size == 600 and full["booth"].min_ratio == 5
     large = full["large"].cfg
     assert (large.d, large.m, large.batch_size, large.seeds) == (400, 2048, 2400, 4)
+
+
+def test_thread_budget_reads_sharp_threads_and_falls_back_to_at_most_two(monkeypatch):
+    from sharp.runtime import engine_threads, thread_budget
+
+    monkeypatch.setenv("SHARP_THREADS", "1")
+    assert thread_budget() == 1
+    for bad in ("zero", "0", "-3", ""):
+        monkeypatch.setenv("SHARP_THREADS", bad)
+        assert 1 <= thread_budget() <= 2
+    before = torch.get_num_threads()
+    try:
+        assert engine_threads(1) == 1 == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
