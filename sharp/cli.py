@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="engine vs a per-seed PyTorch loop: steps/s, GFLOP/s, Fig 1 time")
     bench.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds in all (for tests)")
-    bench.add_argument("--repeats", type=int, default=3, help="interleaved repetitions per case (default 3)")
+    bench.add_argument("--repeats", type=int, default=5, help="interleaved repetitions per case (default 5)")
     bench.add_argument("--silent", action="store_true", help="no progress lines on stderr")
     bench.set_defaults(func=cmd_bench)
     return p

@@ -68,12 +68,12 @@ def _fast_step(cfg: Config) -> StepFn:
         dL/df = -y * sigmoid(-y f) / B               (R, B)
         dL/dh = c * dL/df[..., None] * a * sigma'(h) (R, B, m)
         dL/dW = (dL/dh)^T X                          (R, m, d)
-    At large widths the (R, B, m) elementwise passes rival the matmuls, so they are kept few and in place:
-    the pre-activations live in one buffer reused across steps, and for the quadratic activation (with the
-    readout a = +1 on the first half, -1 on the second) f comes from two fused reductions and dL/dh
-    overwrites h. tests/test_train.py checks it against autograd.
+    At large widths the (R, m, B) elementwise passes rival the matmuls, so they are kept few and in place:
+    the pre-activations and their squares live in buffers reused across steps, and for the quadratic
+    activation dL/dh overwrites h (the factor a_j is applied to the rows of the small dL/dW instead).
+    tests/test_train.py checks it against autograd.
     """
-    sigma, half, c = ACT[cfg.activation], cfg.m // 2, cfg.c
+    sigma, c = ACT[cfg.activation], cfg.c
     cache: dict[str, torch.Tensor] = {}
 
     def buffer(name: str, x: torch.Tensor) -> torch.Tensor:
@@ -89,20 +89,21 @@ def _fast_step(cfg: Config) -> StepFn:
         # than X W^T, and dL/dW = (dL/dh^T) X then needs no transposed operand.
         return torch.bmm(params["W1"], x.transpose(1, 2), out=buffer("h", x))  # (R, m, B)
 
-    def quadratic(params: Params, x: torch.Tensor, y: torch.Tensor):
-        h = pre_activations(params, x)
-        q = torch.square(h, out=buffer("q", x))
-        f = (q[:, :half].sum(1) - q[:, half:].sum(1)).mul_(c)  # c * sum_j a_j h_j^2, (R, B)
-        s = (-y * torch.sigmoid(-y * f)).mul_(2 * c / x.shape[1])[:, None]  # 2c dL/df, (R, 1, B)
-        h[:, :half].mul_(s)  # h becomes dL/dh = c a_j 2 h dL/df, in place
-        h[:, half:].mul_(s.neg_())
-        return metrics.logistic(f, y), f, {"W1": torch.bmm(h, x)}
-
-    def general(params: Params, x: torch.Tensor, y: torch.Tensor):
+    def readout_weights(x: torch.Tensor) -> torch.Tensor:
         a = cache.get("a")
         if a is None or a.dtype != x.dtype or a.device != x.device:
             a = cache["a"] = readout(cfg.m, x.device).to(x.dtype)
-        h = pre_activations(params, x)
+        return a  # (m,)
+
+    def quadratic(params: Params, x: torch.Tensor, y: torch.Tensor):
+        a, h = readout_weights(x), pre_activations(params, x)
+        f = (a @ torch.square(h, out=buffer("q", x))).mul_(c)  # (R, B)
+        s = (-y * torch.sigmoid(-y * f)).mul_(2 * c / x.shape[1])[:, None]  # 2c dL/df, (R, 1, B)
+        h.mul_(s)  # in place: dL/dh = 2c a_j h dL/df, but for the factor a_j, applied to the rows of dL/dW
+        return metrics.logistic(f, y), f, {"W1": torch.bmm(h, x).mul_(a[:, None])}
+
+    def general(params: Params, x: torch.Tensor, y: torch.Tensor):
+        a, h = readout_weights(x), pre_activations(params, x)
         f = c * (a @ sigma(h))  # (R, B)
         g = -y * torch.sigmoid(-y * f) / x.shape[1]  # (R, B)
         dh = act_grad(cfg.activation, h).mul_(g[:, None])  # (R, m, B), without the factor c a_j
