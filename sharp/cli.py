@@ -97,6 +97,17 @@ def cmd_figure1(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(ns: argparse.Namespace) -> int:
+    from sharp.bench import format_report, run
+
+    if not 1 <= ns.repeats <= 20:
+        raise UsageError(f"--repeats={ns.repeats} is not allowed: an integer from 1 to 20")
+    report = run(quick=ns.quick, repeats=ns.repeats,
+                 progress=None if ns.silent else lambda msg: print(msg, file=sys.stderr, flush=True))
+    print(format_report(report), flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m sharp", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -117,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--n-test", dest="n_test", type=int, default=4000, help="test-set size (default 4000)")
     fig.add_argument("--out", help="CSV file to write (default: CSV on stdout, table on stderr)")
     fig.set_defaults(func=cmd_figure1)
+
+    bench = sub.add_parser("bench", help="engine vs a per-seed PyTorch loop: steps/s, GFLOP/s, Fig 1 time")
+    bench.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds in all (for tests)")
+    bench.add_argument("--repeats", type=int, default=5, help="interleaved repetitions per case (default 5)")
+    bench.add_argument("--silent", action="store_true", help="no progress lines on stderr")
+    bench.set_defaults(func=cmd_bench)
     return p
 
 

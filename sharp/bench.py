@@ -1,0 +1,226 @@
+"""The benchmark behind `python -m sharp bench`: the batched engine against a plain per-seed PyTorch loop.
+
+Both sides do the same training work: the same Config, the same data (both call `make_data` and
+`batches`), the same initial weights (`init_params`), the same logistic loss and plain SGD, the same number
+of steps. The engine is `sharp.train` exactly as the app runs it; the baseline is what one would write
+first: one nn.Module per seed, autograd, torch.optim.SGD, a Python loop over seeds. Each side's clock runs
+from the same start (data and weights included) to its last step; the engine also pays for its first and
+last snapshots and the forward pass at the final step, so its figures are, if anything, understated.
+
+FLOPs counted per step and seed (matmuls only): 2 B d m for the hidden layer W x, 2 B m for the readout
+sum over a, and 2 B d m for dL/dW = (dL/dh)^T X; no gradient with respect to X is needed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sharp.config import Config, preset
+from sharp.data import batches, make_data
+from sharp.nets import ACT, init_params, readout
+from sharp.runtime import engine_threads
+from sharp.sweep import figure1
+from sharp.train import train
+
+
+class SeedNet(nn.Module):
+    """One seed's two-layer network, written the ordinary way: f(x) = c * sigma(W x) . a."""
+
+    def __init__(self, w0: torch.Tensor, cfg: Config):
+        super().__init__()
+        self.hidden = nn.Linear(cfg.d, cfg.m, bias=False)
+        with torch.no_grad():
+            self.hidden.weight.copy_(w0)
+        self.register_buffer("a", readout(cfg.m))
+        self.sigma, self.c = ACT[cfg.activation], cfg.c
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, d) -> (B,)
+        return self.c * (self.sigma(self.hidden(x)) @ self.a)
+
+
+def baseline(cfg: Config) -> torch.Tensor:
+    """Train cfg's seeds one nn.Module at a time with autograd and torch.optim.SGD.
+
+    Args:
+        cfg: a two-layer run (depth 1, not linearized) on the CPU.
+    Returns:
+        (steps, R) training losses, each on the batch of its step before that step's update.
+    Example:
+        >>> baseline(preset("feature", d=10, n=30, steps=3, seeds=2)).shape
+        torch.Size([3, 2])
+    """
+    if cfg.depth != 1 or cfg.linearized:
+        raise ValueError("the baseline is the two-layer network only")
+    data, gens = make_data(cfg)
+    w0 = init_params(cfg)["W1"]  # (R, m, d)
+    nets = [SeedNet(w0[r], cfg) for r in range(cfg.seeds)]
+    opts = [torch.optim.SGD(net.parameters(), lr=cfg.eta) for net in nets]
+    stream = batches(cfg, data, gens)
+    losses = []
+    for _ in range(cfg.steps):
+        x, y = next(stream)  # (R, B, d), (R, B)
+        per_seed = []
+        for r, (net, opt) in enumerate(zip(nets, opts)):
+            opt.zero_grad(set_to_none=True)
+            loss = F.softplus(-y[r] * net(x[r])).mean()
+            loss.backward()
+            opt.step()
+            per_seed.append(loss.detach())
+        losses.append(torch.stack(per_seed))
+    return torch.stack(losses) if losses else torch.empty(0, cfg.seeds)
+
+
+def engine(cfg: Config) -> torch.Tensor:
+    """The same run through `sharp.train`; (steps, R) training losses as in `baseline`.
+
+    Example:
+        >>> torch.allclose(engine(cfg), baseline(cfg), atol=1e-5)
+        True
+    """
+    snaps = list(train(dataclasses.replace(cfg, every=1)))
+    return torch.tensor([s.train_loss_seeds for s in snaps[:-1]]).reshape(cfg.steps, cfg.seeds)
+
+
+def flops_per_step(cfg: Config) -> int:
+    """Matmul FLOPs of one SGD step for all seeds (see the module docstring for what is counted)."""
+    return cfg.seeds * cfg.batch_size * (4 * cfg.d * cfg.m + 2 * cfg.m)
+
+
+def matmul_peak(n: int = 4096, repeats: int = 3) -> float:
+    """GFLOP/s of the best of `repeats` float32 (n, n) @ (n, n) torch matmuls on this machine, now."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b  # warm-up: thread pool and BLAS buffers
+    best = min(_seconds(lambda: a @ b) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def _seconds(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark setting and the targets it is held to."""
+
+    name: str
+    cfg: Config
+    min_ratio: float  # engine steps/s over baseline steps/s
+    min_peak: float = 0.0  # engine GFLOP/s over the measured matmul peak
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table. Times are the best over the interleaved repeats."""
+
+    case: str
+    steps: int
+    engine_s: float
+    baseline_s: float
+    gflop: float  # per run
+    peak: float  # matmul GFLOP/s measured in the same run
+    target: str
+    passed: bool
+
+    @property
+    def ratio(self) -> float:
+        return self.baseline_s / self.engine_s
+
+
+@dataclass(frozen=True)
+class Report:
+    rows: tuple[Row, ...]
+    fig1_s: float  # poster Fig 1 reproduction, wall seconds, data generation included
+    fig1_target_s: float
+    fig1_ds: tuple[int, ...]
+    threads: int
+    load: tuple[float, float, float]  # 1, 5 and 15 minute load averages at the start
+    quick: bool  # tiny sizes: the targets are not judged
+
+
+def cases(quick: bool = False) -> list[Case]:
+    """Booth size (the live page's default, feature regime) and a large kernel-regime run; tiny if quick.
+
+    Both run on the CPU, like the baseline, whatever accelerator the machine has; n_test is the minimum
+    because the test set is not part of the training work being compared.
+    """
+    common = dict(n_test=10, device="cpu")
+    if quick:
+        return [Case("booth", preset("feature", d=20, m=8, n=60, seeds=4, steps=5, every=5, **common), 5.0),
+                Case("large", preset("kernel", d=32, m=64, n=96, seeds=2, steps=3, every=3, **common), 0.9, 0.6)]
+    return [Case("booth", preset("feature", d=100, m=20, n=600, seeds=16, steps=200, every=200, **common), 5.0),
+            Case("large", preset("kernel", d=400, m=2048, n=2400, seeds=4, steps=10, every=10, **common), 0.9, 0.6)]
+
+
+def run(quick: bool = False, repeats: int = 5, progress: Callable[[str], None] | None = None) -> Report:
+    """Measure every case, the matmul peak and the Fig 1 reproduction in one process.
+
+    Engine and baseline alternate `repeats` times per case and the best time of each is kept, so that a
+    burst of load from other processes does not decide the ratio.
+
+    Args:
+        quick: tiny sizes (seconds in all), for tests; the targets are then not meaningful.
+        repeats: interleaved repetitions per case.
+        progress: called with a one-line message after each measurement.
+    Returns:
+        The Report; `format_report` renders it.
+    Example:
+        >>> print(format_report(run(quick=True)))
+    """
+    say = progress or (lambda _msg: None)
+    threads = engine_threads()
+    load = os.getloadavg()
+    n_peak = 256 if quick else 4096  # ~0.7 s a product: load hits it as it hits the engine
+    peak = matmul_peak(n_peak)
+    for case in cases(quick=True):  # warm-up, untimed: lazy imports and first-call costs on both sides
+        list(train(case.cfg)), baseline(case.cfg)
+    say(f"matmul peak {peak:.1f} GFLOP/s on {threads} thread(s)")
+    best = []
+    for case in cases(quick):
+        t_eng, t_base = [], []
+        for _ in range(max(1, repeats)):
+            # the peak is re-measured beside every engine run and the best kept: other processes come and go
+            peak = max(peak, matmul_peak(n_peak, repeats=2))
+            t_eng.append(_seconds(lambda c=case.cfg: list(train(c))))
+            t_base.append(_seconds(lambda c=case.cfg: baseline(c)))
+            say(f"{case.name}: engine {t_eng[-1]:.3f} s, baseline {t_base[-1]:.3f} s, peak so far {peak:.1f}")
+        best.append((case, min(t_eng), min(t_base)))
+    ds = (10, 20) if quick else (25, 50, 100, 200, 400, 800, 1600)
+    fig1_s = _seconds(lambda: figure1(ds, seeds=2 if quick else 10, steps=12))
+    say(f"fig1: {fig1_s:.2f} s")
+    rows = []
+    for case, e, b in best:  # every row is judged against the best peak of the whole run
+        gflop = flops_per_step(case.cfg) * case.cfg.steps / 1e9
+        ok = b / e >= case.min_ratio and gflop / e >= case.min_peak * peak
+        target = f">= {case.min_ratio:g}x" + (f", >= {case.min_peak:.0%} of peak" if case.min_peak else "")
+        rows.append(Row(case.name, case.cfg.steps, e, b, gflop, peak, target, ok))
+    return Report(tuple(rows), fig1_s, 10.0, ds, threads, load, quick)
+
+
+def format_report(rep: Report) -> str:
+    """The benchmark table as text (one row per case, then the Fig 1 line)."""
+    head = (f"{'case':6} {'steps':>5} {'engine it/s':>11} {'baseline it/s':>13} {'ratio':>6} "
+            f"{'engine GFLOP/s':>14} {'peak GFLOP/s':>12} {'% peak':>6}  {'target':32} result")
+    lines = [f"threads: {rep.threads}   load average at start: " + " ".join(f"{v:.2f}" for v in rep.load)
+             + ("   (--quick: tiny sizes, targets not judged)" if rep.quick else ""), head, "-" * len(head)]
+
+    def verdict(ok: bool) -> str:
+        return "-" if rep.quick else "PASS" if ok else "FAIL"
+
+    for r in rep.rows:
+        lines.append(f"{r.case:6} {r.steps:5d} {r.steps / r.engine_s:11.1f} {r.steps / r.baseline_s:13.1f} "
+                     f"{r.ratio:6.2f} {r.gflop / r.engine_s:14.4g} {r.peak:12.1f} {r.gflop / r.engine_s / r.peak:6.0%}"
+                     f"  {r.target:32} {verdict(r.passed)}")
+    ds = ",".join(str(d) for d in rep.fig1_ds)
+    ok = rep.fig1_s < rep.fig1_target_s
+    lines.append(f"fig1   Fig 1 reproduction (d = {ds}, 12 steps, data included): {rep.fig1_s:.2f} s"
+                 f"  target < {rep.fig1_target_s:g} s  {verdict(ok)}")
+    return "\n".join(lines)
