@@ -2,7 +2,7 @@
 import streamlit as st
 
 from sharp import paper
-from ui.paper import PAGE_MAX_SECONDS, compute, deep_figure, download, ran, start
+from ui.paper import PAGE_MAX_SECONDS, compute, deep_loss_vs_n, deep_vs_m, download, ran, start
 
 P = "deep"
 start(P, {"L": [1, 2], "m": [64, 128, 256], "n": [50, 100, 200, 400], "m0": 128, "n0": 200, "seeds": 2,
@@ -46,7 +46,10 @@ if df is None:
     st.stop()
 
 table = paper.final_table(df, ["axis", "L", "n", "m"])
-st.plotly_chart(deep_figure(table), key=f"{P}_chart")
+st.plotly_chart(deep_loss_vs_n(table), key=f"{P}_chart_n")
+left, right = st.columns(2)
+left.plotly_chart(deep_vs_m(table, "test_loss"), key=f"{P}_chart_m")
+right.plotly_chart(deep_vs_m(table, "distance"), key=f"{P}_chart_dist")
 slopes = paper.deep_slopes(table)
 st.markdown("**Fitted log-log slopes** (least squares over the points shown). The bound predicts at most -1 "
             "against n and 0 against m (Chen et al.'s shape would give +0.5 against m):")

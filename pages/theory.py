@@ -48,9 +48,9 @@ with st.form(f"{P}_form"):
 s = {k: int(st.session_state[f"{P}_{k}"]) for k in ("d", "m", "n", "L")}
 left, right = st.columns(2)
 left.markdown(f"**Table 2 at d = {s['d']}** (orders of magnitude; constants dropped)")
-left.dataframe(paper.table2_at(s["d"]), hide_index=True)
+left.table(paper.table2_at(s["d"]).set_index(""))
 right.markdown(f"**Table 1 at m = {s['m']}, n = {s['n']}, L = {s['L']}** (shape only; e^O(L)/gamma^2 dropped)")
-right.dataframe(paper.table1_at(s["m"], s["n"], s["L"]).round(4), hide_index=True)
+right.table(paper.table1_at(s["m"], s["n"], s["L"]).set_index("").style.format({"value": "{:.4g}"}))
 
 df = compute(P, s, lambda on_progress: paper.theory(
     s["d"], s["m"], s["n"], s["L"], sweep_kw=dict(on_progress=on_progress, max_seconds=PAGE_MAX_SECONDS)))
@@ -58,7 +58,7 @@ if df is None:
     st.stop()
 st.markdown("**Measured here** (3 seeds; the deep run is the one of the *Deep nets* page: XOR on d = 8, "
             "softplus, NTK scale, eta = 2, T = n full-batch steps):")
-st.dataframe(paper.theory_measured(df, **s), hide_index=True, width="stretch")
+st.table(paper.theory_measured(df, **s).set_index("claim"))
 st.caption("Our network is a reconstruction from the poster (the paper's full text was not available); "
            "the Poster Fig 1, Iterations vs d, Sample complexity and Deep nets pages sweep each claim.")
 download(df, "theory.csv", f"{P}_download")

@@ -23,8 +23,8 @@ from sharp.train import Snapshot, train
 METRICS = ("train_loss", "test_loss", "test_error", "distance", "feature_share")
 
 # Work model, calibrated on one CPU thread (tests/test_sweep.py checks its shape, `plan` reports it):
-# about 1.5e10 multiply-adds per second, plus a fixed Python cost per SGD step and per logged evaluation.
-MACS_PER_SECOND = 1.5e10
+# about 8e9 multiply-adds per second, plus a fixed Python cost per SGD step and per logged evaluation.
+MACS_PER_SECOND = 8e9
 STEP_OVERHEAD_S = (0.0005, 0.002)  # closed-form two-layer step, autograd step (deep or linearized)
 LOG_OVERHEAD_S = 0.0005
 # Default cap on the estimated compute of one sweep (seconds on this machine); pages pass their own.

@@ -97,8 +97,8 @@ def iterations_figure(summary: pd.DataFrame, threshold: float = 0.0) -> go.Figur
         d0, t0 = float(k.d.iloc[0]), float(k["median"].iloc[0])
         fig.add_trace(go.Scatter(x=ds, y=t0 * ds / d0, mode="lines", name="~ d (kernel: d^2 samples at 6d per step)",
                                  line=dict(color=REGIME_COLOR["kernel"], dash="dash", width=1.5)))
-    fig.update_xaxes(type="log", title="input dimension d")
-    fig.update_yaxes(type="log", title="first iteration with test error" + (" = 0" if threshold == 0 else
+    fig.update_xaxes(type="log", title="input dimension d", tickvals=sorted(summary.d.unique()))
+    fig.update_yaxes(type="log", dtick="D2", title="first iteration with test error" + (" = 0" if threshold == 0 else
                                                                              f" <= {threshold:g}"))
     return _layout(fig, "Iterations to reach the target, feature learning vs kernel regime (same data stream)")
 
@@ -135,59 +135,71 @@ def samples_figure(table: pd.DataFrame, c_lin: float = 4.0, c_quad: float = 1.0)
     return _layout(fig, "Final test error with a fixed training set of n samples (darker = lower error)", 480)
 
 
-def _loglog_fit(fig: go.Figure, x: np.ndarray, y: np.ndarray, color: str, name: str, row: int, col: int) -> None:
+def _fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     slope, icpt = np.polyfit(np.log(x), np.log(y), 1)
     xs = np.geomspace(x.min(), x.max(), 20)
-    fig.add_trace(go.Scatter(x=xs, y=np.exp(icpt) * xs ** slope, mode="lines", line=dict(color=color, width=1),
-                             name=f"{name}: fitted slope {slope:.2f}", showlegend=False), row=row, col=col)
+    return float(slope), xs, np.exp(icpt) * xs ** slope
 
 
-def deep_figure(table: pd.DataFrame) -> go.Figure:
-    """Table 1 in pictures: test loss vs n, test loss vs m, distance from init vs m; one colour per depth L.
+def _log_axes(fig: go.Figure, xtitle: str, ytitle: str, xvals: Sequence[float]) -> None:
+    fig.update_xaxes(type="log", title=xtitle, tickvals=list(xvals), ticktext=[f"{v:g}" for v in xvals])
+    fig.update_yaxes(type="log", title=ytitle, dtick="D2")
+
+
+def deep_loss_vs_n(table: pd.DataFrame) -> go.Figure:
+    """Final test loss against n (log-log) per depth L, with each fitted line and the slope -1 reference.
 
     Args:
-        table: `sharp.paper.final_table(df, ["axis", "L", "n", "m"])`.
+        table: `sharp.paper.final_table(df, ["axis", "L", "n", "m"])`; uses the rows with axis == "n".
     """
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=(
-        "test loss vs n (the paper: slope -1 or steeper)", "test loss vs width m (flat vs ~sqrt(m))",
-        "relative distance from init vs m"))
-    for i, (L, g) in enumerate(table.groupby("L")):
-        c = DEPTH_COLOR[i % len(DEPTH_COLOR)]
-        gn, gm = g[g.axis == "n"].sort_values("n"), g[g.axis == "m"].sort_values("m")
-        slope = np.polyfit(np.log(gn.n), np.log(gn.test_loss), 1)[0] if len(gn) >= 2 else math.nan
-        fig.add_trace(go.Scatter(x=gn.n, y=gn.test_loss, mode="markers+lines", line=dict(color=c, dash="dot"),
-                                 marker=dict(size=9), name=f"L = {L} (slope vs n {slope:.2f})", legendgroup=str(L)),
-                      row=1, col=1)
-        if len(gn) >= 2:
-            _loglog_fit(fig, gn.n.to_numpy(float), gn.test_loss.to_numpy(float), c, f"L = {L}", 1, 1)
-        fig.add_trace(go.Scatter(x=gm.m, y=gm.test_loss, mode="markers+lines", line=dict(color=c), marker=dict(size=9),
-                                 name=f"L = {L}", legendgroup=str(L), showlegend=False), row=1, col=2)
-        fig.add_trace(go.Scatter(x=gm.m, y=gm.distance, mode="markers+lines", line=dict(color=c),
-                                 marker=dict(size=9), legendgroup=str(L), showlegend=False), row=1, col=3)
-    gn = table[table.axis == "n"]
+    fig, gn = go.Figure(), table[table.axis == "n"]
+    for i, (L, g) in enumerate(gn.groupby("L")):
+        c, g = DEPTH_COLOR[i % len(DEPTH_COLOR)], g.sort_values("n")
+        label = f"L = {L}"
+        if len(g) >= 2:
+            slope, xs, ys = _fit_line(g.n.to_numpy(float), g.test_loss.to_numpy(float))
+            label += f": fitted slope {slope:.2f}"
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=c, width=2), legendgroup=str(L),
+                                     showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=g.n, y=g.test_loss, mode="markers", marker=dict(size=10, color=c), name=label,
+                                 legendgroup=str(L), hovertemplate="n = %{x}<br>test loss %{y:.4f}"))
     if gn.n.nunique() >= 2:
-        xs = np.geomspace(gn.n.min(), gn.n.max(), 20)
-        y0 = gn[gn.n == gn.n.min()].test_loss.max()
-        fig.add_trace(go.Scatter(x=xs, y=y0 * gn.n.min() / xs, mode="lines", line=dict(color="gray", dash="dash"),
-                                 name="slope -1 (the paper's 1/n)"), row=1, col=1)
-    gm = table[table.axis == "m"]
+        n0 = gn.n.min()
+        xs = np.geomspace(n0, gn.n.max(), 20)
+        fig.add_trace(go.Scatter(x=xs, y=gn[gn.n == n0].test_loss.max() * n0 / xs, mode="lines",
+                                 line=dict(color="gray", dash="dash"), name="slope -1 (the bound's 1/n)"))
+    _log_axes(fig, "training-set size n", "final test loss", sorted(gn.n.unique()))
+    return _layout(fig, f"Test loss vs n at width m = {', '.join(str(m) for m in sorted(gn.m.unique()))}", 440)
+
+
+def deep_vs_m(table: pd.DataFrame, metric: str) -> go.Figure:
+    """Final test loss (metric="test_loss") or relative distance from init (metric="distance") against m.
+
+    The loss gets the two bound shapes through the narrowest point: flat (this paper) and ~sqrt(m) (Chen et
+    al.); the distance gets ~1/sqrt(m), the kernel regime's scaling.
+    """
+    fig, gm = go.Figure(), table[table.axis == "m"]
+    for i, (L, g) in enumerate(gm.groupby("L")):
+        g = g.sort_values("m")
+        fig.add_trace(go.Scatter(x=g.m, y=g[metric], mode="markers+lines", name=f"L = {L}",
+                                 marker=dict(size=10), line=dict(color=DEPTH_COLOR[i % len(DEPTH_COLOR)])))
     if gm.m.nunique() >= 2:
-        xs = np.geomspace(gm.m.min(), gm.m.max(), 20)
-        y0 = gm[gm.m == gm.m.min()].test_loss.mean()
-        fig.add_trace(go.Scatter(x=xs, y=np.full_like(xs, y0), mode="lines", line=dict(color="gray", dash="dash"),
-                                 name="flat in m (this paper)"), row=1, col=2)
-        fig.add_trace(go.Scatter(x=xs, y=y0 * np.sqrt(xs / gm.m.min()), mode="lines",
-                                 line=dict(color="black", dash="dot"), name="~ sqrt(m) (Chen et al.)"), row=1, col=2)
-        d0 = gm[gm.m == gm.m.min()].distance.mean()
-        fig.add_trace(go.Scatter(x=xs, y=d0 * np.sqrt(gm.m.min() / xs), mode="lines",
-                                 line=dict(color="gray", dash="dash"), name="~ 1/sqrt(m)"), row=1, col=3)
-    for col, title in ((1, "training-set size n"), (2, "width m"), (3, "width m")):
-        fig.update_xaxes(type="log", title=title, row=1, col=col)
-        fig.update_yaxes(type="log", row=1, col=col)
-    fig.update_yaxes(title="final test loss", row=1, col=1)
-    fig.update_yaxes(title="||W - W0|| / ||W0||", row=1, col=3)
-    fig.update_layout(legend=dict(orientation="h", y=-0.2))
-    return _layout(fig, "Deep networks in the kernel regime (softplus, NTK scale, XOR)", 500)
+        m0 = gm.m.min()
+        xs, y0 = np.geomspace(m0, gm.m.max(), 20), gm[gm.m == m0][metric].mean()
+        if metric == "test_loss":
+            fig.add_trace(go.Scatter(x=xs, y=np.full_like(xs, y0), mode="lines", line=dict(color="gray", dash="dash"),
+                                     name="flat in m (this paper)"))
+            fig.add_trace(go.Scatter(x=xs, y=y0 * np.sqrt(xs / m0), mode="lines", line=dict(color="black", dash="dot"),
+                                     name="~ sqrt(m) (Chen et al.)"))
+        else:
+            fig.add_trace(go.Scatter(x=xs, y=y0 * np.sqrt(m0 / xs), mode="lines", line=dict(color="gray", dash="dash"),
+                                     name="~ 1/sqrt(m)"))
+    ytitle = "final test loss" if metric == "test_loss" else "||W - W0|| / ||W0||"
+    _log_axes(fig, "width m", ytitle, sorted(gm.m.unique()))
+    n0 = ", ".join(str(n) for n in sorted(gm.n.unique()))
+    what = "Test loss" if metric == "test_loss" else "Relative distance from init"
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    return _layout(fig, f"{what} vs width m (n = {n0})", 440)
 
 
 # --- Streamlit glue -------------------------------------------------------------------------------------------
@@ -221,7 +233,8 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
         st.info("Cancelled. Runs that finished are kept in the cache: press **Run** to continue from there.")
         return None
     bar = st.progress(0.0, text="Starting...")
-    st.button("Cancel", key=f"{page}_cancel")
+    slot = st.empty()  # the Cancel button goes away with the progress bar
+    slot.button("Cancel", key=f"{page}_cancel")
 
     def on_progress(done: float, total: float, message: str) -> None:
         bar.progress(min(done / total, 1.0) if total > 0 else 1.0, text=message)
@@ -229,14 +242,14 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
     try:
         df = fn(on_progress=on_progress)
     except TooBig as e:
-        bar.empty()
         st.error(f"Too much work for one page: {e}")
         return None
     except ConfigError as e:
-        bar.empty()
         st.error(f"A setting is out of range: {e}")
         return None
-    bar.empty()
+    finally:
+        bar.empty()
+        slot.empty()
     while len(results) >= 12:  # keep the session's memory bounded; the disk cache keeps the rest
         results.pop(next(iter(results)))
     results[key] = df

@@ -1,0 +1,63 @@
+"""Each paper page under AppTest on a tiny grid: it computes, draws, explains, and refuses a grid too large."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sharp import cache
+
+TINY = {
+    "figure1": {"fig1_d": [25], "fig1_seeds": 1, "fig1_steps": 6},
+    "iterations": {"iters_d": [25], "iters_seeds": 1, "iters_kernel_steps": 10, "iters_kernel_m": 256},
+    "samples": {"samples_d": [10], "samples_n": [40, 80], "samples_seeds": 1},
+    "deep": {"deep_L": [1], "deep_m": [32, 64], "deep_n": [25, 50], "deep_m0": 32, "deep_n0": 50, "deep_seeds": 1},
+    "theory": {"theory_d": 10, "theory_m": 32, "theory_n": 40, "theory_L": 1},
+}
+CHARTS = {"figure1": 1, "iterations": 1, "samples": 1, "deep": 3, "theory": 0}
+SAYS = {"figure1": "ceil(ln d)", "iterations": "Measured growth", "samples": "Smallest n",
+        "deep": "Fitted log-log slopes", "theory": "Measured here"}
+
+
+@pytest.fixture(autouse=True)
+def tmp_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+
+
+def page(name: str, state: dict) -> AppTest:
+    at = AppTest.from_file(f"../pages/{name}.py", default_timeout=120)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+@pytest.mark.parametrize("name", list(TINY))
+def test_page_computes_and_draws_on_a_tiny_grid(name):
+    at = page(name, TINY[name])
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.get("plotly_chart")) == CHARTS[name]
+    text = " ".join(m.value for m in at.markdown) + " ".join(str(t.value) for t in at.get("table"))
+    assert SAYS[name] in text
+    assert at.title[0].value
+    assert at.get("download_button"), "the page offers its data"
+    # a rerun with the same settings comes from the session, not a recomputation
+    again = at.run()
+    assert not again.exception and len(again.get("plotly_chart")) == CHARTS[name]
+
+
+def test_samples_page_refuses_a_grid_too_large():
+    at = page("samples", {"samples_d": [10, 20, 40, 80], "samples_n": [640, 1280, 2560, 5120], "samples_seeds": 6})
+    assert not at.exception
+    assert "Narrow it" in at.error[0].value
+    assert not at.get("plotly_chart")
+
+
+def test_empty_selection_says_what_to_pick():
+    at = page("figure1", {"fig1_d": []})
+    assert not at.exception
+    assert "Pick at least one d" in at.info[0].value
+
+
+def test_theory_page_shows_rates_at_the_settings():
+    at = page("theory", TINY["theory"])
+    tables = " ".join(str(t.value) for t in at.get("table"))
+    assert "ceil(ln d) = 3" in tables  # d = 10
+    assert "d^2 = 100" in tables
