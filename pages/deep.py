@@ -8,7 +8,7 @@ P = "deep"
 start(P, {"L": [1, 2], "m": [64, 128, 256], "n": [50, 100, 200, 400], "m0": 128, "n0": 200, "seeds": 2,
           "activation": "softplus"})
 
-st.title("Deep networks in the kernel regime: test loss ~ 1/n, not growing with width")
+st.title("Deep networks in the kernel regime: test loss against n and against the width")
 st.markdown(
     "**The claim (Table 1).** For data that the network's NTK separates with a margin gamma, a depth-L "
     "network trained by gradient descent on the logistic loss in the kernel regime has test loss "
@@ -54,11 +54,18 @@ slopes = paper.deep_slopes(table)
 st.markdown("**Fitted log-log slopes** (least squares over the points shown). The bound predicts at most -1 "
             "against n and 0 against m (Chen et al.'s shape would give +0.5 against m):")
 st.dataframe(slopes.round(2), hide_index=True)
-st.caption(
-    "What we measured with the defaults (seed 0): slopes against n between about -1.4 and -2.2, steeper "
-    "than -1. The bound is an upper bound and our small n include the range where the network has not yet "
-    "learned XOR, so the measured fall is faster than 1/n; it is not slower. Against m the loss does not "
-    "grow like sqrt(m); narrow networks move further from init (relative distance ~ 1/sqrt(m)).")
+fmt = lambda col: ", ".join(f"L = {int(r.L)}: {r[col]:+.2f}" for _, r in slopes.iterrows())  # noqa: E731
+on_m = table[table.axis == "m"]
+gap = on_m.test_loss - on_m.train_loss
+st.markdown(
+    f"**What this run shows.** Against n the loss falls with slopes {fmt('slope vs n')}: as steep as 1/n or "
+    "steeper (the bound is an upper bound, and the smallest n sit where the network has not yet learned XOR). "
+    f"Against m, at fixed n and T, it *rises* with slopes {fmt('slope vs m')}. That is not the bound's "
+    "sqrt(m) at work: the narrow networks leave the kernel regime (right: their distance from init is of "
+    "order 1) and train faster, while the wide ones approach the kernel limit from below, so the rise slows "
+    "as m grows (L = 1, m = 1024 to 2048: +0.18 in our runs). Along the m sweep the gap between test and "
+    f"training loss stays between {gap.min():.3f} and {gap.max():.3f}: most of the rise is in the training "
+    "loss (slower optimization at a fixed step budget), not in overfitting.")
 with st.expander("The numbers"):
     st.dataframe(table, hide_index=True)
 download(df, "deep.csv", f"{P}_download")

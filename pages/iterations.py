@@ -6,7 +6,7 @@ from ui.paper import PAGE_MAX_SECONDS, compute, download, iterations_figure, ran
 
 P = "iters"
 DS = [25, 50, 100, 200, 400, 800]
-start(P, {"d": [25, 50, 100, 200], "seeds": 3, "kernel_steps": 150, "kernel_m": 512, "threshold": 0.0})
+start(P, {"d": [25, 50, 100, 200], "seeds": 3, "kernel_steps": 120, "kernel_m": 512, "threshold": 0.0})
 
 st.title("Iterations vs d: ln d for feature learning, about d for the kernel regime")
 st.markdown(

@@ -5,7 +5,7 @@ from sharp import paper
 from ui.paper import PAGE_MAX_SECONDS, compute, download, ran, start
 
 P = "theory"
-start(P, {"d": 100, "m": 128, "n": 200, "L": 2})
+start(P, {"d": 25, "m": 128, "n": 200, "L": 2})
 
 st.title("Theory: what the paper proves, and what we measure")
 st.markdown("""

@@ -90,9 +90,15 @@ def samples(ds: Sequence[int], ns: Sequence[int], sweep_kw: dict | None = None, 
 
 
 def final_table(df: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """Mean over seeds of the last logged step's metrics, per group (e.g. regime, d, n)."""
+    """Mean over seeds of the last logged step's metrics, per group (e.g. regime, d, n).
+
+    A seed that diverged has nan metrics (see sharp.train) and is left out of the means; the column
+    `diverged` is the share of such seeds, so a page can flag the cell.
+    """
     last = df[df.step == df.groupby(["run", "seed"]).step.transform("max")]
-    return last.groupby(list(by), as_index=False)[["test_error", "test_loss", "train_loss", "distance"]].mean()
+    last = last.assign(diverged=last.test_error.isna().astype(float))
+    cols = ["test_error", "test_loss", "train_loss", "distance", "diverged"]
+    return last.groupby(list(by), as_index=False)[cols].mean()
 
 
 # --- deep nets in the kernel regime (Table 1) ---

@@ -7,7 +7,7 @@ from sharp import cache
 TINY = {
     "figure1": {"fig1_d": [25], "fig1_seeds": 1, "fig1_steps": 6},
     "iterations": {"iters_d": [25], "iters_seeds": 1, "iters_kernel_steps": 10, "iters_kernel_m": 256},
-    "samples": {"samples_d": [10], "samples_n": [40, 80], "samples_seeds": 1},
+    "samples": {"samples_d": [8], "samples_n": [32, 64], "samples_seeds": 1},
     "deep": {"deep_L": [1], "deep_m": [32, 64], "deep_n": [25, 50], "deep_m0": 32, "deep_n0": 50, "deep_seeds": 1},
     "theory": {"theory_d": 10, "theory_m": 32, "theory_n": 40, "theory_L": 1},
 }
@@ -44,7 +44,7 @@ def test_page_computes_and_draws_on_a_tiny_grid(name):
 
 
 def test_samples_page_refuses_a_grid_too_large():
-    at = page("samples", {"samples_d": [10, 20, 40, 80], "samples_n": [640, 1280, 2560, 5120], "samples_seeds": 6})
+    at = page("samples", {"samples_d": [8, 16, 32, 64], "samples_n": [512, 1024, 2048, 4096], "samples_seeds": 6})
     assert not at.exception
     assert "Narrow it" in at.error[0].value
     assert not at.get("plotly_chart")

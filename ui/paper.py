@@ -98,8 +98,11 @@ def iterations_figure(summary: pd.DataFrame, threshold: float = 0.0) -> go.Figur
         fig.add_trace(go.Scatter(x=ds, y=t0 * ds / d0, mode="lines", name="~ d (kernel: d^2 samples at 6d per step)",
                                  line=dict(color=REGIME_COLOR["kernel"], dash="dash", width=1.5)))
     fig.update_xaxes(type="log", title="input dimension d", tickvals=sorted(summary.d.unique()))
-    fig.update_yaxes(type="log", dtick="D2", title="first iteration with test error" + (" = 0" if threshold == 0 else
-                                                                             f" <= {threshold:g}"))
+    ys = [v for v in summary[["lo", "hi", "cap"]].to_numpy().ravel() if v > 0] + [1, 2]
+    ticks = nice_ticks(min(ys), max(ys) * 2)
+    target = "= 0" if threshold == 0 else f"<= {threshold:g}"
+    fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks],
+                     title=f"first iteration with test error {target}")
     return _layout(fig, "Iterations to reach the target, feature learning vs kernel regime (same data stream)")
 
 
@@ -116,10 +119,13 @@ def samples_figure(table: pd.DataFrame, c_lin: float = 4.0, c_quad: float = 1.0)
     lx, ly = np.log10(ns), np.log10(ds)
     dline = np.geomspace(min(ds) / 1.3, max(ds) * 1.3, 50)
     for col, regime in enumerate(regimes, start=1):
-        z = table[table.regime == regime].pivot(index="d", columns="n", values="test_error").reindex(
-            index=ds, columns=ns)
+        t = table[table.regime == regime]
+        z = t.pivot(index="d", columns="n", values="test_error").reindex(index=ds, columns=ns)
+        bad = t.pivot(index="d", columns="n", values="diverged").reindex(index=ds, columns=ns).fillna(0).values
+        text = [[("diverged" if np.isnan(v) else f"{v:.2f}" + ("*" if b > 0 else "")) for v, b in zip(zr, br)]
+                for zr, br in zip(z.values, bad)]
         fig.add_trace(go.Heatmap(x=lx, y=ly, z=z.values, zmin=0, zmax=0.5, colorscale="Viridis", reversescale=True,
-                                 text=np.vectorize(lambda v: f"{v:.2f}")(z.values), texttemplate="%{text}",
+                                 text=text, texttemplate="%{text}",
                                  colorbar=dict(title="test error"), showscale=col == 1,
                                  hovertemplate="n = %{customdata[0]}<br>d = %{customdata[1]}<br>error %{z:.3f}",
                                  customdata=np.dstack(np.meshgrid(ns, ds))), row=1, col=col)
@@ -141,9 +147,21 @@ def _fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarr
     return float(slope), xs, np.exp(icpt) * xs ** slope
 
 
-def _log_axes(fig: go.Figure, xtitle: str, ytitle: str, xvals: Sequence[float]) -> None:
+def nice_ticks(lo: float, hi: float) -> list[float]:
+    """1-2-5 tick values covering [lo, hi] for a log axis (plotly's own minor labels read as bare digits)."""
+    ticks = [f * 10.0 ** e for e in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
+             for f in (1, 2, 5)]
+    inside = [t for t in ticks if lo / 1.05 <= t <= hi * 1.05]
+    return inside if len(inside) >= 2 else [t for t in ticks if lo / 3 <= t <= hi * 3]
+
+
+def _log_axes(fig: go.Figure, xtitle: str, ytitle: str, xvals: Sequence[float], yvals: Sequence[float]) -> None:
     fig.update_xaxes(type="log", title=xtitle, tickvals=list(xvals), ticktext=[f"{v:g}" for v in xvals])
-    fig.update_yaxes(type="log", title=ytitle, dtick="D2")
+    y = [v for v in yvals if v > 0 and math.isfinite(v)]
+    if y:
+        ticks = nice_ticks(min(y), max(y))
+        fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    fig.update_yaxes(type="log", title=ytitle)
 
 
 def deep_loss_vs_n(table: pd.DataFrame) -> go.Figure:
@@ -168,7 +186,7 @@ def deep_loss_vs_n(table: pd.DataFrame) -> go.Figure:
         xs = np.geomspace(n0, gn.n.max(), 20)
         fig.add_trace(go.Scatter(x=xs, y=gn[gn.n == n0].test_loss.max() * n0 / xs, mode="lines",
                                  line=dict(color="gray", dash="dash"), name="slope -1 (the bound's 1/n)"))
-    _log_axes(fig, "training-set size n", "final test loss", sorted(gn.n.unique()))
+    _log_axes(fig, "training-set size n", "final test loss", sorted(gn.n.unique()), gn.test_loss)
     return _layout(fig, f"Test loss vs n at width m = {', '.join(str(m) for m in sorted(gn.m.unique()))}", 440)
 
 
@@ -195,7 +213,8 @@ def deep_vs_m(table: pd.DataFrame, metric: str) -> go.Figure:
             fig.add_trace(go.Scatter(x=xs, y=y0 * np.sqrt(m0 / xs), mode="lines", line=dict(color="gray", dash="dash"),
                                      name="~ 1/sqrt(m)"))
     ytitle = "final test loss" if metric == "test_loss" else "||W - W0|| / ||W0||"
-    _log_axes(fig, "width m", ytitle, sorted(gm.m.unique()))
+    _log_axes(fig, "width m", ytitle, sorted(gm.m.unique()), list(gm[metric]) + [float(v) for t in fig.data
+                                                                               for v in t.y])
     n0 = ", ".join(str(n) for n in sorted(gm.n.unique()))
     what = "Test loss" if metric == "test_loss" else "Relative distance from init"
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
