@@ -15,9 +15,9 @@ st.markdown(
     "kernel-regime analyses need about d^2.  \n"
     "**Here** each cell trains on a *fixed* training set of n samples (full-batch gradient descent; feature "
     "learning: 200 steps at eta = m = 20, scale 1/m; kernel regime: 300 steps at eta = 1, scale 1/sqrt(m), "
-    "m = 512) and shows the final error on 1000 fresh test points, averaged over seeds. **Look at** where each "
-    "map turns dark (error 0): the feature map's edge follows the dashed line n = c d, the kernel map's "
-    "edge follows the dotted n = c d^2. Move the constants c to fit the edges.")
+    "m = 512) and shows the final error on 1000 fresh test points, averaged over seeds. **Look at** "
+    "where each map turns yellow (error 0): the feature map's edge follows the black dashed line n = c d, the "
+    "kernel map's edge follows the pink dotted n = c d^2. Move the constants c to fit the edges.")
 
 with st.form(f"{P}_form"):
     c1, c2, c3 = st.columns([2, 3, 1])

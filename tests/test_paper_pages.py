@@ -61,3 +61,48 @@ def test_theory_page_shows_rates_at_the_settings():
     tables = " ".join(str(t.value) for t in at.get("table"))
     assert "ceil(ln d) = 3" in tables  # d = 10
     assert "d^2 = 100" in tables
+
+
+# --- the pure figure builders ---
+
+def test_iterations_figure_shows_censored_seeds_and_references():
+    import pandas as pd
+
+    from ui.paper import iterations_figure
+
+    summary = pd.DataFrame({"regime": ["feature", "feature", "kernel", "kernel"], "d": [25, 100, 25, 100],
+                            "median": [4.0, 5.0, 22.0, 40.0], "lo": [4.0, 5.0, 20.0, 40.0],
+                            "hi": [4.0, 6.0, 23.0, 40.0], "reached": [3, 3, 3, 1], "seeds": 3,
+                            "cap": [12, 12, 40, 40], "ceil_ln_d": [4, 5, 4, 5]})
+    fig = iterations_figure(summary)
+    names = [t.name for t in fig.data]
+    assert any("not reached" in n for n in names)
+    censored = next(t for t in fig.data if "not reached" in t.name)
+    assert list(censored.x) == [100] and list(censored.y) == [40]  # drawn at the budget, not hidden
+    assert "ceil(ln d)" in names and any(n.startswith("~ d") for n in names)
+    assert fig.layout.xaxis.type == "log"
+
+
+def test_samples_figure_has_one_map_per_regime_and_both_lines():
+    import pandas as pd
+
+    from ui.paper import samples_figure
+
+    rows = [{"regime": r, "d": d, "n": n, "test_error": 0.1, "diverged": 0.0}
+            for r in ("feature", "kernel") for d in (8, 16) for n in (32, 64, 128)]
+    fig = samples_figure(pd.DataFrame(rows), c_lin=4, c_quad=1)
+    assert [t.type for t in fig.data].count("heatmap") == 2
+    lines = {t.name for t in fig.data if t.type == "scatter"}
+    assert lines == {"n = 4 d", "n = 1 d^2"}
+
+
+def test_figure1_figure_marks_ceil_ln_d():
+    import pandas as pd
+
+    from ui.paper import figure1_figure
+
+    df = pd.DataFrame({"d": [25] * 4 + [100] * 4, "seed": [0, 0, 1, 1] * 2, "step": [0, 1] * 4,
+                       "test_error": [0.5, 0.0, 0.5, 0.1] * 2})
+    fig = figure1_figure(df)
+    assert sorted(s.x0 for s in fig.layout.shapes) == [4, 5]
+    assert {t.name for t in fig.data if t.showlegend is not False} == {"d = 25", "d = 100"}

@@ -140,3 +140,12 @@ def test_theory_rows_name_the_settings():
     assert "ceil(ln d) = 5" in paper.table2_at(100).to_string()
     t1 = paper.table1_at(m=400, n=100, L=2).set_index("")
     assert t1.loc["this paper", "value"] == pytest.approx(0.01) and t1.loc["Chen et al. 2021", "value"] == 2
+
+
+def test_the_library_never_imports_streamlit_or_plotly():
+    import subprocess
+    import sys
+
+    code = ("import sys, sharp.paper, sharp.cache, sharp.sweep, sharp.cli; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('streamlit', 'plotly')]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)

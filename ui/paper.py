@@ -131,14 +131,14 @@ def samples_figure(table: pd.DataFrame, c_lin: float = 4.0, c_quad: float = 1.0)
                                  customdata=np.dstack(np.meshgrid(ns, ds))), row=1, col=col)
         for c, power, dash, name in ((c_lin, 1, "dash", f"n = {c_lin:g} d"), (c_quad, 2, "dot", f"n = {c_quad:g} d^2")):
             fig.add_trace(go.Scatter(x=np.log10(c * dline ** power), y=np.log10(dline), mode="lines", name=name,
-                                     line=dict(color="white" if power == 1 else "#ff3366", dash=dash, width=3),
+                                     line=dict(color="black" if power == 1 else "#e7298a", dash=dash, width=3),
                                      showlegend=col == 1, legendgroup=name), row=1, col=col)
         fig.update_xaxes(title="training-set size n", tickvals=lx, ticktext=[str(n) for n in ns],
                          range=[lx[0] - 0.2, lx[-1] + 0.2], row=1, col=col)
     fig.update_yaxes(title="input dimension d", tickvals=ly, ticktext=[str(d) for d in ds],
                      range=[ly[0] - 0.2, ly[-1] + 0.2], row=1, col=1)
     fig.update_layout(legend=dict(orientation="h", y=-0.18))
-    return _layout(fig, "Final test error with a fixed training set of n samples (darker = lower error)", 480)
+    return _layout(fig, "Final test error with a fixed training set of n samples (yellow = no test errors)", 480)
 
 
 def _fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
