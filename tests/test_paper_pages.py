@@ -1,4 +1,6 @@
 """Each paper page under AppTest on a tiny grid: it computes, draws, explains, and refuses a grid too large."""
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -106,3 +108,69 @@ def test_figure1_figure_marks_ceil_ln_d():
     fig = figure1_figure(df)
     assert sorted(s.x0 for s in fig.layout.shapes) == [4, 5]
     assert {t.name for t in fig.data if t.showlegend is not False} == {"d = 25", "d = 100"}
+
+
+# --- in a real browser: the Cancel button stops a computation and Run resumes it ---
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The app on a free local port, with its own empty cache."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, cache.ENV: str(tmp_path / "cache")}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false"], cwd=root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read().strip() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.browser
+def test_cancel_then_run_in_the_browser(server):
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: run scripts/ensure-chromium")
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.goto(server + "/samples")
+        page.get_by_role("button", name="Cancel").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Cancel").click()
+        page.get_by_text("Cancelled.").wait_for(timeout=30_000)
+        assert page.locator(".js-plotly-plot").count() == 0
+        page.get_by_role("button", name="Run").click()
+        page.get_by_role("button", name="Cancel").wait_for(timeout=30_000)
+        page.get_by_text(re.compile(r"\[\d+/42\]")).first.wait_for(timeout=30_000)  # progress of the 42 runs
+        browser.close()
