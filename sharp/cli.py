@@ -72,6 +72,10 @@ def _int_list(name: str) -> Callable[[str], list[int]]:
     return parse
 
 
+def _field(name: str):
+    return next(f for f in fields() if f.name == name)
+
+
 def cmd_run(ns: argparse.Namespace) -> int:
     from sharp.train import train
 
@@ -108,6 +112,30 @@ def cmd_bench(ns: argparse.Namespace) -> int:
     return 0
 
 
+# Config fields a sweep may vary: each takes a comma-separated list on the command line.
+GRID_AXES = ("d", "n", "m", "depth", "k", "steps", "seeds", "seed", "batch")
+
+
+def cmd_sweep(ns: argparse.Namespace) -> int:
+    from sharp.sweep import TooBig, grid, sweep
+
+    axes = {a: getattr(ns, a) for a in GRID_AXES if getattr(ns, a) is not None}
+    configs = grid(preset(ns.regime, **overrides(ns, skip=GRID_AXES)), **axes)
+    if not ns.out.endswith((".csv", ".parquet")):
+        raise UsageError(f"--out must end in .csv or .parquet, got {ns.out!r}")
+    try:
+        df = sweep(configs, progress=None if ns.quiet else lambda msg: print(msg, file=sys.stderr, flush=True),
+                   use_cache=not ns.no_cache, max_seconds=ns.max_minutes * 60 if ns.max_minutes > 0 else None)
+    except TooBig as e:
+        raise UsageError(f"{e} (or raise --max-minutes)") from None
+    if ns.out.endswith(".parquet"):
+        df.to_parquet(ns.out, index=False)
+    else:
+        df.to_csv(ns.out, index=False)
+    print(f"wrote {len(df)} rows ({len(configs)} runs) to {ns.out}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m sharp", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -134,6 +162,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=5, help="interleaved repetitions per case (default 5)")
     bench.add_argument("--silent", action="store_true", help="no progress lines on stderr")
     bench.set_defaults(func=cmd_bench)
+
+    sw = sub.add_parser("sweep", help="train a grid of configurations (cached on disk) and write a tidy table")
+    sw.add_argument("--regime", choices=sorted(PRESETS), required=True, help="preset: kernel or feature")
+    for a in GRID_AXES:
+        sw.add_argument(f"--{a}", type=_int_list(f"--{a}"), default=None, metavar="LIST",
+                        help=f"comma-separated values of {a} ({allowed_range(_field(a))})")
+    add_config_flags(sw, skip=GRID_AXES)
+    sw.add_argument("--out", required=True, help="output file: .csv or .parquet (one row per run, seed and step)")
+    sw.add_argument("--no-cache", action="store_true",
+                    help="recompute every run (the cache is neither read nor written)")
+    sw.add_argument("--max-minutes", type=float, default=60.0,
+                    help="refuse a grid whose estimated compute exceeds this (default 60; 0 = no cap)")
+    sw.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    sw.set_defaults(func=cmd_sweep)
     return p
 
 

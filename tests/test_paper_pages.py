@@ -1,0 +1,176 @@
+"""Each paper page under AppTest on a tiny grid: it computes, draws, explains, and refuses a grid too large."""
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sharp import cache
+
+TINY = {
+    "figure1": {"fig1_d": [25], "fig1_seeds": 1, "fig1_steps": 6},
+    "iterations": {"iters_d": [25], "iters_seeds": 1, "iters_kernel_steps": 10, "iters_kernel_m": 256},
+    "samples": {"samples_d": [8], "samples_n": [32, 64], "samples_seeds": 1},
+    "deep": {"deep_L": [1], "deep_m": [32, 64], "deep_n": [25, 50], "deep_m0": 32, "deep_n0": 50, "deep_seeds": 1},
+    "theory": {"theory_d": 10, "theory_m": 32, "theory_n": 40, "theory_L": 1},
+}
+CHARTS = {"figure1": 1, "iterations": 1, "samples": 1, "deep": 3, "theory": 0}
+SAYS = {"figure1": "ceil(ln d)", "iterations": "Measured growth", "samples": "Smallest n",
+        "deep": "Fitted log-log slopes", "theory": "Measured here"}
+
+
+@pytest.fixture(autouse=True)
+def tmp_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+
+
+def page(name: str, state: dict) -> AppTest:
+    at = AppTest.from_file(f"../pages/{name}.py", default_timeout=120)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+@pytest.mark.parametrize("name", list(TINY))
+def test_page_computes_and_draws_on_a_tiny_grid(name):
+    at = page(name, TINY[name])
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.get("plotly_chart")) == CHARTS[name]
+    text = " ".join(m.value for m in at.markdown) + " ".join(str(t.value) for t in at.get("table"))
+    assert SAYS[name] in text
+    assert at.title[0].value
+    assert at.get("download_button"), "the page offers its data"
+    # a rerun with the same settings comes from the session, not a recomputation
+    again = at.run()
+    assert not again.exception and len(again.get("plotly_chart")) == CHARTS[name]
+
+
+def test_samples_page_refuses_a_grid_too_large():
+    at = page("samples", {"samples_d": [8, 16, 32, 64], "samples_n": [512, 1024, 2048, 4096], "samples_seeds": 6})
+    assert not at.exception
+    assert "Narrow it" in at.error[0].value
+    assert not at.get("plotly_chart")
+
+
+def test_empty_selection_says_what_to_pick():
+    at = page("figure1", {"fig1_d": []})
+    assert not at.exception
+    assert "Pick at least one d" in at.info[0].value
+
+
+def test_theory_page_shows_rates_at_the_settings():
+    at = page("theory", TINY["theory"])
+    tables = " ".join(str(t.value) for t in at.get("table"))
+    assert "ceil(ln d) = 3" in tables  # d = 10
+    assert "d^2 = 100" in tables
+
+
+# --- the pure figure builders ---
+
+def test_iterations_figure_shows_censored_seeds_and_references():
+    import pandas as pd
+
+    from ui.paper import iterations_figure
+
+    summary = pd.DataFrame({"regime": ["feature", "feature", "kernel", "kernel"], "d": [25, 100, 25, 100],
+                            "median": [4.0, 5.0, 22.0, 40.0], "lo": [4.0, 5.0, 20.0, 40.0],
+                            "hi": [4.0, 6.0, 23.0, 40.0], "reached": [3, 3, 3, 1], "seeds": 3,
+                            "cap": [12, 12, 40, 40], "ceil_ln_d": [4, 5, 4, 5]})
+    fig = iterations_figure(summary)
+    names = [t.name for t in fig.data]
+    assert any("not reached" in n for n in names)
+    censored = next(t for t in fig.data if "not reached" in t.name)
+    assert list(censored.x) == [100] and list(censored.y) == [40]  # drawn at the budget, not hidden
+    assert "ceil(ln d)" in names and any(n.startswith("~ d") for n in names)
+    assert fig.layout.xaxis.type == "log"
+
+
+def test_samples_figure_has_one_map_per_regime_and_both_lines():
+    import pandas as pd
+
+    from ui.paper import samples_figure
+
+    rows = [{"regime": r, "d": d, "n": n, "test_error": 0.1, "diverged": 0.0}
+            for r in ("feature", "kernel") for d in (8, 16) for n in (32, 64, 128)]
+    fig = samples_figure(pd.DataFrame(rows), c_lin=4, c_quad=1)
+    assert [t.type for t in fig.data].count("heatmap") == 2
+    lines = {t.name for t in fig.data if t.type == "scatter"}
+    assert lines == {"n = 4 d", "n = 1 d^2"}
+
+
+def test_figure1_figure_marks_ceil_ln_d():
+    import pandas as pd
+
+    from ui.paper import figure1_figure
+
+    df = pd.DataFrame({"d": [25] * 4 + [100] * 4, "seed": [0, 0, 1, 1] * 2, "step": [0, 1] * 4,
+                       "test_error": [0.5, 0.0, 0.5, 0.1] * 2})
+    fig = figure1_figure(df)
+    assert sorted(s.x0 for s in fig.layout.shapes) == [4, 5]
+    assert {t.name for t in fig.data if t.showlegend is not False} == {"d = 25", "d = 100"}
+
+
+# --- in a real browser: the Cancel button stops a computation and Run resumes it ---
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The app on a free local port, with its own empty cache."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, cache.ENV: str(tmp_path / "cache")}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false"], cwd=root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read().strip() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.browser
+def test_cancel_then_run_in_the_browser(server):
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: run scripts/ensure-chromium")
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.goto(server + "/samples")
+        page.get_by_role("button", name="Cancel").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Cancel").click()
+        page.get_by_text("Cancelled.").wait_for(timeout=30_000)
+        assert page.locator(".js-plotly-plot").count() == 0
+        page.get_by_role("button", name="Run").click()
+        page.get_by_role("button", name="Cancel").wait_for(timeout=30_000)
+        page.get_by_text(re.compile(r"\[\d+/42\]")).first.wait_for(timeout=30_000)  # progress of the 42 runs
+        browser.close()

@@ -1,0 +1,298 @@
+"""Figures and page glue for the paper pages (Fig 1, iterations vs d, sample complexity, deep nets, theory).
+
+The figure builders are pure: a tidy or summary DataFrame in, a Plotly figure out, testable without a
+browser. `compute` is the one piece of Streamlit glue: it runs a sweep with a progress bar and a Cancel
+button and remembers the result per settings in the session (the disk cache remembers it across visits).
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+from plotly.subplots import make_subplots
+
+REGIME_COLOR = {"feature": "#d95f02", "kernel": "#1f78b4"}
+REGIME_NAME = {"feature": "feature learning (c = 1/m, m = 20, eta = 20)", "kernel": "kernel regime (NTK scale)"}
+DEPTH_COLOR = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
+# The estimated compute one page may start (seconds on this machine); larger grids are refused.
+PAGE_MAX_SECONDS = 150.0
+
+
+def _layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
+    fig.update_layout(title=dict(text=title, x=0.01), height=height, template="plotly_white",
+                      margin=dict(l=60, r=20, t=60, b=50), legend=dict(bgcolor="rgba(255,255,255,0.7)"))
+    return fig
+
+
+def _rgba(hex_or_rgb: str, alpha: float) -> str:
+    if hex_or_rgb.startswith("#"):
+        r, g, b = (int(hex_or_rgb[i:i + 2], 16) for i in (1, 3, 5))
+    else:
+        r, g, b = (int(float(v)) for v in hex_or_rgb[hex_or_rgb.index("(") + 1:-1].split(",")[:3])
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def d_colors(ds: Sequence[int]) -> dict[int, str]:
+    """One colour per d, dark to light along Viridis (small d dark)."""
+    pos = [0.85 * i / max(len(ds) - 1, 1) for i in range(len(ds))]
+    return dict(zip(sorted(ds), sample_colorscale("Viridis", pos)))
+
+
+def figure1_figure(df: pd.DataFrame) -> go.Figure:
+    """Poster Fig 1: test error vs SGD step per d (median line, min-max band over seeds), ceil(ln d) markers.
+
+    Args:
+        df: tidy frame of `sharp.sweep.figure1` (columns d, seed, step, test_error).
+    """
+    fig = go.Figure()
+    colors = d_colors(sorted(df.d.unique()))
+    for d, g in df.groupby("d"):
+        s = g.groupby("step").test_error
+        med, lo, hi = s.median(), s.min(), s.max()
+        c = colors[d]
+        fig.add_trace(go.Scatter(x=list(hi.index) + list(lo.index[::-1]), y=list(hi) + list(lo[::-1]),
+                                 fill="toself", fillcolor=_rgba(c, 0.18), line=dict(width=0), hoverinfo="skip",
+                                 showlegend=False, legendgroup=str(d)))
+        fig.add_trace(go.Scatter(x=med.index, y=med, mode="lines+markers", name=f"d = {d}", line=dict(color=c),
+                                 legendgroup=str(d),
+                                 hovertemplate=f"d = {d}<br>step %{{x}}<br>median error %{{y:.3f}}"))
+        fig.add_vline(x=math.ceil(math.log(d)), line=dict(color=c, dash="dot", width=1.5))
+    fig.update_xaxes(title="SGD iteration", dtick=1)
+    fig.update_yaxes(title="test error", rangemode="tozero")
+    return _layout(fig, "Test error vs iteration (median over seeds, band = min to max); dotted: ceil(ln d)")
+
+
+def iterations_figure(summary: pd.DataFrame, threshold: float = 0.0) -> go.Figure:
+    """First step with test error <= threshold against d (log-log), both regimes, with ln d and a ~d reference.
+
+    Censored seeds (never reached within the step budget) are shown as open triangles at the budget.
+    """
+    fig = go.Figure()
+    for regime, g in summary.groupby("regime"):
+        c = REGIME_COLOR.get(regime, "#555")
+        done = g[g.reached == g.seeds]
+        part = g[g.reached < g.seeds]
+        fig.add_trace(go.Scatter(
+            x=done.d, y=done["median"], mode="lines+markers", name=f"{regime}: median over seeds",
+            line=dict(color=c), marker=dict(size=9),
+            error_y=dict(type="data", symmetric=False, array=done.hi - done["median"],
+                         arrayminus=done["median"] - done.lo, color=c)))
+        if len(part):
+            fig.add_trace(go.Scatter(
+                x=part.d, y=part.cap, mode="markers", marker=dict(symbol="triangle-up-open", size=13, color=c),
+                name=f"{regime}: not reached by every seed within the budget",
+                text=[f"{r} of {s} seeds reached it" for r, s in zip(part.reached, part.seeds)],
+                hovertemplate="d = %{x}<br>budget %{y} steps<br>%{text}"))
+    ds = np.geomspace(summary.d.min(), summary.d.max(), 60)
+    fig.add_trace(go.Scatter(x=ds, y=[math.ceil(math.log(d)) for d in ds], mode="lines", name="ceil(ln d)",
+                             line=dict(color="black", dash="dot", shape="hv")))
+    k = summary[(summary.regime == "kernel") & (summary.reached == summary.seeds)]
+    if len(k):
+        d0, t0 = float(k.d.iloc[0]), float(k["median"].iloc[0])
+        fig.add_trace(go.Scatter(x=ds, y=t0 * ds / d0, mode="lines", name="~ d (kernel: d^2 samples at 6d per step)",
+                                 line=dict(color=REGIME_COLOR["kernel"], dash="dash", width=1.5)))
+    fig.update_xaxes(type="log", title="input dimension d", tickvals=sorted(summary.d.unique()))
+    ys = [v for v in summary[["lo", "hi", "cap"]].to_numpy().ravel() if v > 0] + [1, 2]
+    ticks = nice_ticks(min(ys), max(ys) * 2)
+    target = "= 0" if threshold == 0 else f"<= {threshold:g}"
+    fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks],
+                     title=f"first iteration with test error {target}")
+    return _layout(fig, "Iterations to reach the target, feature learning vs kernel regime (same data stream)")
+
+
+def samples_figure(table: pd.DataFrame, c_lin: float = 4.0, c_quad: float = 1.0) -> go.Figure:
+    """Heat maps of final test error over (n, d), one per regime, with the lines n = c_lin d and n = c_quad d^2.
+
+    Args:
+        table: `sharp.paper.final_table(df, ["regime", "d", "n"])`.
+    """
+    regimes = [r for r in ("feature", "kernel") if r in set(table.regime)]
+    fig = make_subplots(rows=1, cols=len(regimes), shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=[REGIME_NAME[r] for r in regimes])
+    ds, ns = sorted(table.d.unique()), sorted(table.n.unique())
+    lx, ly = np.log10(ns), np.log10(ds)
+    dline = np.geomspace(min(ds) / 1.3, max(ds) * 1.3, 50)
+    for col, regime in enumerate(regimes, start=1):
+        t = table[table.regime == regime]
+        z = t.pivot(index="d", columns="n", values="test_error").reindex(index=ds, columns=ns)
+        bad = t.pivot(index="d", columns="n", values="diverged").reindex(index=ds, columns=ns).fillna(0).values
+        text = [[("diverged" if np.isnan(v) else f"{v:.2f}" + ("*" if b > 0 else "")) for v, b in zip(zr, br)]
+                for zr, br in zip(z.values, bad)]
+        fig.add_trace(go.Heatmap(x=lx, y=ly, z=z.values, zmin=0, zmax=0.5, colorscale="Viridis", reversescale=True,
+                                 text=text, texttemplate="%{text}",
+                                 colorbar=dict(title="test error"), showscale=col == 1,
+                                 hovertemplate="n = %{customdata[0]}<br>d = %{customdata[1]}<br>error %{z:.3f}",
+                                 customdata=np.dstack(np.meshgrid(ns, ds))), row=1, col=col)
+        for c, power, dash, name in ((c_lin, 1, "dash", f"n = {c_lin:g} d"), (c_quad, 2, "dot", f"n = {c_quad:g} d^2")):
+            fig.add_trace(go.Scatter(x=np.log10(c * dline ** power), y=np.log10(dline), mode="lines", name=name,
+                                     line=dict(color="black" if power == 1 else "#e7298a", dash=dash, width=3),
+                                     showlegend=col == 1, legendgroup=name), row=1, col=col)
+        fig.update_xaxes(title="training-set size n", tickvals=lx, ticktext=[str(n) for n in ns],
+                         range=[lx[0] - 0.2, lx[-1] + 0.2], row=1, col=col)
+    fig.update_yaxes(title="input dimension d", tickvals=ly, ticktext=[str(d) for d in ds],
+                     range=[ly[0] - 0.2, ly[-1] + 0.2], row=1, col=1)
+    fig.update_layout(legend=dict(orientation="h", y=-0.18))
+    return _layout(fig, "Final test error with a fixed training set of n samples (yellow = no test errors)", 480)
+
+
+def _fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    slope, icpt = np.polyfit(np.log(x), np.log(y), 1)
+    xs = np.geomspace(x.min(), x.max(), 20)
+    return float(slope), xs, np.exp(icpt) * xs ** slope
+
+
+def nice_ticks(lo: float, hi: float) -> list[float]:
+    """1-2-5 tick values covering [lo, hi] for a log axis (plotly's own minor labels read as bare digits)."""
+    ticks = [f * 10.0 ** e for e in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
+             for f in (1, 2, 5)]
+    inside = [t for t in ticks if lo / 1.05 <= t <= hi * 1.05]
+    return inside if len(inside) >= 2 else [t for t in ticks if lo / 3 <= t <= hi * 3]
+
+
+def _log_axes(fig: go.Figure, xtitle: str, ytitle: str, xvals: Sequence[float], yvals: Sequence[float]) -> None:
+    fig.update_xaxes(type="log", title=xtitle, tickvals=list(xvals), ticktext=[f"{v:g}" for v in xvals])
+    y = [v for v in yvals if v > 0 and math.isfinite(v)]
+    if y:
+        ticks = nice_ticks(min(y), max(y))
+        fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    fig.update_yaxes(type="log", title=ytitle)
+
+
+def deep_loss_vs_n(table: pd.DataFrame) -> go.Figure:
+    """Final test loss against n (log-log) per depth L, with each fitted line and the slope -1 reference.
+
+    Args:
+        table: `sharp.paper.final_table(df, ["axis", "L", "n", "m"])`; uses the rows with axis == "n".
+    """
+    fig, gn = go.Figure(), table[table.axis == "n"]
+    for i, (L, g) in enumerate(gn.groupby("L")):
+        c, g = DEPTH_COLOR[i % len(DEPTH_COLOR)], g.sort_values("n")
+        label = f"L = {L}"
+        if len(g) >= 2:
+            slope, xs, ys = _fit_line(g.n.to_numpy(float), g.test_loss.to_numpy(float))
+            label += f": fitted slope {slope:.2f}"
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=c, width=2), legendgroup=str(L),
+                                     showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=g.n, y=g.test_loss, mode="markers", marker=dict(size=10, color=c), name=label,
+                                 legendgroup=str(L), hovertemplate="n = %{x}<br>test loss %{y:.4f}"))
+    if gn.n.nunique() >= 2:
+        n0 = gn.n.min()
+        xs = np.geomspace(n0, gn.n.max(), 20)
+        fig.add_trace(go.Scatter(x=xs, y=gn[gn.n == n0].test_loss.max() * n0 / xs, mode="lines",
+                                 line=dict(color="gray", dash="dash"), name="slope -1 (the bound's 1/n)"))
+    _log_axes(fig, "training-set size n", "final test loss", sorted(gn.n.unique()), gn.test_loss)
+    return _layout(fig, f"Test loss vs n at width m = {', '.join(str(m) for m in sorted(gn.m.unique()))}", 440)
+
+
+def deep_vs_m(table: pd.DataFrame, metric: str) -> go.Figure:
+    """Final test loss (metric="test_loss") or relative distance from init (metric="distance") against m.
+
+    The loss gets the two bound shapes through the narrowest point: flat (this paper) and ~sqrt(m) (Chen et
+    al.); the distance gets ~1/sqrt(m), the kernel regime's scaling.
+    """
+    fig, gm = go.Figure(), table[table.axis == "m"]
+    for i, (L, g) in enumerate(gm.groupby("L")):
+        g = g.sort_values("m")
+        fig.add_trace(go.Scatter(x=g.m, y=g[metric], mode="markers+lines", name=f"L = {L}",
+                                 marker=dict(size=10), line=dict(color=DEPTH_COLOR[i % len(DEPTH_COLOR)])))
+    if gm.m.nunique() >= 2:
+        m0 = gm.m.min()
+        xs, y0 = np.geomspace(m0, gm.m.max(), 20), gm[gm.m == m0][metric].mean()
+        if metric == "test_loss":
+            fig.add_trace(go.Scatter(x=xs, y=np.full_like(xs, y0), mode="lines", line=dict(color="gray", dash="dash"),
+                                     name="flat in m (this paper)"))
+            fig.add_trace(go.Scatter(x=xs, y=y0 * np.sqrt(xs / m0), mode="lines", line=dict(color="black", dash="dot"),
+                                     name="~ sqrt(m) (Chen et al.)"))
+        else:
+            fig.add_trace(go.Scatter(x=xs, y=y0 * np.sqrt(m0 / xs), mode="lines", line=dict(color="gray", dash="dash"),
+                                     name="~ 1/sqrt(m)"))
+    ytitle = "final test loss" if metric == "test_loss" else "||W - W0|| / ||W0||"
+    _log_axes(fig, "width m", ytitle, sorted(gm.m.unique()), list(gm[metric]) + [float(v) for t in fig.data
+                                                                               for v in t.y])
+    n0 = ", ".join(str(n) for n in sorted(gm.n.unique()))
+    what = "Test loss" if metric == "test_loss" else "Relative distance from init"
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    return _layout(fig, f"{what} vs width m (n = {n0})", 440)
+
+
+# --- Streamlit glue -------------------------------------------------------------------------------------------
+
+def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]) -> pd.DataFrame | None:
+    """Run fn(on_progress=...) once per settings, with a progress bar and a Cancel button.
+
+    A Cancel click reruns the script, which stops the computation at its next progress update; finished
+    runs stay in the disk cache, so pressing Run again resumes quickly. A grid too large (TooBig) or a bad
+    setting (ConfigError) is shown as an error naming what to change.
+
+    Args:
+        page: a short name, unique per page (prefixes the session keys).
+        settings: the page's settings; the result is remembered per their JSON.
+        fn: called as fn(on_progress=callback), returns the tidy frame.
+    Returns:
+        The frame, or None when cancelled or refused (a message has been shown).
+    """
+    import streamlit as st
+
+    from sharp.config import ConfigError
+    from sharp.sweep import TooBig
+
+    key = f"{page}:{json.dumps(settings, sort_keys=True, default=str)}"
+    results: dict = st.session_state.setdefault("paper_results", {})
+    if key in results:
+        return results[key]
+    if st.session_state.get(f"{page}_cancel"):
+        st.session_state[f"{page}_cancelled"] = key
+    if st.session_state.get(f"{page}_cancelled") == key:
+        st.info("Cancelled. Runs that finished are kept in the cache: press **Run** to continue from there.")
+        return None
+    bar = st.progress(0.0, text="Starting...")
+    slot = st.empty()  # the Cancel button goes away with the progress bar
+    slot.button("Cancel", key=f"{page}_cancel")
+
+    def on_progress(done: float, total: float, message: str) -> None:
+        bar.progress(min(done / total, 1.0) if total > 0 else 1.0, text=message)
+
+    try:
+        df = fn(on_progress=on_progress)
+    except TooBig as e:
+        st.error(f"Too much work for one page: {e}")
+        return None
+    except ConfigError as e:
+        st.error(f"A setting is out of range: {e}")
+        return None
+    finally:
+        bar.empty()
+        slot.empty()
+    while len(results) >= 12:  # keep the session's memory bounded; the disk cache keeps the rest
+        results.pop(next(iter(results)))
+    results[key] = df
+    return df
+
+
+def start(page: str, defaults: dict[str, Any]) -> None:
+    """Seed the page's widget keys with defaults (tests and URLs may set them first)."""
+    import streamlit as st
+
+    for name, value in defaults.items():
+        st.session_state.setdefault(f"{page}_{name}", value)
+
+
+def ran(page: str) -> None:
+    """Forget a previous Cancel of this page (call when its Run button is pressed)."""
+    import streamlit as st
+
+    st.session_state[f"{page}_cancelled"] = None
+
+
+def download(df: pd.DataFrame, name: str, key: str) -> None:
+    """A CSV download button for the page's data."""
+    import streamlit as st
+
+    st.download_button("Download the data (CSV)", df.to_csv(index=False).encode(), file_name=name, mime="text/csv",
+                       key=key)
