@@ -1,4 +1,213 @@
+"""Live: the kernel regime and feature learning race on the same data, streamed into the browser.
+
+The page reads widgets into a `ui.live.Settings`, keeps one `LiveRun` per session, advances it from a
+fragment that reruns several times a second, and draws with the pure builders in `ui.figures`.
+"""
+import dataclasses
+import math
+
 import streamlit as st
 
-st.title("Kernel regime vs feature learning")
-st.info("The live comparison is being built.")
+import sharp
+from ui import figures, live
+
+live.set_threads()
+TICK_S = 0.15  # the live view reruns this often while training
+BUDGET_S = 0.06  # training time per tick; the rest of the tick is drawing and sending the charts
+KEYS = [f.name for f in dataclasses.fields(live.Settings)]
+ss = st.session_state
+FORMULAS = r"""
+Network: $f(x) = c \sum_{j=1}^m a_j\, \sigma(\langle w_j, x\rangle)$ with $a_j = \pm 1$ fixed (half each),
+$W_0$ entries $\mathcal N(0, 1/d)$, $\sigma(t) = t^2$ by default (deeper nets stack $L$ hidden layers).
+Kernel regime: NTK scale $c = 1/\sqrt m$, large $m$, $\eta \approx 1$.
+Feature learning: mean-field scale $c = 1/m$, $m = 20$, $\eta = m$.
+Loss: logistic $\ell = \log(1 + e^{-y f(x)})$; plain SGD $W \leftarrow W - \eta \nabla \hat L(W)$.
+Data: $x \sim \mathrm{Unif}\{\pm1\}^d$, $y = \prod_{i \le k} x_i$; the test set is shared by both regimes.
+Distance from init: $\|W_t - W_0\|_F / \|W_0\|_F$. Neuron bars: each neuron's share of first-layer weight
+energy on $x_1..x_k$, $\sum_{i\le k} w_{ji}^2 / \|w_j\|^2$ (about $k/d$ at init, dashed line).
+Linearized (NTK) net: $f_{lin}(W) = f(W_0) + \langle \nabla f(W_0), W - W_0\rangle$, trained the same way.
+Curves: mean over seeds, band from the best to the worst seed. This parametrization is our reconstruction
+of the paper's setup (Taheri, Thrampoulidis, Mazumdar, ICLR 2025); on the poster's XOR setting the feature
+network reaches zero test error after about ⌈ln d⌉ steps (dashed marker)."""
+
+
+def load(s: live.Settings) -> None:
+    for key in KEYS:
+        ss[key] = getattr(s, key)
+
+
+def apply_preset(name: str) -> None:
+    load(live.preset_settings(name, seed=ss.seed))
+
+
+def feature_eta_is_m() -> None:
+    ss.feature_eta = float(ss.feature_m)
+
+
+def n_is_6d() -> None:
+    ss.n = min(6 * ss.d, live.RANGES["n"][1])
+
+
+def play_pause() -> None:
+    run = ss.get("live_run")
+    if run is None:
+        return
+    if run.done:
+        ss.live_run = None  # replay the same settings from the start
+    else:
+        run.running = not run.running
+
+
+def step_once() -> None:
+    run = ss.get("live_run")
+    if run is not None and not run.done:
+        run.running = False
+        run.advance(budget_s=math.inf, max_snaps=1)
+
+
+def new_seeds() -> None:
+    ss.seed = (ss.seed + 1) % (2**31)
+
+
+# Session start: the URL sets the view, once; later the widgets hold the settings.
+if "live_settings" not in ss:
+    ss.live_settings, ss.live_problems = live.parse_query(st.query_params.to_dict())
+    load(ss.live_settings)
+for key in KEYS:  # widget values are dropped while another page is shown; bring them back
+    if key not in ss:
+        ss[key] = getattr(ss.live_settings, key)
+
+st.title("Kernel regime vs feature learning, live")
+st.markdown(
+    "Two networks learn y = x₁·x₂ (XOR hidden in d random ±1 inputs) from the same samples. "
+    "**Kernel regime** (left): a wide network with a small step barely leaves its random start, so it acts "
+    "like a fixed kernel, which would need about d² samples; with n = 6d its test error stays high. "
+    "**Feature learning** (right): a narrow network with a large step η = m moves far from its start, its "
+    "neurons turn toward x₁ and x₂ (the bars at the bottom), and the test error drops to zero.")
+with st.expander("The model and the formulas"):
+    st.markdown(FORMULAS)
+
+for problem in ss.live_problems.values():
+    st.warning(f"URL parameter {problem}")
+
+with st.sidebar:
+    st.subheader("Presets")
+    for name in live.PRESETS:
+        st.button(name, key="preset_" + "".join(c for c in name if c.isalnum()).lower(), on_click=apply_preset,
+                  args=(name,), use_container_width=True)
+    st.subheader("Task and data (both regimes)")
+    st.slider("d: input dimension", *live.RANGES["d"], key="d")
+    st.slider("k: parity order (y = x₁⋯x_k)", *live.RANGES["k"], key="k")
+    st.toggle("online: a fresh batch every step", key="online")
+    st.slider("n: fresh samples per step" if ss.online else "n: training samples", *live.RANGES["n"],
+              key="n", help="6d is the poster's setting")
+    st.button(f"n = 6d ({6 * ss.d})", key="n_6d", on_click=n_is_6d)
+    st.subheader("Network and training (both regimes)")
+    st.slider("depth L: hidden layers", *live.RANGES["depth"], key="depth")
+    st.selectbox("activation", live.RANGES["activation"], key="activation")
+    st.slider("steps", *live.RANGES["steps"], key="steps")
+    st.slider("seeds", *live.RANGES["seeds"], key="seeds")
+    download_box = st.container()
+
+run_box = st.container()  # Play / Step / Reset, filled in once the run exists
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Kernel regime", anchor=False)
+    a, b, c = st.columns([1.3, 1, 1], vertical_alignment="bottom")
+    a.slider("width m", *live.RANGES["kernel_m"], step=2, key="kernel_m")
+    b.number_input("step size η", *map(float, live.RANGES["kernel_eta"]), key="kernel_eta", format="%g")
+    c.toggle("NTK overlay", key="overlay", help="also train the network's linearization around W0, "
+             "the exact kernel limit (dotted; slower)")
+with right:
+    st.subheader("Feature learning", anchor=False)
+    a, b, c = st.columns([1.3, 1, 1], vertical_alignment="bottom")
+    a.slider("width m", *live.RANGES["feature_m"], step=2, key="feature_m")
+    b.number_input("step size η", *map(float, live.RANGES["feature_eta"]), key="feature_eta", format="%g")
+    c.button(f"η = m ({ss.feature_m})", key="eta_m", on_click=feature_eta_is_m)
+
+settings = live.Settings(**{key: ss[key] for key in KEYS})
+query = live.to_query(settings)
+if st.query_params.to_dict() != query:
+    st.query_params.from_dict(query)
+run = ss.get("live_run")
+if run is None or run.settings != settings:
+    if run is not None:  # the visitor changed something: the URL's complaints no longer apply
+        ss.live_problems = {}
+    try:
+        run = live.LiveRun.start(settings)
+    except sharp.ConfigError as e:
+        st.error(f"These settings cannot run: {e}")
+        st.stop()
+    ss.live_run, ss.live_settings = run, settings
+if not run.history["kernel"]:
+    run.advance(max_snaps=1)  # the first points, synchronously: the page shows them even before any tick
+
+with run_box:
+    c = st.columns([1, 1, 1, 1.2, 3], vertical_alignment="center")
+    c[0].button("Pause" if run.running else "Replay" if run.done else "Play", key="play", on_click=play_pause,
+                icon=":material/pause:" if run.running else ":material/replay:" if run.done
+                else ":material/play_arrow:", use_container_width=True)
+    c[1].button("Step", key="step", on_click=step_once, disabled=run.done, icon=":material/skip_next:",
+                use_container_width=True, help="advance one logging interval, then pause")
+    c[2].button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", use_container_width=True,
+                help="start again with new seeds")
+    c[3].toggle("log-scale steps", key="log_x")
+with download_box:
+    st.subheader("Download")
+    st.download_button("Curves (CSV)", lambda: live.curves_csv(run.history), "sharp-live-curves.csv", "text/csv",
+                       key="csv", on_click="ignore", icon=":material/download:", use_container_width=True)
+    st.download_button("Settings (JSON)", lambda: live.config_json(run), "sharp-live-config.json",
+                       "application/json", key="json", on_click="ignore", icon=":material/download:",
+                       use_container_width=True)
+
+
+def draw(run: live.LiveRun, log_x: bool) -> None:
+    s = run.settings
+    err = {n: figures.curve(n, snaps, "test_error") for n, snaps in run.history.items() if snaps}
+    dist = {n: figures.curve(n, snaps, "distance") for n, snaps in run.history.items() if snaps}
+    # The shared y-ranges come from the runs that did not diverge: a blown-up run would flatten the others.
+    sane = [n for n in err if not run.latest(n).diverged] or list(err)
+    err_range = figures.shared_range([err[n] for n in sane], at_least=0.55)
+    dist_range = figures.shared_range([dist[n] for n in sane], at_least=0.5)
+    marker = math.ceil(math.log(s.d))
+    for col, name in zip(st.columns(2, gap="large"), live.REGIMES):
+        snap, names = run.latest(name), [name] + ([live.OVERLAY] if name == "kernel" and s.overlay else [])
+        with col:
+            m = st.columns(3)
+            m[0].metric("step", f"{snap.step} / {s.steps}")
+            m[1].metric("test error", "—" if snap.diverged else f"{snap.test_error:.3f}")
+            m[2].metric("distance from init", "—" if snap.diverged else f"{snap.distance:.2f}")
+            for n in names:
+                if (last := run.latest(n)) is not None and last.diverged:
+                    st.error(f"**{figures.LABELS[n].capitalize()} diverged at step {last.diverged_step}**: the loss "
+                             f"became infinite for seed(s) {', '.join(map(str, last.diverged_seeds))}. The step "
+                             f"size η = {getattr(s, name + '_eta'):g} is too large here; lower it.")
+            st.plotly_chart(figures.curves_figure(
+                [err[n] for n in names if n in err], title="Test error", y_title="0-1 error", y_range=err_range,
+                x_max=s.steps,
+                log_x=log_x, marker=marker if name == "feature" else None, marker_label=f"⌈ln d⌉ = {marker}"),
+                key=f"err_{name}", config={"displayModeBar": False})
+            st.plotly_chart(figures.curves_figure(
+                [dist[n] for n in names if n in dist], title="Distance from init  ‖W − W₀‖ / ‖W₀‖",
+                y_title="relative distance", y_range=dist_range,
+                x_max=s.steps, log_x=log_x), key=f"dist_{name}", config={"displayModeBar": False})
+            snaps = run.history[name]
+            title = f"Neurons: share of weight energy on x₁..x_{s.k} (seed 0; dots: at init)"
+            st.plotly_chart(figures.neurons_figure(snaps[-1], snaps[0], name, s.k, s.d, title=title),
+                            key=f"neurons_{name}", config={"displayModeBar": False})
+
+
+ticking = run.running and not run.done
+
+
+@st.fragment(run_every=TICK_S if ticking else None)
+def live_view() -> None:
+    run = ss.live_run
+    if run.running and not run.done:
+        run.advance(BUDGET_S)
+    draw(run, ss.log_x)
+    if ticking and run.done:
+        st.rerun()  # a full rerun stops the ticking and relabels Play
+
+
+live_view()
