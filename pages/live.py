@@ -87,8 +87,7 @@ st.markdown(
 with st.expander("The model and the formulas"):
     st.markdown(FORMULAS)
 
-for problem in ss.live_problems.values():
-    st.warning(f"URL parameter {problem}")
+warn_box = st.container()  # the URL's complaints, once we know whether the visitor has changed anything
 
 with st.sidebar:
     st.subheader("Presets")
@@ -139,6 +138,9 @@ if run is None or run.settings != settings:
         st.error(f"These settings cannot run: {e}")
         st.stop()
     ss.live_run, ss.live_settings = run, settings
+with warn_box:
+    for problem in ss.live_problems.values():
+        st.warning(f"URL parameter {problem}")
 if not run.history["kernel"]:
     run.advance(max_snaps=1)  # the first points, synchronously: the page shows them even before any tick
 
