@@ -5,6 +5,7 @@ fragment that reruns several times a second, and draws with the pure builders in
 """
 import dataclasses
 import math
+import time
 
 import streamlit as st
 
@@ -14,6 +15,8 @@ from ui import figures, live
 live.set_threads()
 TICK_S = 0.15  # the live view reruns this often while training
 BUDGET_S = 0.06  # training time per tick; the rest of the tick is drawing and sending the charts
+CHART_CONFIG = {"displayModeBar": False}
+NEURONS_EVERY_S = 1.0  # the neuron views change slowly; redrawing them less often keeps the curves fluid
 KEYS = [f.name for f in dataclasses.fields(live.Settings)]
 ss = st.session_state
 FORMULAS = r"""
@@ -77,6 +80,9 @@ for key in KEYS:  # widget values are dropped while another page is shown; bring
     if key not in ss:
         ss[key] = getattr(ss.live_settings, key)
 
+# The live view reruns several times a second; Streamlit would fade its charts as "stale" during every rerun
+# that outlasts a moment (on a busy machine, most of them), which reads as flicker. Keep them opaque here.
+st.html("<style>.stMain [data-stale='true'] {opacity: 1 !important; transition: none !important;}</style>")
 st.title("Kernel regime vs feature learning, live")
 st.markdown(
     "Two networks learn y = x₁·x₂ (XOR hidden in d random ±1 inputs) from the same samples. "
@@ -163,6 +169,20 @@ with download_box:
                        use_container_width=True)
 
 
+def neurons(run: live.LiveRun, name: str):
+    """The neuron view, redrawn at most once a second while streaming: an unchanged figure costs the browser
+    nothing, and six charts re-rendered several times a second saturate a small machine's browser."""
+    cache, now = ss.setdefault("live_neurons", {}), time.monotonic()
+    snaps, s = run.history[name], run.settings
+    hit = cache.get(name)
+    if hit and hit[0] is run and now - hit[1] < NEURONS_EVERY_S and run.running and not run.done:
+        return hit[2]
+    title = f"Neurons: share of weight energy on x₁..x_{s.k} (seed 0; dots: at init)"
+    fig = figures.neurons_figure(snaps[-1], snaps[0], name, s.k, s.d, title=title)
+    cache[name] = (run, now, fig)
+    return fig
+
+
 def draw(run: live.LiveRun, log_x: bool) -> None:
     s = run.settings
     err = {n: figures.curve(n, snaps, "test_error") for n, snaps in run.history.items() if snaps}
@@ -184,19 +204,14 @@ def draw(run: live.LiveRun, log_x: bool) -> None:
                     st.error(f"**{figures.LABELS[n].capitalize()} diverged at step {last.diverged_step}**: the loss "
                              f"became infinite for seed(s) {', '.join(map(str, last.diverged_seeds))}. The step "
                              f"size η = {getattr(s, name + '_eta'):g} is too large here; lower it.")
-            st.plotly_chart(figures.curves_figure(
-                [err[n] for n in names if n in err], title="Test error", y_title="0-1 error", y_range=err_range,
-                x_max=s.steps,
-                log_x=log_x, marker=marker if name == "feature" else None, marker_label=f"⌈ln d⌉ = {marker}"),
-                key=f"err_{name}", config={"displayModeBar": False})
-            st.plotly_chart(figures.curves_figure(
-                [dist[n] for n in names if n in dist], title="Distance from init  ‖W − W₀‖ / ‖W₀‖",
-                y_title="relative distance", y_range=dist_range,
-                x_max=s.steps, log_x=log_x), key=f"dist_{name}", config={"displayModeBar": False})
-            snaps = run.history[name]
-            title = f"Neurons: share of weight energy on x₁..x_{s.k} (seed 0; dots: at init)"
-            st.plotly_chart(figures.neurons_figure(snaps[-1], snaps[0], name, s.k, s.d, title=title),
-                            key=f"neurons_{name}", config={"displayModeBar": False})
+            panels = [
+                figures.Panel([err[n] for n in names if n in err], "Test error", err_range,
+                              marker if name == "feature" else None, f"⌈ln d⌉ = {marker}"),
+                figures.Panel([dist[n] for n in names if n in dist], "Distance from init  ‖W − W₀‖ / ‖W₀‖",
+                              dist_range)]
+            st.plotly_chart(figures.curves_figure(panels, x_max=s.steps, log_x=log_x), key=f"curves_{name}",
+                            config=CHART_CONFIG)
+            st.plotly_chart(neurons(run, name), key=f"neurons_{name}", config=CHART_CONFIG)
 
 
 ticking = run.running and not run.done

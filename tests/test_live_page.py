@@ -34,7 +34,7 @@ def test_opens_at_defaults_and_shows_both_regimes():
     assert [h.value for h in at.subheader][:2] == ["Kernel regime", "Feature learning"]
     labels = [m.label for m in at.metric]
     assert labels == ["step", "test error", "distance from init"] * 2
-    assert len(at.get("plotly_chart")) == 6
+    assert len(at.get("plotly_chart")) == 4
     run = at.session_state["live_run"]
     assert run.running and run.latest("kernel") is not None  # started without a click
     assert at.query_params["kernel_m"] == ["512"] or at.query_params["kernel_m"] == "512"
@@ -126,4 +126,4 @@ def test_overlay_and_log_axis():
     at.toggle(key="overlay").set_value(True).run()
     assert "linearized" in at.session_state["live_run"].configs
     at.toggle(key="log_x").set_value(True).run()
-    assert not at.exception and len(at.get("plotly_chart")) == 6
+    assert not at.exception and len(at.get("plotly_chart")) == 4

@@ -116,14 +116,20 @@ def test_curve_is_the_mean_and_the_min_max_band_over_seeds():
     assert figures.shared_range([c], at_least=0.55) == pytest.approx([0, 0.55 * 1.08])
 
 
-def test_curves_figure_draws_each_run_with_a_band_on_a_fixed_axis():
+def test_curves_figure_stacks_panels_with_bands_on_a_fixed_axis():
     c = figures.curve("feature", _snaps([[0.5, 0.4], [0.0, 0.1]]), "test_error")
-    fig = figures.curves_figure([c], y_title="err", y_range=[0, 0.6], x_max=300, marker=4, marker_label="m")
-    band, line = fig.data
+    panels = [figures.Panel([c], "Test error", [0, 0.6], marker=4, marker_label="m"),
+              figures.Panel([c], "Distance", [0, 3])]
+    fig = figures.curves_figure(panels, x_max=300)
+    band, line, band2, line2 = fig.data
     assert band.fill == "toself" and list(line.y) == [0.45, 0.05] and list(line.x) == [0, 1]
+    assert (line.yaxis, line2.yaxis, line2.xaxis) == ("y", "y2", "x2")
     assert list(fig.layout.xaxis.range) == [0, 300] and list(fig.layout.yaxis.range) == [0, 0.6]
-    assert fig.layout.shapes[0].x0 == 4 and fig.layout.annotations[0].text == "m"
-    log = figures.curves_figure([c, c], y_title="err", y_range=[0, 1], x_max=100, log_x=True)
+    assert list(fig.layout.yaxis2.range) == [0, 3] and fig.layout.xaxis2.matches == "x"
+    assert fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1]  # the first panel on top
+    assert fig.layout.shapes[0].x0 == 4 and [a.text for a in fig.layout.annotations] == [
+        "<b>Test error</b>", "m", "<b>Distance</b>"]
+    log = figures.curves_figure([figures.Panel([c, c], "t", [0, 1])], x_max=100, log_x=True)
     assert log.layout.xaxis.type == "log" and list(log.layout.xaxis.range) == [0, 2] and log.layout.showlegend
 
 

@@ -67,50 +67,67 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def curves_figure(curves: Sequence[Curve], *, y_title: str, y_range: Sequence[float], x_max: int,
-                  log_x: bool = False, marker: int | None = None, marker_label: str = "", title: str = "",
-                  height: int = 250) -> go.Figure:
-    """Line per run (mean over seeds) with a shaded min-max band, on a fixed x-range 0..x_max.
+@dataclass(frozen=True)
+class Panel:
+    """One metric's chart inside a figure: its curves, title, y-range and an optional marked step."""
+
+    curves: Sequence[Curve]
+    title: str
+    y_range: Sequence[float]  # shared between the two columns
+    marker: int | None = None  # a step to mark with a dashed vertical line, e.g. ceil(ln d)
+    marker_label: str = ""
+
+
+def curves_figure(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, panel_height: int = 230) -> go.Figure:
+    """Panels stacked on a shared step axis; a line per run (mean over seeds) with a shaded min-max band.
+
+    One figure holds both metrics of a column: the browser re-renders it several times a second, and each
+    separate chart costs it a full layout pass.
 
     Args:
-        curves: the runs to draw (one column usually shows one, plus an overlay).
-        y_title: the axis title.
-        y_range: [lo, hi], shared between the two columns.
+        panels: top to bottom.
         x_max: the last step of the run, so lines grow left to right on a fixed axis.
         log_x: logarithmic step axis (step 0 is then off the axis).
-        marker: a step to mark with a dashed vertical line (e.g. ceil(ln d)), labelled marker_label.
-        title: a short title above the plot.
+        panel_height: pixels per panel.
     Returns:
-        The figure.
+        The figure; panel i draws on axes x{i+1}, y{i+1}.
     Example:
-        >>> curves_figure([curve("feature", snaps, "test_error")], y_title="test error", y_range=[0, .6], x_max=300)
+        >>> curves_figure([Panel([curve("feature", snaps, "test_error")], "Test error", [0, .6])], x_max=300)
     """
-    traces = []
-    for c in curves:
-        color = COLORS.get(c.name, "#888888")
-        # Plain lists rather than numpy arrays: the browser then holds ordinary arrays (plotly would send
-        # numpy as base64 typed-array specs), which the end-to-end test can count.
-        traces.append(dict(type="scatter", x=_list(np.concatenate([c.step, c.step[::-1]])),
-                           y=_list(np.concatenate([c.hi, c.lo[::-1]])), mode="lines", fill="toself",
-                           fillcolor=_rgba(color, 0.18),
-                           line=dict(width=0), hoverinfo="skip", showlegend=False,
-                           name=f"{LABELS.get(c.name, c.name)} band"))
-        traces.append(dict(type="scatter", x=_list(c.step), y=_list(c.mean), mode="lines",
-                           name=LABELS.get(c.name, c.name),
-                           line=dict(color=color, width=2.5, dash="dot" if c.name == "linearized" else "solid")))
-    shapes, notes = [], []
-    if marker is not None:
-        shapes.append(dict(type="line", x0=marker, x1=marker, y0=0, y1=1, yref="paper",
-                           line=dict(color="#555", dash="dash", width=1.5)))
-        notes.append(dict(x=math.log10(marker) if log_x else marker, y=1, yref="paper", text=marker_label,
-                          showarrow=False, xanchor="left", yanchor="top", font=dict(size=12)))
+    n, gap = len(panels), 0.14 if len(panels) > 1 else 0.0
+    h = (1 - gap * (n - 1)) / n
+    traces, shapes, notes, layout = [], [], [], {}
     x_range = [0, math.log10(max(x_max, 2))] if log_x else [0, max(x_max, 1)]
-    layout = dict(
-        template=_BLANK, height=height, margin=dict(l=10, r=10, t=34 if title else 10, b=10), shapes=shapes,
-        annotations=notes, title=_title(title),
-        showlegend=len(curves) > 1, legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),
-        uirevision="keep", xaxis=dict(title=dict(text="SGD step"), type="log" if log_x else "linear", range=x_range),
-        yaxis=dict(title=dict(text=y_title), range=list(y_range)))
+    for i, p in enumerate(panels):
+        ax = "" if i == 0 else str(i + 1)
+        top = round(1 - i * (h + gap), 6)  # rounded: plotly refuses a domain bound of -5e-17
+        layout[f"xaxis{ax}"] = dict(type="log" if log_x else "linear", range=x_range, anchor=f"y{ax}",
+                                    matches=None if i == 0 else "x",
+                                    title=dict(text="SGD step") if i == n - 1 else None)
+        layout[f"yaxis{ax}"] = dict(range=list(p.y_range), domain=[max(0.0, round(top - h, 6)), top], anchor=f"x{ax}")
+        notes.append(dict(x=0, y=top, xref="paper", yref="paper", xanchor="left", yanchor="bottom", showarrow=False,
+                          text=f"<b>{p.title}</b>", font=dict(size=14), yshift=4))
+        for c in p.curves:
+            color = COLORS.get(c.name, "#888888")
+            # Plain lists rather than numpy arrays: the browser then holds ordinary arrays (plotly would send
+            # numpy as base64 typed-array specs), which the end-to-end test can count.
+            traces.append(dict(type="scatter", x=_list(np.concatenate([c.step, c.step[::-1]])),
+                               y=_list(np.concatenate([c.hi, c.lo[::-1]])), mode="lines", fill="toself",
+                               fillcolor=_rgba(color, 0.18), line=dict(width=0), hoverinfo="skip",
+                               showlegend=False, name=f"{LABELS.get(c.name, c.name)} band",
+                               xaxis=f"x{ax}", yaxis=f"y{ax}"))
+            traces.append(dict(type="scatter", x=_list(c.step), y=_list(c.mean), mode="lines",
+                               name=LABELS.get(c.name, c.name), showlegend=i == 0, xaxis=f"x{ax}", yaxis=f"y{ax}",
+                               line=dict(color=color, width=2.5, dash="dot" if c.name == "linearized" else "solid")))
+        if p.marker is not None:
+            shapes.append(dict(type="line", x0=p.marker, x1=p.marker, y0=top - h, y1=top, xref=f"x{ax}",
+                               yref="paper", line=dict(color="#555", dash="dash", width=1.5)))
+            notes.append(dict(x=math.log10(p.marker) if log_x else p.marker, y=top, xref=f"x{ax}", yref="paper",
+                              text=p.marker_label, showarrow=False, xanchor="left", yanchor="top", xshift=3,
+                              font=dict(size=12)))
+    layout.update(template=_BLANK, height=panel_height * n, margin=dict(l=10, r=10, t=30, b=10), shapes=shapes,
+                  annotations=notes, uirevision="keep", showlegend=any(len(p.curves) > 1 for p in panels),
+                  legend=dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom"))
     return go.Figure(data=traces, layout=layout)
 
 
