@@ -118,14 +118,14 @@ run_box = st.container()  # Play / Step / Reset, filled in once the run exists
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Kernel regime", anchor=False)
-    a, b, c = st.columns([1.3, 1, 1], vertical_alignment="bottom")
+    a, b, c = st.columns([1.2, 0.9, 1.1], vertical_alignment="bottom")
     a.slider("width m", *live.RANGES["kernel_m"], step=2, key="kernel_m")
     b.number_input("step size η", *map(float, live.RANGES["kernel_eta"]), key="kernel_eta", format="%g")
     c.toggle("NTK overlay", key="overlay", help="also train the network's linearization around W0, "
              "the exact kernel limit (dotted; slower)")
 with right:
     st.subheader("Feature learning", anchor=False)
-    a, b, c = st.columns([1.3, 1, 1], vertical_alignment="bottom")
+    a, b, c = st.columns([1.2, 0.9, 1.1], vertical_alignment="bottom")
     a.slider("width m", *live.RANGES["feature_m"], step=2, key="feature_m")
     b.number_input("step size η", *map(float, live.RANGES["feature_eta"]), key="feature_eta", format="%g")
     c.button(f"η = m ({ss.feature_m})", key="eta_m", on_click=feature_eta_is_m)
@@ -170,30 +170,25 @@ with download_box:
 
 
 def neurons(run: live.LiveRun, name: str):
-    """The neuron view, redrawn at most once a second while streaming: an unchanged figure costs the browser
-    nothing, and six charts re-rendered several times a second saturate a small machine's browser."""
+    """The neuron view, rebuilt at most once a second while streaming: an unchanged figure costs the browser
+    nothing, and re-rendering every chart several times a second saturates a small machine's browser."""
     cache, now = ss.setdefault("live_neurons", {}), time.monotonic()
     snaps, s = run.history[name], run.settings
     hit = cache.get(name)
     if hit and hit[0] is run and now - hit[1] < NEURONS_EVERY_S and run.running and not run.done:
         return hit[2]
-    title = f"Neurons: share of weight energy on x₁..x_{s.k} (seed 0; dots: at init)"
+    title = f"Neurons (seed 0): share of each one's weight energy on x₁..x_{s.k}"
     fig = figures.neurons_figure(snaps[-1], snaps[0], name, s.k, s.d, title=title)
     cache[name] = (run, now, fig)
     return fig
 
 
 def draw(run: live.LiveRun, log_x: bool) -> None:
-    s = run.settings
-    err = {n: figures.curve(n, snaps, "test_error") for n, snaps in run.history.items() if snaps}
-    dist = {n: figures.curve(n, snaps, "distance") for n, snaps in run.history.items() if snaps}
-    # The shared y-ranges come from the runs that did not diverge: a blown-up run would flatten the others.
-    sane = [n for n in err if not run.latest(n).diverged] or list(err)
-    err_range = figures.shared_range([err[n] for n in sane], at_least=0.55)
-    dist_range = figures.shared_range([dist[n] for n in sane], at_least=0.5)
-    marker = math.ceil(math.log(s.d))
+    # Every figure is built before anything is sent, so both columns update together.
+    s, curves = run.settings, live.curve_figures(run, log_x)
+    views = {name: neurons(run, name) for name in live.REGIMES}
     for col, name in zip(st.columns(2, gap="large"), live.REGIMES):
-        snap, names = run.latest(name), [name] + ([live.OVERLAY] if name == "kernel" and s.overlay else [])
+        snap, names = run.latest(name), live.column_runs(run.settings, name)
         with col:
             m = st.columns(3)
             m[0].metric("step", f"{snap.step} / {s.steps}")
@@ -204,14 +199,8 @@ def draw(run: live.LiveRun, log_x: bool) -> None:
                     st.error(f"**{figures.LABELS[n].capitalize()} diverged at step {last.diverged_step}**: the loss "
                              f"became infinite for seed(s) {', '.join(map(str, last.diverged_seeds))}. The step "
                              f"size η = {getattr(s, name + '_eta'):g} is too large here; lower it.")
-            panels = [
-                figures.Panel([err[n] for n in names if n in err], "Test error", err_range,
-                              marker if name == "feature" else None, f"⌈ln d⌉ = {marker}"),
-                figures.Panel([dist[n] for n in names if n in dist], "Distance from init  ‖W − W₀‖ / ‖W₀‖",
-                              dist_range)]
-            st.plotly_chart(figures.curves_figure(panels, x_max=s.steps, log_x=log_x), key=f"curves_{name}",
-                            config=CHART_CONFIG)
-            st.plotly_chart(neurons(run, name), key=f"neurons_{name}", config=CHART_CONFIG)
+            st.plotly_chart(curves[name], key=f"curves_{name}", config=CHART_CONFIG)
+            st.plotly_chart(views[name], key=f"neurons_{name}", config=CHART_CONFIG)
 
 
 ticking = run.running and not run.done

@@ -98,8 +98,11 @@ def test_a_diverging_run_stops_while_the_other_goes_on():
     f, k = run.latest("feature"), run.latest("kernel")
     assert f.diverged and f.diverged_step < 30 and run.history["feature"][-1].step == f.diverged_step
     assert not k.diverged and k.step == 30 and run.done
-    c = figures.curve("feature", run.history["feature"], "test_error")
-    assert math.isnan(c.mean[-1]) or np.isfinite(c.mean[-1])  # drawable either way: nan becomes a gap
+    figs = live.curve_figures(run)
+    top = max(float(np.nanmax(run.history["kernel"][i].distance_seeds)) for i in range(len(run.history["kernel"])))
+    assert figs["kernel"].layout.yaxis2.range == figs["feature"].layout.yaxis2.range  # shared by the columns
+    assert figs["kernel"].layout.yaxis2.range[1] < max(10 * top, 10)  # not stretched by the blown-up run
+    assert figs["feature"].layout.shapes[0].x0 == math.ceil(math.log(50)) and not figs["kernel"].layout.shapes
 
 
 def _snaps(values):  # (T, R) per-seed test errors -> a list of snapshots (only the fields curve() reads)

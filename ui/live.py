@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import torch
 
 import sharp
 from sharp.config import ACTIVATIONS, Config
+from ui import figures
 
 REGIMES = ("kernel", "feature")  # the two columns, in page order
 OVERLAY = "linearized"  # the optional third run: the kernel network's linearization around W0
@@ -226,6 +228,34 @@ class LiveRun:
 
     def latest(self, name: str) -> sharp.Snapshot | None:
         return self.history[name][-1] if self.history.get(name) else None
+
+
+def column_runs(s: Settings, regime: str) -> list[str]:
+    """The runs drawn in a regime's column: itself, plus the linearized overlay on the kernel side."""
+    return [regime] + ([OVERLAY] if regime == "kernel" and s.overlay else [])
+
+
+def curve_figures(run: LiveRun, log_x: bool = False) -> dict[str, go.Figure]:
+    """Per regime, its column's test-error and distance panels, with y-ranges shared by both columns.
+
+    The shared ranges come from the runs that did not diverge (a blown-up run would flatten the others);
+    the feature side marks step ceil(ln d).
+    Example: curve_figures(run)["feature"].layout.yaxis.range
+    """
+    s = run.settings
+    err = {n: figures.curve(n, snaps, "test_error") for n, snaps in run.history.items() if snaps}
+    dist = {n: figures.curve(n, snaps, "distance") for n, snaps in run.history.items() if snaps}
+    sane = [n for n in err if not run.latest(n).diverged] or list(err)
+    err_range = figures.shared_range([err[n] for n in sane], at_least=0.55)
+    dist_range = figures.shared_range([dist[n] for n in sane], at_least=0.5)
+    marker, out = math.ceil(math.log(s.d)), {}
+    for regime in REGIMES:
+        names = [n for n in column_runs(s, regime) if n in err]
+        panels = [figures.Panel([err[n] for n in names], "Test error", err_range,
+                                marker if regime == "feature" else None, f"⌈ln d⌉ = {marker}"),
+                  figures.Panel([dist[n] for n in names], "Distance from init  ‖W − W₀‖ / ‖W₀‖", dist_range)]
+        out[regime] = figures.curves_figure(panels, x_max=s.steps, log_x=log_x)
+    return out
 
 
 def tidy(history: Mapping[str, list[sharp.Snapshot]]) -> pd.DataFrame:
