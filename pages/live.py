@@ -40,7 +40,7 @@ def load(s: live.Settings) -> None:
 
 
 def apply_preset(name: str) -> None:
-    load(live.preset_settings(name, seed=ss.seed))
+    load(dataclasses.replace(live.preset_settings(name, seed=ss.seed), log_x=ss.log_x))
 
 
 def feature_eta_is_m() -> None:
@@ -135,7 +135,7 @@ query = live.to_query(settings)
 if st.query_params.to_dict() != query:
     st.query_params.from_dict(query)
 run = ss.get("live_run")
-if run is None or run.settings != settings:
+if run is None or run.settings.run_part() != settings.run_part():
     if run is not None:  # the visitor changed something: the URL's complaints no longer apply
         ss.live_problems = {}
     try:
@@ -143,7 +143,8 @@ if run is None or run.settings != settings:
     except sharp.ConfigError as e:
         st.error(f"These settings cannot run: {e}")
         st.stop()
-    ss.live_run, ss.live_settings = run, settings
+    ss.live_run = run
+ss.live_settings = settings
 with warn_box:
     for problem in ss.live_problems.values():
         st.warning(f"URL parameter {problem}")

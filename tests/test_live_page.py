@@ -125,5 +125,16 @@ def test_overlay_and_log_axis():
     at = page(FAST)
     at.toggle(key="overlay").set_value(True).run()
     assert "linearized" in at.session_state["live_run"].configs
+    run = at.session_state["live_run"]
     at.toggle(key="log_x").set_value(True).run()
     assert not at.exception and len(at.get("plotly_chart")) == 4
+    assert at.session_state["live_run"] is run and _q(at, "log_x") == "true"  # a view setting: same run
+    assert page({**FAST, "log_x": "true"}).toggle(key="log_x").value
+
+
+def test_online_toggle_keeps_n_and_relabels_it():
+    at = page(FAST)
+    at.toggle(key="online").set_value(True).run()
+    assert not at.exception and at.slider(key="n").value == 72
+    assert at.slider(key="n").label.startswith("n: fresh samples per step")
+    assert at.session_state["live_run"].configs["feature"].online

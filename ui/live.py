@@ -47,6 +47,11 @@ class Settings:
     feature_eta: float = 20.0
     overlay: bool = False  # train the linearized (NTK) network next to the kernel run
     seed: int = 0  # base seed; Reset draws the next one
+    log_x: bool = False  # a view setting: logarithmic step axis (changing it does not restart the run)
+
+    def run_part(self) -> Settings:
+        """These settings without the view-only ones: two settings with the same run part share a run."""
+        return dataclasses.replace(self, log_x=False)
 
 
 # The page's allowed range per setting (tighter than Config's where a live page must stay responsive):
@@ -55,6 +60,7 @@ RANGES: dict[str, Any] = {
     "d": (4, 400), "n": (10, 5000), "online": None, "depth": (1, 4), "steps": (1, 2000), "seeds": (1, 8),
     "k": (1, 6), "activation": ACTIVATIONS, "kernel_m": (2, 2048), "kernel_eta": (1e-3, 1e5),
     "feature_m": (2, 512), "feature_eta": (1e-3, 1e5), "overlay": None, "seed": (0, 2**31 - 1),
+    "log_x": None,
 }
 DEFAULTS = Settings()
 
