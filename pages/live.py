@@ -20,18 +20,22 @@ NEURONS_EVERY_S = 1.0  # the neuron views change slowly; redrawing them less oft
 KEYS = [f.name for f in dataclasses.fields(live.Settings)]
 ss = st.session_state
 FORMULAS = r"""
-Network: $f(x) = c \sum_{j=1}^m a_j\, \sigma(\langle w_j, x\rangle)$ with $a_j = \pm 1$ fixed (half each),
-$W_0$ entries $\mathcal N(0, 1/d)$, $\sigma(t) = t^2$ by default (deeper nets stack $L$ hidden layers).
-Kernel regime: NTK scale $c = 1/\sqrt m$, large $m$, $\eta \approx 1$.
-Feature learning: mean-field scale $c = 1/m$, $m = 20$, $\eta = m$.
-Loss: logistic $\ell = \log(1 + e^{-y f(x)})$; plain SGD $W \leftarrow W - \eta \nabla \hat L(W)$.
-Data: $x \sim \mathrm{Unif}\{\pm1\}^d$, $y = \prod_{i \le k} x_i$; the test set is shared by both regimes.
-Distance from init: $\|W_t - W_0\|_F / \|W_0\|_F$. Neuron bars: each neuron's share of first-layer weight
-energy on $x_1..x_k$, $\sum_{i\le k} w_{ji}^2 / \|w_j\|^2$ (about $k/d$ at init, dashed line).
-Linearized (NTK) net: $f_{lin}(W) = f(W_0) + \langle \nabla f(W_0), W - W_0\rangle$, trained the same way.
-Curves: mean over seeds, band from the best to the worst seed. This parametrization is our reconstruction
-of the paper's setup (Taheri, Thrampoulidis, Mazumdar, ICLR 2025); on the poster's XOR setting the feature
-network reaches zero test error after about ⌈ln d⌉ steps (dashed marker)."""
+- **Network**: $f(x) = c \sum_{j=1}^m a_j\, \sigma(\langle w_j, x\rangle)$, output weights $a_j = \pm 1$ fixed
+  (half each), $W_0$ entries $\mathcal N(0, 1/d)$, $\sigma(t) = t^2$ by default; depth $L$ stacks hidden layers.
+- **Kernel regime**: NTK scale $c = 1/\sqrt m$, large $m$, $\eta \approx 1$. **Feature learning**: mean-field
+  scale $c = 1/m$, $m = 20$, $\eta = m$.
+- **Training**: logistic loss $\ell = \log(1 + e^{-y f(x)})$, plain SGD $W \leftarrow W - \eta \nabla \hat L(W)$.
+- **Data**: $x \sim \mathrm{Unif}\{\pm1\}^d$, $y = \prod_{i \le k} x_i$; the test set is shared by both regimes.
+- **Distance from init**: $\|W_t - W_0\|_F / \|W_0\|_F$.
+- **Neuron view**: each neuron's share of first-layer weight energy on the relevant coordinates,
+  $\sum_{i\le k} w_{ji}^2 / \|w_j\|^2$; about $k/d$ at init (dashed line), near 1 once the neuron has found them.
+- **Linearized (NTK) network**: $f_{lin}(W) = f(W_0) + \langle \nabla f(W_0), W - W_0\rangle$, trained the same
+  way: the exact kernel regime.
+- **Curves**: mean over seeds; the band runs from the best to the worst seed.
+- On the poster's setting (fresh batches of $6d$, $\eta = m = 20$) the feature network reaches zero test error
+  after about $\lceil \ln d \rceil$ steps (dashed marker).
+
+This parametrization is our reconstruction of the setup of Taheri, Thrampoulidis and Mazumdar (ICLR 2025)."""
 
 
 def load(s: live.Settings) -> None:
@@ -89,7 +93,7 @@ st.markdown(
     "**Kernel regime** (left): a wide network with a small step barely leaves its random start, so it acts "
     "like a fixed kernel, which would need about d² samples; with n = 6d its test error stays high. "
     "**Feature learning** (right): a narrow network with a large step η = m moves far from its start, its "
-    "neurons turn toward x₁ and x₂ (the bars at the bottom), and the test error drops to zero.")
+    "neurons turn toward x₁ and x₂ (the neuron view at the bottom), and the test error drops to zero.")
 with st.expander("The model and the formulas"):
     st.markdown(FORMULAS)
 
