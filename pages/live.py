@@ -147,6 +147,9 @@ if run is None or run.settings.run_part() != settings.run_part():
     except sharp.ConfigError as e:
         st.error(f"These settings cannot run: {e}")
         st.stop()
+    if heavy := live.too_heavy(settings):
+        st.error(heavy)
+        st.stop()
     ss.live_run = run
 ss.live_settings = settings
 with warn_box:

@@ -138,3 +138,13 @@ def test_online_toggle_keeps_n_and_relabels_it():
     assert not at.exception and at.slider(key="n").value == 72
     assert at.slider(key="n").label.startswith("n: fresh samples per step")
     assert at.session_state["live_run"].configs["feature"].online
+
+
+def test_settings_too_heavy_for_a_live_page_are_refused_with_a_message():
+    at = page({"d": "400", "n": "5000", "kernel_m": "2048", "seeds": "8", "depth": "4"})
+    assert not at.exception and not at.get("plotly_chart")
+    assert any("too heavy for a live page" in e.value and "kernel_m = 2048" in e.value for e in at.error)
+    at.slider(key="depth").set_value(1).run()
+    at.slider(key="kernel_m").set_value(64).run()
+    at.slider(key="n").set_value(600).run()
+    assert not at.error and len(at.get("plotly_chart")) == 4

@@ -74,6 +74,18 @@ def test_configs_share_the_data_and_differ_in_regime():
     assert live.every(300) == 2 and live.every(15) == 1 and live.every(2000) == 14
 
 
+def test_work_per_update_and_the_heavy_guard():
+    assert live.gflop_per_update(live.DEFAULTS) == pytest.approx(
+        (4 * (50 * 512 + 50 * 20) * (6 * 300 * 2 + 2 * live.N_TEST)) / 1e9)
+    deep = dataclasses.replace(live.DEFAULTS, depth=2)
+    assert live.gflop_per_update(deep) > live.gflop_per_update(live.DEFAULTS) + 4 * 512 * 512 * 6 * 600 / 1e9
+    assert live.too_heavy(live.DEFAULTS) is None
+    for name in live.PRESETS:
+        assert live.too_heavy(live.preset_settings(name)) is None
+    msg = live.too_heavy(dataclasses.replace(live.DEFAULTS, d=400, n=5000, kernel_m=2048, seeds=8, depth=4))
+    assert msg and "kernel_m = 2048" in msg and "depth = 4" in msg
+
+
 def test_a_run_streams_to_the_end_and_exports():
     run = live.LiveRun.start(SMALL)
     assert run.advance(max_snaps=1) == 1 and run.latest("kernel").step == 0 and not run.done

@@ -184,6 +184,37 @@ def build_configs(s: Settings) -> dict[str, Config]:
     return cfgs
 
 
+# The most work one logged interval may take, in GFLOP: the page advances the runs one logged interval at a
+# time, and a heavier one would hold the page for seconds (we measured 20-70 GFLOP/s on 2 shared CPU cores).
+MAX_GFLOP = 60.0
+
+
+def gflop_per_update(s: Settings) -> float:
+    """Rough work of one logged interval of all compared runs: SGD steps plus the test-set evaluation.
+
+    Per seed a network has w = d m + (L - 1) m^2 weights; a step costs ~6 w flops per sample (forward and
+    backward), an evaluation ~2 w per test point; the linearized overlay measured about four times as slow.
+    Example: round(gflop_per_update(DEFAULTS), 2) -> 0.63
+    """
+    total, every_ = 0.0, every(s.steps)
+    runs = [(s.kernel_m, 1.0), (s.feature_m, 1.0)] + ([(s.kernel_m, 4.0)] if s.overlay else [])
+    for m, factor in runs:
+        w = s.d * m + (s.depth - 1) * m * m
+        total += factor * s.seeds * w * (6 * s.n * every_ + 2 * N_TEST)
+    return total / 1e9
+
+
+def too_heavy(s: Settings) -> str | None:
+    """A message naming the cost and what to lower when the settings are too heavy for a live page, else None."""
+    g = gflop_per_update(s)
+    if g <= MAX_GFLOP:
+        return None
+    return (f"These settings are too heavy for a live page: about {g:.0f} GFLOP between two updates (at most "
+            f"{MAX_GFLOP:g}), which would freeze it for many seconds. Lower the width m (kernel_m = {s.kernel_m}), "
+            f"n = {s.n}, d = {s.d}, depth = {s.depth} or seeds = {s.seeds}; the command line (python -m sharp) "
+            "runs any size.")
+
+
 def set_threads() -> int:
     """Bound torch's CPU threads once per process (SHARP_THREADS, default 1: the server needs the other core)."""
     n = max(1, min(int(os.environ.get("SHARP_THREADS", "1")), os.cpu_count() or 1))
