@@ -76,12 +76,17 @@ def test_live_page_streams_and_reacts(app_server, chromium):  # noqa: F811
     # Sanity only (a busy CI machine is slow); the figures themselves are printed and written above.
     assert first_points_s < 30 and len(stamps) >= 3, perf
 
-    # A slider changes the URL (every setting lives there).
+    # A slider changes the URL (every setting lives there; AppTest checks that the run restarts with it).
     slider = page.get_by_role("slider", name="d: input dimension")
     slider.focus()
+    t0 = time.perf_counter()
     slider.press("ArrowRight")
     page.wait_for_function("() => new URLSearchParams(location.search).get('d') === '51'", timeout=10_000)
+    slider_s = time.perf_counter() - t0
     assert "feature_eta=20" in page.url and "kernel_m=512" in page.url
+    print(f"a slider change reached the URL after {slider_s:.2f} s")
+    perf["slider_to_url_s"] = round(slider_s, 3)
+    (ARTIFACTS / "e2e_live_perf.json").write_text(json.dumps(perf, indent=2))
     page.close()
 
 
