@@ -185,7 +185,7 @@ def neurons(run: live.LiveRun, name: str):
     hit = cache.get(name)
     if hit and hit[0] is run and now - hit[1] < NEURONS_EVERY_S and run.running and not run.done:
         return hit[2]
-    title = f"Neurons (seed 0): share of each one's weight energy on x₁..x_{s.k}"
+    title = f"Neurons (seed 0): share of each one's weight energy on x₁..{figures.relevant(s.k)}"
     fig = figures.neurons_figure(snaps[-1], snaps[0], name, s.k, s.d, title=title)
     cache[name] = (run, now, fig)
     return fig

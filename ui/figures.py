@@ -131,6 +131,11 @@ def curves_figure(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, p
     return go.Figure(data=traces, layout=layout)
 
 
+def relevant(k: int) -> str:
+    """The last relevant coordinate with a subscript. Example: relevant(2) -> 'x₂'"""
+    return "x" + str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
 def neuron_share(relevant: Sequence[float], rest: Sequence[float]) -> np.ndarray:
     """Each neuron's share of first-layer weight energy on x_1..x_k, in [0, 1]. Example: neuron_share([1], [3])"""
     rel, oth = np.asarray(relevant, dtype=float), np.asarray(rest, dtype=float)
@@ -169,5 +174,5 @@ def neurons_figure(now: Snapshot, init: Snapshot, name: str, k: int, d: int, tit
         shapes=[dict(type="line", x0=0, x1=1, xref="paper", y0=k / d, y1=k / d,
                      line=dict(color="#555", dash="dash", width=1))],
         xaxis=dict(title=dict(text=f"neuron (sorted), seed 0, {len(x)} neurons"), showticklabels=len(x) <= 64),
-        yaxis=dict(title=dict(text=f"energy share on x₁..x_{k}"), range=[0, 1.02]))
+        yaxis=dict(title=dict(text=f"share on x₁..{relevant(k)}"), range=[0, 1.02]))
     return go.Figure(data=traces, layout=layout)
