@@ -1,0 +1,104 @@
+"""Fixtures for tests that drive the real app in headless Chromium (reusable by any page's browser test).
+
+Use from a test module in tests/:  `from browser_support import app_server, chromium  # noqa: F401`.
+Chromium comes from the OS packages (scripts/ensure-chromium); Playwright never downloads a browser here.
+Without Chromium or Playwright the tests skip, except under CI (CI set), where they fail.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("SHARP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "artifacts"
+# Points per Plotly chart on the page (sum over its traces); a chart whose data is not a plain array counts 0.
+TRACE_POINTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+  .map(e => (e.data || []).reduce((s, t) => s + ((t.x && t.x.length) || 0), 0))"""
+
+
+def missing(reason: str) -> None:
+    """Skip the test, or fail it under CI, where a missing browser must not pass silently."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so browser tests must run)")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(entry: str = "app.py", timeout: float = 120) -> Iterator[str]:
+    """Run `streamlit run entry` from the repo root with this Python; yield its base URL once healthy."""
+    port = free_port()
+    log_path = ARTIFACTS / f"streamlit-{port}.log"
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {**os.environ, "SHARP_THREADS": os.environ.get("SHARP_THREADS", "1")}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read().strip() == b"ok":
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the app did not start; see {log_path}") from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """A headless Chromium browser (Playwright, OS binary); skips or fails (CI) when unavailable."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright is not installed")
+    if not os.access(CHROMIUM, os.X_OK):
+        missing(f"Chromium not found at {CHROMIUM}: run scripts/ensure-chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def app_server(chromium) -> Iterator[str]:
+    """The app served on a free local port for the module's tests; yields its base URL."""
+    with serve() as base:
+        yield base
+
+
+def chart_points(page) -> list[int]:
+    """Points per Plotly chart currently on the page."""
+    return page.evaluate(TRACE_POINTS)
+
+
+def exceptions(page) -> int:
+    return page.locator('[data-testid="stException"]').count()

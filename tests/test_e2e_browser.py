@@ -1,0 +1,116 @@
+"""The live page in a real browser: charts stream, settings reach the URL, bad URLs warn, runs finish.
+
+Also measures (prints, and writes to artifacts/e2e_live_perf.json) the first-points latency on a warm server
+and the chart updates per second while streaming; only lenient sanity bounds are asserted on them.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from browser_support import ARTIFACTS, app_server, chart_points, chromium, exceptions  # noqa: F401
+
+pytestmark = pytest.mark.browser
+VIEW = {"width": 1600, "height": 1800}  # tall enough to hold all six charts without scrolling
+# Records a timestamp each time the charts' content changes (points per chart and each line's last value).
+WATCH = """() => {
+  window.__updates = []; let last = null;
+  setInterval(() => {
+    const sig = JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot')).map(e =>
+      (e.data || []).map(t => [(t.x && t.x.length) || 0, t.y && t.y.length ? t.y[t.y.length - 1] : null])));
+    if (sig !== last) { last = sig; window.__updates.push(performance.now()); }
+  }, 20);
+}"""
+TWO_CHARTS_WITH_POINTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+  .filter(e => (e.data || []).some(t => t.x && t.x.length > 0)).length >= 2"""
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport=VIEW)
+    page.goto(url, wait_until="domcontentloaded")
+    return page
+
+
+def test_live_page_streams_and_reacts(app_server, chromium):  # noqa: F811
+    shots = ARTIFACTS / "e2e-live"
+    shots.mkdir(parents=True, exist_ok=True)
+    # "Warm server": it has imported torch and compiled the page (the first visit below does that). Measured
+    # twice: in a new tab, which must also compile plotly.js (seconds on a busy 2-core machine), and on a
+    # reload of a tab that has seen the page before (a returning visitor; the browser caches compiled code).
+    page = open_page(chromium, app_server + "/")
+    page.wait_for_function(TWO_CHARTS_WITH_POINTS, timeout=60_000)
+    page.close()
+    t0 = time.perf_counter()
+    page = open_page(chromium, app_server + "/")
+    page.wait_for_function(TWO_CHARTS_WITH_POINTS, polling=50, timeout=60_000)
+    new_tab_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    page.goto(app_server + "/", wait_until="commit")
+    page.get_by_text("Kernel regime vs feature learning, live").wait_for(timeout=30_000)
+    title_s = time.perf_counter() - t0
+    page.wait_for_function(TWO_CHARTS_WITH_POINTS, polling=50, timeout=30_000)
+    first_points_s = time.perf_counter() - t0
+
+    page.evaluate(WATCH)
+    before = chart_points(page)
+    page.wait_for_timeout(1000)
+    after = chart_points(page)
+    grew = [b < a for b, a in zip(before, after)]
+    assert len(after) >= 4 and sum(grew) >= 2, f"charts did not grow in a second: {before} -> {after}"
+    page.wait_for_timeout(2000)
+    stamps = page.evaluate("() => window.__updates")
+    span_s = (stamps[-1] - stamps[0]) / 1000 if len(stamps) > 1 else 0.0
+    updates_per_s = (len(stamps) - 1) / span_s if span_s > 0 else 0.0
+    page.screenshot(path=str(shots / "live-mid-training.png"))
+    assert exceptions(page) == 0
+
+    perf = {"title_s": round(title_s, 3), "first_points_s": round(first_points_s, 3),
+            "first_points_new_tab_s": round(new_tab_s, 3),
+            "chart_updates_per_s": round(updates_per_s, 2),
+            "updates_counted": len(stamps), "over_s": round(span_s, 2)}
+    print(f"\nlive page, warm server: title after {title_s:.2f} s, first points after {first_points_s:.2f} s "
+          f"(in a new tab: {new_tab_s:.2f} s); "
+          f"{updates_per_s:.1f} chart updates/s while streaming ({len(stamps)} over {span_s:.1f} s)")
+    (ARTIFACTS / "e2e_live_perf.json").write_text(json.dumps(perf, indent=2))
+    # Sanity only (a busy CI machine is slow); the figures themselves are printed and written above.
+    assert first_points_s < 30 and len(stamps) >= 3, perf
+
+    # A slider changes the URL (every setting lives there; AppTest checks that the run restarts with it).
+    slider = page.get_by_role("slider", name="d: input dimension")
+    slider.focus()
+    t0 = time.perf_counter()
+    slider.press("ArrowRight")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('d') === '51'", timeout=10_000)
+    slider_s = time.perf_counter() - t0
+    assert "feature_eta=20" in page.url and "kernel_m=512" in page.url
+    print(f"a slider change reached the URL after {slider_s:.2f} s")
+    perf["slider_to_url_s"] = round(slider_s, 3)
+    (ARTIFACTS / "e2e_live_perf.json").write_text(json.dumps(perf, indent=2))
+    page.close()
+
+
+def test_bad_url_warns_and_falls_back(app_server, chromium):  # noqa: F811
+    page = open_page(chromium, app_server + "/?d=abc&kernel_m=3&feature_eta=-1&steps=40")
+    page.get_by_text("d='abc' is not allowed").wait_for(timeout=30_000)
+    for name in ("kernel_m='3'", "feature_eta='-1'"):
+        assert page.get_by_text(name, exact=False).count() >= 1
+    page.wait_for_function(TWO_CHARTS_WITH_POINTS, timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "e2e-live" / "live-bad-url.png"))
+    assert exceptions(page) == 0
+    page.close()
+
+
+def test_short_run_finishes_and_divergence_is_shown(app_server, chromium):  # noqa: F811
+    page = open_page(chromium, app_server + "/?steps=40&feature_eta=5000")
+    page.get_by_role("button", name="Replay").wait_for(timeout=60_000)
+    page.get_by_text("Feature learning diverged at step").wait_for(timeout=5_000)
+    assert chart_points(page)[0] > 0  # the kernel column kept running to the end
+    page.screenshot(path=str(ARTIFACTS / "e2e-live" / "live-diverged.png"))
+    page.close()
+    page = open_page(chromium, app_server + "/?steps=30")
+    page.get_by_role("button", name="Replay").wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "e2e-live" / "live-end.png"))
+    assert exceptions(page) == 0
+    page.close()

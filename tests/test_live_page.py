@@ -1,0 +1,150 @@
+"""The live page headless (AppTest): it renders, its controls exist and drive the run, the URL holds the view.
+
+Fragments do not tick under AppTest; the page computes its first points synchronously, and the fragment's
+body runs once per script run, so each run shows a few logged steps.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+FAST = {"d": "12", "n": "72", "steps": "20", "seeds": "2", "kernel_m": "32", "feature_m": "8", "feature_eta": "8"}
+
+
+def page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_opens_at_defaults_and_shows_both_regimes():
+    at = page()
+    assert not at.exception
+    assert {w.key for w in at.slider} >= {"d", "k", "n", "depth", "steps", "seeds", "kernel_m", "feature_m"}
+    assert {w.key for w in at.number_input} == {"kernel_eta", "feature_eta"}
+    assert {w.key for w in at.toggle} >= {"online", "overlay", "log_x"}
+    assert at.selectbox(key="activation").value == "quadratic"
+    assert {b.key for b in at.button} >= {"play", "step", "reset", "eta_m", "n_6d", "preset_posterfig1setting",
+                                          "preset_kernelvsfeaturedefault", "preset_deepl3"}
+    assert len(at.get("download_button")) == 2
+    assert [h.value for h in at.subheader][:2] == ["Kernel regime", "Feature learning"]
+    labels = [m.label for m in at.metric]
+    assert labels == ["step", "test error", "distance from init"] * 2
+    assert len(at.get("plotly_chart")) == 4
+    run = at.session_state["live_run"]
+    assert run.running and run.latest("kernel") is not None  # started without a click
+    assert at.query_params["kernel_m"] == ["512"] or at.query_params["kernel_m"] == "512"
+
+
+def _q(at: AppTest, name: str) -> str:
+    v = at.query_params[name]
+    return v[-1] if isinstance(v, list) else v
+
+
+@pytest.mark.parametrize("key, value", [("d", 20), ("steps", 30), ("kernel_m", 64), ("seeds", 1)])
+def test_a_changed_slider_restarts_the_run_and_updates_the_url(key, value):
+    at = page(FAST)
+    first = at.session_state["live_run"]
+    at.slider(key=key).set_value(value).run()
+    assert not at.exception
+    run = at.session_state["live_run"]
+    assert run is not first and getattr(run.settings, key) == value and _q(at, key) == str(value)
+    assert run.latest("feature").step >= 0
+
+
+def test_eta_inputs_and_the_eta_equals_m_button():
+    at = page(FAST)
+    at.number_input(key="kernel_eta").set_value(2.5).run()
+    assert at.session_state["live_run"].configs["kernel"].eta == 2.5 and _q(at, "kernel_eta") == "2.5"
+    at.slider(key="feature_m").set_value(40).run()
+    at.button(key="eta_m").click().run()
+    assert at.number_input(key="feature_eta").value == 40.0
+    assert at.session_state["live_run"].configs["feature"].eta == 40.0 and not at.exception
+
+
+def test_bad_url_parameters_warn_and_fall_back():
+    at = page({"d": "abc", "kernel_m": "3", "feature_eta": "-1", "steps": "20"})
+    assert not at.exception and not at.error
+    text = " ".join(w.value for w in at.warning)
+    for name in ("d='abc'", "kernel_m='3'", "feature_eta='-1'"):
+        assert name in text
+    assert "from 4 to 400" in text
+    s = at.session_state["live_run"].settings
+    assert (s.d, s.kernel_m, s.feature_eta, s.steps) == (50, 512, 20.0, 20)
+    at.slider(key="seeds").set_value(2).run()  # any change by the visitor retires the URL's warnings
+    assert not at.warning
+
+
+def test_impossible_combination_names_the_setting():
+    at = page({**FAST, "d": "4", "k": "4"})
+    at.slider(key="k").set_value(6).run()
+    assert not at.exception
+    assert any("k=6" in e.value and "at most d = 4" in e.value for e in at.error)
+
+
+def test_presets_set_every_control():
+    at = page(FAST)
+    at.button(key="preset_posterfig1setting").click().run()
+    s = at.session_state["live_run"].settings
+    assert (s.d, s.n, s.online, s.steps, s.feature_eta) == (100, 600, True, 15, 20.0)
+    assert at.toggle(key="online").value and _q(at, "online") == "true"
+    at.button(key="preset_deepl3").click().run()
+    assert at.session_state["live_run"].settings.depth == 3 and not at.exception
+
+
+def test_pause_step_reset():
+    at = page({**FAST, "steps": "2000"})  # long enough not to finish on its own here
+    at.button(key="play").click().run()
+    run = at.session_state["live_run"]
+    assert not run.running
+    n = len(run.history["kernel"])
+    at.button(key="step").click().run()
+    assert len(run.history["kernel"]) == n + 1 and not run.running  # exactly one logging interval
+    seed = run.settings.seed
+    at.button(key="reset").click().run()
+    assert at.session_state["live_run"].settings.seed == seed + 1 and _q(at, "seed") == str(seed + 1)
+
+
+def test_a_diverging_column_says_so_while_the_other_finishes():
+    at = page({**FAST, "d": "50", "n": "300", "feature_m": "20", "feature_eta": "5000", "steps": "30"})
+    run = at.session_state["live_run"]
+    run.advance(budget_s=60)  # what the ticking fragment does in the browser
+    at.run()
+    assert not at.exception
+    assert any("Feature learning diverged at step" in e.value for e in at.error)
+    metrics = {(i // 3, m.label): m.value for i, m in enumerate(at.metric)}
+    assert metrics[(0, "step")] == "30 / 30" and metrics[(1, "test error")] == "—"
+    assert float(metrics[(0, "test error")]) < 0.6
+
+
+def test_overlay_and_log_axis():
+    at = page(FAST)
+    at.toggle(key="overlay").set_value(True).run()
+    assert "linearized" in at.session_state["live_run"].configs
+    run = at.session_state["live_run"]
+    at.toggle(key="log_x").set_value(True).run()
+    assert not at.exception and len(at.get("plotly_chart")) == 4
+    assert at.session_state["live_run"] is run and _q(at, "log_x") == "true"  # a view setting: same run
+    assert page({**FAST, "log_x": "true"}).toggle(key="log_x").value
+
+
+def test_online_toggle_keeps_n_and_relabels_it():
+    at = page(FAST)
+    at.toggle(key="online").set_value(True).run()
+    assert not at.exception and at.slider(key="n").value == 72
+    assert at.slider(key="n").label.startswith("n: fresh samples per step")
+    assert at.session_state["live_run"].configs["feature"].online
+
+
+def test_settings_too_heavy_for_a_live_page_are_refused_with_a_message():
+    at = page({"d": "400", "n": "5000", "kernel_m": "2048", "seeds": "8", "depth": "4"})
+    assert not at.exception and not at.get("plotly_chart")
+    assert any("too heavy for a live page" in e.value and "kernel_m = 2048" in e.value for e in at.error)
+    at.slider(key="depth").set_value(1).run()
+    at.slider(key="kernel_m").set_value(64).run()
+    at.slider(key="n").set_value(600).run()
+    assert not at.error and len(at.get("plotly_chart")) == 4

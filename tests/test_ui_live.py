@@ -1,0 +1,162 @@
+"""The live page's pure helpers: URL <-> settings, the compared configs, the run's history, export, figures."""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sharp.train import PAIRED
+from ui import figures, live
+
+SMALL = live.Settings(d=12, n=72, steps=20, seeds=2, kernel_m=32, feature_m=8, feature_eta=8.0)
+
+
+def test_defaults_round_trip_through_the_url():
+    q = live.to_query(live.DEFAULTS)
+    assert set(q) >= {"d", "n", "depth", "seeds", "steps", "k", "kernel_m", "kernel_eta", "feature_m", "feature_eta"}
+    assert q["kernel_eta"] == "1" and q["online"] == "false"
+    assert live.parse_query(q) == (live.DEFAULTS, {})
+
+
+@settings(max_examples=60, deadline=None)
+@given(d=st.integers(4, 400), eta=st.floats(1e-3, 1e5, allow_nan=False), m=st.integers(1, 256), online=st.booleans(),
+       act=st.sampled_from(live.RANGES["activation"]))
+def test_any_valid_settings_round_trip(d, eta, m, online, act):
+    s = dataclasses.replace(live.DEFAULTS, d=d, kernel_eta=eta, feature_m=2 * m, online=online, activation=act)
+    assert live.parse_query(live.to_query(s)) == (s, {})
+
+
+@pytest.mark.parametrize("name, text", [
+    ("d", "abc"), ("d", "3"), ("d", "401"), ("d", "50.5"), ("kernel_m", "3"), ("feature_m", "0"),
+    ("kernel_eta", "-1"), ("feature_eta", "nan"), ("feature_eta", "inf"), ("steps", ""), ("online", "maybe"),
+    ("activation", "tanh"), ("seeds", "1e9"),
+])
+def test_a_bad_url_value_is_named_and_falls_back_to_its_default(name, text):
+    s, problems = live.parse_query({name: text, "depth": "2"})
+    assert list(problems) == [name]
+    assert problems[name].startswith(f"{name}=") and "not allowed" in problems[name]
+    assert live.allowed(name) in problems[name]
+    assert getattr(s, name) == getattr(live.DEFAULTS, name)
+    assert s.depth == 2  # the good parameter next to it still applies
+
+
+def test_url_edge_cases():
+    s, problems = live.parse_query({"d": ["40", "60"], "unknown": "1", "online": "1", "kernel_eta": "2.5"})
+    assert (s.d, s.online, s.kernel_eta, problems) == (60, True, 2.5, {})
+    s, problems = live.parse_query({"d": "4", "k": "6"})
+    assert (s.d, s.k) == (4, live.DEFAULTS.k) and "at most d = 4" in problems["k"]
+
+
+def test_presets():
+    poster = live.preset_settings("Poster Fig 1 setting", seed=3)
+    assert (poster.online, poster.n, poster.d, poster.feature_eta, poster.feature_m, poster.seed) == (
+        True, 6 * poster.d, 100, 20.0, 20, 3)
+    assert live.preset_settings("Deep (L = 3)").depth == 3
+    assert live.preset_settings("Kernel vs feature (default)") == live.DEFAULTS
+
+
+def test_configs_share_the_data_and_differ_in_regime():
+    cfgs = live.build_configs(dataclasses.replace(SMALL, overlay=True))
+    assert set(cfgs) == {"kernel", "feature", "linearized"}
+    for f in PAIRED:
+        assert len({getattr(c, f) for c in cfgs.values()}) == 1, f
+    k, f, lin = cfgs["kernel"], cfgs["feature"], cfgs["linearized"]
+    assert (k.scale, k.m, k.eta, k.linearized) == ("ntk", 32, 1.0, False)
+    assert (f.scale, f.m, f.eta) == ("mf", 8, 8.0)
+    assert (lin.scale, lin.m, lin.linearized) == ("ntk", 32, True)
+    assert live.every(300) == 2 and live.every(15) == 1 and live.every(2000) == 14
+
+
+def test_work_per_update_and_the_heavy_guard():
+    assert live.gflop_per_update(live.DEFAULTS) == pytest.approx(
+        (4 * (50 * 512 + 50 * 20) * (6 * 300 * 2 + 2 * live.N_TEST)) / 1e9)
+    deep = dataclasses.replace(live.DEFAULTS, depth=2)
+    assert live.gflop_per_update(deep) > live.gflop_per_update(live.DEFAULTS) + 4 * 512 * 512 * 6 * 600 / 1e9
+    assert live.too_heavy(live.DEFAULTS) is None
+    for name in live.PRESETS:
+        assert live.too_heavy(live.preset_settings(name)) is None
+    msg = live.too_heavy(dataclasses.replace(live.DEFAULTS, d=400, n=5000, kernel_m=2048, seeds=8, depth=4))
+    assert msg and "kernel_m = 2048" in msg and "depth = 4" in msg
+
+
+def test_a_run_streams_to_the_end_and_exports():
+    run = live.LiveRun.start(SMALL)
+    assert run.advance(max_snaps=1) == 1 and run.latest("kernel").step == 0 and not run.done
+    run.advance(budget_s=60)
+    assert run.done and not run.running
+    steps = [s.step for s in run.history["feature"]]
+    assert steps == list(range(0, 21))  # every = 1 below 150 steps, and no snapshot twice
+    frame = live.tidy(run.history)
+    assert len(frame) == 2 * 21 * SMALL.seeds
+    back = pd.read_csv(io.StringIO(live.curves_csv(run.history)))
+    assert list(back.columns[:3]) == ["regime", "seed", "step"]
+    last = back[(back.regime == "feature") & (back.step == 20)].sort_values("seed")
+    assert np.allclose(last.test_error, run.latest("feature").test_error_seeds)
+    cfg = json.loads(live.config_json(run))
+    assert cfg["settings"]["d"] == 12 and cfg["runs"]["kernel"]["scale"] == "ntk" and cfg["query"]["n"] == "72"
+    assert live.summary(run)["feature"]["step"] == 20
+
+
+def test_a_diverging_run_stops_while_the_other_goes_on():
+    run = live.LiveRun.start(dataclasses.replace(SMALL, feature_eta=5000.0, feature_m=20, d=50, n=300, steps=30))
+    run.advance(budget_s=60)
+    f, k = run.latest("feature"), run.latest("kernel")
+    assert f.diverged and f.diverged_step < 30 and run.history["feature"][-1].step == f.diverged_step
+    assert not k.diverged and k.step == 30 and run.done
+    figs = live.curve_figures(run)
+    top = max(float(np.nanmax(run.history["kernel"][i].distance_seeds)) for i in range(len(run.history["kernel"])))
+    assert figs["kernel"].layout.yaxis2.range == figs["feature"].layout.yaxis2.range  # shared by the columns
+    assert figs["kernel"].layout.yaxis2.range[1] < max(10 * top, 10)  # not stretched by the blown-up run
+    assert figs["feature"].layout.shapes[0].x0 == math.ceil(math.log(50)) and not figs["kernel"].layout.shapes
+
+
+def _snaps(values):  # (T, R) per-seed test errors -> a list of snapshots (only the fields curve() reads)
+    run = live.LiveRun.start(dataclasses.replace(SMALL, seeds=len(values[0]), steps=len(values) - 1))
+    run.advance(budget_s=60)
+    return [dataclasses.replace(s, test_error_seeds=tuple(v)) for s, v in zip(run.history["kernel"], values)]
+
+
+def test_curve_is_the_mean_and_the_min_max_band_over_seeds():
+    vals = [[0.5, 0.3], [0.2, float("nan")], [0.1, 0.0]]
+    c = figures.curve("kernel", _snaps(vals), "test_error")
+    assert np.allclose(c.mean, [0.4, 0.2, 0.05]) and np.allclose(c.lo, [0.3, 0.2, 0.0])
+    assert np.allclose(c.hi, [0.5, 0.2, 0.1]) and list(c.step) == [0, 1, 2]
+    assert figures.shared_range([c], at_least=0.55) == pytest.approx([0, 0.55 * 1.08])
+
+
+def test_curves_figure_stacks_panels_with_bands_on_a_fixed_axis():
+    c = figures.curve("feature", _snaps([[0.5, 0.4], [0.0, 0.1]]), "test_error")
+    panels = [figures.Panel([c], "Test error", [0, 0.6], marker=4, marker_label="m"),
+              figures.Panel([c], "Distance", [0, 3])]
+    fig = figures.curves_figure(panels, x_max=300)
+    band, line, band2, line2 = fig.data
+    assert band.fill == "toself" and list(line.y) == [0.45, 0.05] and list(line.x) == [0, 1]
+    assert (line.yaxis, line2.yaxis, line2.xaxis) == ("y", "y2", "x2")
+    assert list(fig.layout.xaxis.range) == [0, 300] and list(fig.layout.yaxis.range) == [0, 0.6]
+    assert list(fig.layout.yaxis2.range) == [0, 3] and fig.layout.xaxis2.matches == "x"
+    assert fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1]  # the first panel on top
+    assert fig.layout.shapes[0].x0 == 4 and [a.text for a in fig.layout.annotations] == [
+        "<b>Test error</b>", "m", "<b>Distance</b>"]
+    log = figures.curves_figure([figures.Panel([c, c], "t", [0, 1])], x_max=100, log_x=True)
+    assert log.layout.xaxis.type == "log" and list(log.layout.xaxis.range) == [0, 2] and log.layout.showlegend
+
+
+def test_neurons_figure_sorts_shares_and_marks_chance():
+    assert np.allclose(figures.neuron_share([1.0, 0.0, 3.0], [3.0, 0.0, 1.0]), [0.25, np.nan, 0.75], equal_nan=True)
+    run = live.LiveRun.start(dataclasses.replace(SMALL, kernel_m=128))
+    run.advance(budget_s=60)
+    first, last = run.history["feature"][0], run.history["feature"][-1]
+    fig = figures.neurons_figure(last, first, "feature", k=2, d=12)
+    bars, dots = fig.data
+    assert bars.type == "bar" and len(bars.y) == 8 and list(bars.y) == sorted(bars.y, reverse=True)
+    assert fig.layout.shapes[0].y0 == pytest.approx(2 / 12)
+    wide = figures.neurons_figure(run.history["kernel"][-1], run.history["kernel"][0], "kernel", k=2, d=12)
+    now, init = wide.data  # above 64 neurons: two sorted profiles rather than 128 bars
+    assert now.type == "scatter" and len(now.y) == 128 and list(init.y) == sorted(init.y, reverse=True)

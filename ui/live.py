@@ -1,0 +1,332 @@
+"""The live page's controller, testable without a browser: settings <-> URL, the compared runs, history, export.
+
+A `Settings` is what a visitor can set on the page; `parse_query` turns URL parameters into one (each bad
+value is reported and replaced by its default), `to_query` writes it back. `LiveRun` owns the lockstep
+generator of the two regimes and the snapshots seen so far; the page advances it for a time budget per
+tick and redraws from its history.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import torch
+
+import sharp
+from sharp.config import ACTIVATIONS, Config
+from ui import figures
+
+REGIMES = ("kernel", "feature")  # the two columns, in page order
+OVERLAY = "linearized"  # the optional third run: the kernel network's linearization around W0
+N_TEST = 1000  # test points; evaluated at every logged step, so kept modest for a live page
+LOG_POINTS = 150  # about this many logged points per run, whatever the number of steps
+
+
+@dataclass(frozen=True)
+class Settings:
+    d: int = 50  # input dimension
+    n: int = 300  # training-set size (online: fresh samples per step); 6d
+    online: bool = False  # fresh batch each step instead of a fixed training set
+    depth: int = 1  # hidden layers
+    steps: int = 300
+    seeds: int = 4
+    k: int = 2  # parity order (2 = XOR)
+    activation: str = "quadratic"
+    kernel_m: int = 512
+    kernel_eta: float = 1.0
+    feature_m: int = 20
+    feature_eta: float = 20.0
+    overlay: bool = False  # train the linearized (NTK) network next to the kernel run
+    seed: int = 0  # base seed; Reset draws the next one
+    log_x: bool = False  # a view setting: logarithmic step axis (changing it does not restart the run)
+
+    def run_part(self) -> Settings:
+        """These settings without the view-only ones: two settings with the same run part share a run."""
+        return dataclasses.replace(self, log_x=False)
+
+
+# The page's allowed range per setting (tighter than Config's where a live page must stay responsive):
+# (lo, hi) for numbers, a tuple of choices for text, None for booleans.
+RANGES: dict[str, Any] = {
+    "d": (4, 400), "n": (10, 5000), "online": None, "depth": (1, 4), "steps": (1, 2000), "seeds": (1, 8),
+    "k": (1, 6), "activation": ACTIVATIONS, "kernel_m": (2, 2048), "kernel_eta": (1e-3, 1e5),
+    "feature_m": (2, 512), "feature_eta": (1e-3, 1e5), "overlay": None, "seed": (0, 2**31 - 1),
+    "log_x": None,
+}
+DEFAULTS = Settings()
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "Kernel vs feature (default)": {},
+    # Poster Fig 1: online batches of 6d, eta = m = 20; zero test error after about ceil(ln d) steps.
+    "Poster Fig 1 setting": dict(d=100, n=600, online=True, steps=15, kernel_m=512, kernel_eta=1.0),
+    # Quadratic activation diverges beyond one hidden layer at eta = m; ReLU learns at L = 3.
+    "Deep (L = 3)": dict(depth=3, activation="relu", kernel_m=256, steps=300),
+}
+
+
+def preset_settings(name: str, seed: int = 0) -> Settings:
+    """The settings of a named preset (defaults plus its overrides). Example: preset_settings("Deep (L = 3)").depth"""
+    return dataclasses.replace(DEFAULTS, seed=seed, **PRESETS[name])
+
+
+def allowed(name: str) -> str:
+    """The allowed range of a setting, in words. Example: allowed("d") -> 'an integer from 4 to 400'"""
+    rng, kind = RANGES[name], _kind(name)
+    if kind is bool:
+        return "true or false"
+    if kind is str:
+        return "one of " + ", ".join(rng)
+    extra = ", even" if name.endswith("_m") else ""
+    return f"{'an integer' if kind is int else 'a number'} from {rng[0]:g} to {rng[1]:g}{extra}"
+
+
+def _kind(name: str) -> type:
+    return type(getattr(DEFAULTS, name))
+
+
+def parse_value(name: str, text: Any) -> Any:
+    """Parse and range-check one setting from text; raise ValueError with a message naming it and its range.
+
+    Example: parse_value("kernel_eta", "0.5") -> 0.5
+    """
+    kind, rng, s = _kind(name), RANGES[name], str(text).strip()
+    bad = ValueError(f"{name}={s!r} is not allowed: {allowed(name)}; using the default {getattr(DEFAULTS, name)}")
+    if kind is bool:
+        if s.lower() in ("1", "true", "yes", "on"):
+            return True
+        if s.lower() in ("0", "false", "no", "off"):
+            return False
+        raise bad
+    if kind is str:
+        if s not in rng:
+            raise bad
+        return s
+    try:
+        x = float(s)
+    except ValueError:
+        raise bad from None
+    if not math.isfinite(x) or not rng[0] <= x <= rng[1]:
+        raise bad
+    if kind is int:
+        if x != int(x) or (name.endswith("_m") and int(x) % 2):
+            raise bad
+        return int(x)
+    return x
+
+
+def parse_query(query: Mapping[str, Any]) -> tuple[Settings, dict[str, str]]:
+    """Settings from URL parameters; each invalid value falls back to its default and is reported.
+
+    Args:
+        query: parameter name -> text (a list takes its last value); unknown names are ignored.
+    Returns:
+        (settings, problems): problems maps each rejected parameter to a message naming it and its range.
+    Example:
+        >>> parse_query({"d": "80", "kernel_m": "abc"})[1]["kernel_m"]
+        "kernel_m='abc' is not allowed: an integer from 2 to 2048, even; using the default 512"
+    """
+    values, problems = {}, {}
+    for name in RANGES:
+        if name not in query:
+            continue
+        text = query[name]
+        text = text[-1] if isinstance(text, list | tuple) and text else text
+        try:
+            values[name] = parse_value(name, text)
+        except ValueError as e:
+            problems[name] = str(e)
+    s = dataclasses.replace(DEFAULTS, **values)
+    if s.k > s.d:  # the only cross-field rule the ranges above cannot express
+        problems["k"] = f"k={s.k} is not allowed: at most d = {s.d}; using the default {DEFAULTS.k}"
+        s = dataclasses.replace(s, k=DEFAULTS.k)
+    return s, problems
+
+
+def to_query(s: Settings) -> dict[str, str]:
+    """URL parameters for settings (every field, so a link reproduces the view). Example: to_query(DEFAULTS)["d"]"""
+    return {k: _text(v) for k, v in dataclasses.asdict(s).items()}
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, float):  # shortest text that parses back to the same number: 20 rather than 20.0
+        return f"{v:g}" if float(f"{v:g}") == v else repr(v)
+    return str(v)
+
+
+def every(steps: int) -> int:
+    """Logging interval giving about LOG_POINTS points per run. Example: every(300) -> 2"""
+    return max(1, math.ceil(steps / LOG_POINTS))
+
+
+def build_configs(s: Settings) -> dict[str, Config]:
+    """The compared runs: kernel and feature on the same data, plus the linearized kernel net if asked.
+
+    Raises sharp.ConfigError (naming the setting) for a combination the engine refuses.
+    Example: build_configs(DEFAULTS)["kernel"].scale -> 'ntk'
+    """
+    common = dict(k=s.k, d=s.d, n=s.n, online=s.online, n_test=N_TEST, depth=s.depth, activation=s.activation,
+                  steps=s.steps, every=every(s.steps), seeds=s.seeds, seed=s.seed)
+    cfgs = {"kernel": sharp.preset("kernel", m=s.kernel_m, eta=s.kernel_eta, **common),
+            "feature": sharp.preset("feature", m=s.feature_m, eta=s.feature_eta, **common)}
+    if s.overlay:
+        cfgs[OVERLAY] = sharp.preset("kernel", m=s.kernel_m, eta=s.kernel_eta, linearized=True, **common)
+    return cfgs
+
+
+# The most work one logged interval may take, in GFLOP: the page advances the runs one logged interval at a
+# time, and a heavier one would hold the page for seconds (we measured 20-70 GFLOP/s on 2 shared CPU cores).
+MAX_GFLOP = 60.0
+
+
+def gflop_per_update(s: Settings) -> float:
+    """Rough work of one logged interval of all compared runs: SGD steps plus the test-set evaluation.
+
+    Per seed a network has w = d m + (L - 1) m^2 weights; a step costs ~6 w flops per sample (forward and
+    backward), an evaluation ~2 w per test point; the linearized overlay measured about four times as slow.
+    Example: round(gflop_per_update(DEFAULTS), 2) -> 0.63
+    """
+    total, every_ = 0.0, every(s.steps)
+    runs = [(s.kernel_m, 1.0), (s.feature_m, 1.0)] + ([(s.kernel_m, 4.0)] if s.overlay else [])
+    for m, factor in runs:
+        w = s.d * m + (s.depth - 1) * m * m
+        total += factor * s.seeds * w * (6 * s.n * every_ + 2 * N_TEST)
+    return total / 1e9
+
+
+def too_heavy(s: Settings) -> str | None:
+    """A message naming the cost and what to lower when the settings are too heavy for a live page, else None."""
+    g = gflop_per_update(s)
+    if g <= MAX_GFLOP:
+        return None
+    return (f"These settings are too heavy for a live page: about {g:.0f} GFLOP between two updates (at most "
+            f"{MAX_GFLOP:g}), which would freeze it for many seconds. Lower the width m (kernel_m = {s.kernel_m}), "
+            f"n = {s.n}, d = {s.d}, depth = {s.depth} or seeds = {s.seeds}; the command line (python -m sharp) "
+            "runs any size.")
+
+
+def set_threads() -> int:
+    """Bound torch's CPU threads once per process (SHARP_THREADS, default 1: the server needs the other core)."""
+    n = max(1, min(int(os.environ.get("SHARP_THREADS", "1")), os.cpu_count() or 1))
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
+
+
+@dataclass
+class LiveRun:
+    """The compared runs of one setting: the lockstep stream, the snapshots so far, play/pause state."""
+
+    settings: Settings
+    configs: dict[str, Config]
+    stream: Iterator[dict[str, sharp.Snapshot]] = field(repr=False)
+    history: dict[str, list[sharp.Snapshot]] = field(default_factory=dict, repr=False)
+    running: bool = True
+    done: bool = False
+
+    @classmethod
+    def start(cls, s: Settings) -> LiveRun:
+        """Build the configs and an unstarted stream. Example: LiveRun.start(DEFAULTS).advance(max_snaps=1)"""
+        cfgs = build_configs(s)
+        return cls(s, cfgs, sharp.lockstep(cfgs), {name: [] for name in cfgs})
+
+    def advance(self, budget_s: float = 0.15, max_snaps: int | None = None) -> int:
+        """Pull snapshots until the time budget is spent, max_snaps were taken, or the runs end.
+
+        Returns:
+            The number of logged steps taken.
+        """
+        t0, taken = time.perf_counter(), 0
+        while not self.done and (max_snaps is None or taken < max_snaps):
+            latest = next(self.stream, None)
+            if latest is None:
+                self.done, self.running = True, False
+                break
+            for name, snap in latest.items():
+                runs = self.history[name]
+                if not runs or runs[-1] is not snap:  # a diverged run repeats its last snapshot
+                    runs.append(snap)
+            taken += 1
+            if all(s.final for s in latest.values()):
+                self.done, self.running = True, False
+            if time.perf_counter() - t0 > budget_s:
+                break
+        return taken
+
+    def latest(self, name: str) -> sharp.Snapshot | None:
+        return self.history[name][-1] if self.history.get(name) else None
+
+
+def column_runs(s: Settings, regime: str) -> list[str]:
+    """The runs drawn in a regime's column: itself, plus the linearized overlay on the kernel side."""
+    return [regime] + ([OVERLAY] if regime == "kernel" and s.overlay else [])
+
+
+def curve_figures(run: LiveRun, log_x: bool = False) -> dict[str, go.Figure]:
+    """Per regime, its column's test-error and distance panels, with y-ranges shared by both columns.
+
+    The shared ranges come from the runs that did not diverge (a blown-up run would flatten the others);
+    the feature side marks step ceil(ln d).
+    Example: curve_figures(run)["feature"].layout.yaxis.range
+    """
+    s = run.settings
+    err = {n: figures.curve(n, snaps, "test_error") for n, snaps in run.history.items() if snaps}
+    dist = {n: figures.curve(n, snaps, "distance") for n, snaps in run.history.items() if snaps}
+    sane = [n for n in err if not run.latest(n).diverged] or list(err)
+    err_range = figures.shared_range([err[n] for n in sane], at_least=0.55)
+    dist_range = figures.shared_range([dist[n] for n in sane], at_least=0.5)
+    marker, out = math.ceil(math.log(s.d)), {}
+    for regime in REGIMES:
+        names = [n for n in column_runs(s, regime) if n in err]
+        panels = [figures.Panel([err[n] for n in names], "Test error", err_range,
+                                marker if regime == "feature" else None, f"⌈ln d⌉ = {marker}"),
+                  figures.Panel([dist[n] for n in names], "Distance from init  ‖W − W₀‖ / ‖W₀‖", dist_range)]
+        out[regime] = figures.curves_figure(panels, x_max=s.steps, log_x=log_x)
+    return out
+
+
+def tidy(history: Mapping[str, list[sharp.Snapshot]]) -> pd.DataFrame:
+    """One row per (regime, seed, logged step) with every per-seed metric.
+
+    Example: tidy(run.history).columns[:3] -> ['regime', 'seed', 'step']
+    """
+    rows = []
+    for regime, snaps in history.items():
+        for s in snaps:
+            for r in range(len(s.test_error_seeds)):
+                rows.append(dict(regime=regime, seed=r, step=s.step, samples=s.samples,
+                                 test_error=s.test_error_seeds[r], test_loss=s.test_loss_seeds[r],
+                                 train_loss=s.train_loss_seeds[r], distance=s.distance_seeds[r],
+                                 feature_share=s.feature_share_seeds[r], diverged=r in s.diverged_seeds))
+    cols = ["regime", "seed", "step", "samples", "test_error", "test_loss", "train_loss", "distance",
+            "feature_share", "diverged"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def curves_csv(history: Mapping[str, list[sharp.Snapshot]]) -> str:
+    """The tidy curves as CSV text."""
+    buf = io.StringIO()
+    tidy(history).to_csv(buf, index=False)
+    return buf.getvalue()
+
+
+def config_json(run: LiveRun) -> str:
+    """The page settings, the URL query and each run's full Config as JSON text."""
+    return json.dumps({"settings": dataclasses.asdict(run.settings), "query": to_query(run.settings),
+                       "runs": {name: c.to_dict() for name, c in run.configs.items()}}, indent=2)
+
+
+def summary(run: LiveRun) -> dict[str, dict[str, float]]:
+    """Latest step, mean test error and distance per run (what the big metrics show)."""
+    return {name: dict(step=s.step, test_error=s.test_error, distance=s.distance, diverged=s.diverged)
+            for name in run.history if (s := run.latest(name)) is not None}
