@@ -1,15 +1,16 @@
-"""sharp: the Streamlit router. Pages live in pages/; they read widgets, call sharp, and draw."""
+"""sharp: the Streamlit router. Pages live in views/ (not pages/: see README, Layout); each reads its
+widgets, calls sharp, and draws."""
 import streamlit as st
 
 st.set_page_config(page_title="sharp: kernel vs feature learning", page_icon="✳️", layout="wide")
 pg = st.navigation({
-    "Live": [st.Page("pages/live.py", title="Kernel vs feature learning", default=True)],
+    "Live": [st.Page("views/live.py", title="Kernel vs feature learning", default=True)],
     "The paper's claims": [
-        st.Page("pages/figure1.py", title="Poster Fig 1"),
-        st.Page("pages/iterations.py", title="Iterations vs d"),
-        st.Page("pages/samples.py", title="Sample complexity"),
-        st.Page("pages/deep.py", title="Deep nets, kernel regime"),
-        st.Page("pages/theory.py", title="Theory"),
+        st.Page("views/figure1.py", title="Poster Fig 1"),
+        st.Page("views/iterations.py", title="Iterations vs d"),
+        st.Page("views/samples.py", title="Sample complexity"),
+        st.Page("views/deep.py", title="Deep nets, kernel regime"),
+        st.Page("views/theory.py", title="Theory"),
     ],
 })
 pg.run()

@@ -24,7 +24,7 @@ def tmp_cache(tmp_path, monkeypatch):
 
 
 def page(name: str, state: dict) -> AppTest:
-    at = AppTest.from_file(f"../pages/{name}.py", default_timeout=120)
+    at = AppTest.from_file(f"../views/{name}.py", default_timeout=120)
     for k, v in state.items():
         at.session_state[k] = v
     return at.run()
