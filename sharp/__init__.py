@@ -3,7 +3,7 @@
 The public surface: configure a run, train it as a stream of snapshots, compare two regimes in lockstep.
 """
 from sharp.config import PRESETS, Config, ConfigError, preset
-from sharp.runtime import engine_threads  # before sharp.train: it sets OpenMP's wait policy before torch loads
+from sharp.runtime import engine_threads  # before sharp.train: it tunes OpenMP before torch loads
 from sharp.train import Snapshot, first_zero_step, lockstep, train
 
 __version__ = "0.1.0"
