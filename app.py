@@ -2,6 +2,10 @@
 widgets, calls sharp, and draws."""
 import streamlit as st
 
+import sharp  # first of the engine: it tunes OpenMP before torch loads
+
+sharp.engine_threads()  # a bounded share of the cores per server ($SHARP_THREADS, default min(2, cores))
+
 st.set_page_config(page_title="sharp: kernel vs feature learning", page_icon="✳️", layout="wide")
 pg = st.navigation({
     "Live": [st.Page("views/live.py", title="Kernel vs feature learning", default=True)],

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sharp.config import PRESETS, Config, ConfigError, allowed_range, field_type, fields, preset
+from sharp.runtime import engine_threads
 
 
 class UsageError(Exception):
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         ns = build_parser().parse_args(argv)
+        engine_threads()
         return ns.func(ns)
     except (UsageError, ConfigError) as e:
         print(f"python -m sharp: error: {e}", file=sys.stderr)

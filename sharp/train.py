@@ -41,7 +41,7 @@ class Snapshot:
     neuron_relevant: tuple[float, ...] = field(repr=False)  # seed 0: each neuron's energy on x_1..x_k
     neuron_rest: tuple[float, ...] = field(repr=False)  # seed 0: each neuron's energy elsewhere
     diverged: bool = False
-    diverged_step: int | None = None  # first step whose loss or outputs were non-finite
+    diverged_step: int | None = None  # first step whose loss or outputs were non-finite or beyond BLOWUP
     diverged_seeds: tuple[int, ...] = ()
     final: bool = False  # the last snapshot of the run
     elapsed: float = 0.0  # wall-clock seconds since the run started
@@ -164,6 +164,9 @@ def _snapshot(cfg: Config, t: int, fn, params: Params, params0: Params, data: Da
         final=diverged or t == cfg.steps, elapsed=time.perf_counter() - t0)
 
 
+BLOWUP = 1e6  # an output this large in magnitude counts as divergence
+
+
 def train(cfg: Config) -> Iterator[Snapshot]:
     """Train an ensemble of cfg.seeds networks and yield a Snapshot at every logged step.
 
@@ -194,7 +197,9 @@ def train(cfg: Config) -> Iterator[Snapshot]:
             loss, grads = metrics.logistic(f, y), None
         else:
             loss, f, grads = step(params, x, y)
-        bad = ~(torch.isfinite(f).all(-1) & torch.isfinite(loss))  # (R,)
+        # (R,): non-finite, or outputs so large that the loss only says the run is blowing up (a healthy run's
+        # margins y f stay below ~100: the logistic loss is already e^-100 there)
+        bad = ~(torch.isfinite(f).all(-1) & torch.isfinite(loss)) | (f.abs().amax(-1) > BLOWUP)
         if bool(bad.any()):
             yield _snapshot(cfg, t, fn, params, params0, data, loss, t0, bad)
             return

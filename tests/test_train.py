@@ -91,3 +91,12 @@ def test_first_zero_step_per_seed():
     for r, f in enumerate(firsts):
         errs = [s.test_error_seeds[r] for s in snaps]
         assert (math.isnan(f) and 0 not in errs) or (errs[int(f)] == 0 and 0 not in errs[: int(f)])
+
+
+def test_a_run_whose_outputs_explode_is_flagged_before_it_overflows():
+    # mini-batches of 50 at eta = 20 blow up slowly: the loss stays finite for ~100 steps while the weights
+    # grow to 1e15 times their init; the run must say it diverged as soon as its outputs pass BLOWUP
+    snaps = list(train(preset("feature", d=50, n=300, batch=50, steps=300, every=10)))
+    last = snaps[-1]
+    assert last.diverged and last.diverged_step < 40, last.diverged_step
+    assert all(s.train_loss < 1e6 for s in snaps[:-1])

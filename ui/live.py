@@ -11,7 +11,6 @@ import dataclasses
 import io
 import json
 import math
-import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +18,6 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-import torch
 
 import sharp
 from sharp.config import ACTIVATIONS, Config
@@ -213,14 +211,6 @@ def too_heavy(s: Settings) -> str | None:
             f"{MAX_GFLOP:g}), which would freeze it for many seconds. Lower the width m (kernel_m = {s.kernel_m}), "
             f"n = {s.n}, d = {s.d}, depth = {s.depth} or seeds = {s.seeds}; the command line (python -m sharp) "
             "runs any size.")
-
-
-def set_threads() -> int:
-    """Bound torch's CPU threads once per process (SHARP_THREADS, default 1: the server needs the other core)."""
-    n = max(1, min(int(os.environ.get("SHARP_THREADS", "1")), os.cpu_count() or 1))
-    if torch.get_num_threads() != n:
-        torch.set_num_threads(n)
-    return n
 
 
 @dataclass

@@ -12,7 +12,6 @@ import streamlit as st
 import sharp
 from ui import figures, live
 
-live.set_threads()
 TICK_S = 0.15  # the live view reruns this often while training
 BUDGET_S = 0.06  # training time per tick; the rest of the tick is drawing and sending the charts
 CHART_CONFIG = {"displayModeBar": False}
