@@ -90,7 +90,7 @@ def cmd_figure1(ns: argparse.Namespace) -> int:
     from sharp.sweep import figure1, zero_step_table
 
     df = figure1(ns.d, seeds=ns.seeds, steps=ns.steps, seed=ns.seed, m=ns.m, eta=ns.eta, n_test=ns.n_test,
-                 progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+                 progress=lambda msg: print(msg, file=sys.stderr, flush=True), use_cache=not ns.no_cache)
     table = zero_step_table(df)
     if ns.out:
         df.to_csv(ns.out, index=False)
@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--eta", type=float, default=20.0, help="step size (default 20 = m)")
     fig.add_argument("--n-test", dest="n_test", type=int, default=4000, help="test-set size (default 4000)")
     fig.add_argument("--out", help="CSV file to write (default: CSV on stdout, table on stderr)")
+    fig.add_argument("--no-cache", action="store_true", help="recompute every run (the disk cache is not used)")
     fig.set_defaults(func=cmd_figure1)
 
     bench = sub.add_parser("bench", help="engine vs a per-seed PyTorch loop: steps/s, GFLOP/s, Fig 1 time")
