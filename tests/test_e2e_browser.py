@@ -53,10 +53,15 @@ def test_live_page_streams_and_reacts(app_server, chromium):  # noqa: F811
     first_points_s = time.perf_counter() - t0
 
     page.evaluate(WATCH)
-    before = chart_points(page)
-    page.wait_for_timeout(1000)
-    after = chart_points(page)
-    grew = [b < a for b, a in zip(before, after)]
+    # Two reads a second apart; a busy browser may draw one column's update a moment after the other's, so
+    # up to three such pairs are read, and one in which two charts grew is enough.
+    for _ in range(3):
+        before = chart_points(page)
+        page.wait_for_timeout(1000)
+        after = chart_points(page)
+        grew = [b < a for b, a in zip(before, after)]
+        if len(after) >= 4 and sum(grew) >= 2:
+            break
     assert len(after) >= 4 and sum(grew) >= 2, f"charts did not grow in a second: {before} -> {after}"
     page.wait_for_timeout(2000)
     stamps = page.evaluate("() => window.__updates")
