@@ -1,6 +1,7 @@
 """A disk cache of finished runs: one Parquet file per configuration, written atomically.
 
-The key is the SHA-256 of the run's full configuration, the package version and a cache schema version,
+The key is the SHA-256 of the run's full configuration, the package version, a digest of the engine's source
+and a cache schema version,
 so a second visitor, a restart or an overlapping grid gets a run back at once, and a new release never
 reads an old release's numbers. A file that cannot be read (truncated, garbage) is deleted and the run
 is recomputed; two processes writing the same entry at once both succeed, and the last rename wins with
@@ -10,6 +11,7 @@ The folder is $SHARP_CACHE_DIR when set, else platformdirs.user_cache_dir("sharp
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -25,6 +27,8 @@ from sharp.config import Config
 # Bump when the tidy frame's columns or meaning change: old entries are then never read.
 SCHEMA = 1
 ENV = "SHARP_CACHE_DIR"
+# The modules whose code decides a run's numbers.
+ENGINE_FILES = ("config.py", "data.py", "nets.py", "metrics.py", "train.py", "sweep.py")
 
 
 def cache_dir() -> Path:
@@ -32,8 +36,19 @@ def cache_dir() -> Path:
     return Path(os.environ.get(ENV) or platformdirs.user_cache_dir("sharp"))
 
 
+@functools.cache
+def engine_fingerprint() -> str:
+    """A digest of the engine's source: an edit to the maths (between releases too) never reads old runs."""
+    src = Path(__file__).parent
+    h = hashlib.sha256()
+    for name in ENGINE_FILES:
+        h.update((src / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def key(cfg: Config) -> str:
-    """A hex digest naming the run: the full configuration, the package version and the schema.
+    """A hex digest naming the run: the full configuration, the package version, the engine's source
+    fingerprint and the schema.
 
     Example:
         >>> key(preset("feature")) == key(preset("feature")) != key(preset("feature", d=50))
@@ -41,7 +56,8 @@ def key(cfg: Config) -> str:
     """
     from sharp import __version__
 
-    blob = json.dumps({"config": cfg.to_dict(), "version": __version__, "schema": SCHEMA}, sort_keys=True)
+    blob = json.dumps({"config": cfg.to_dict(), "version": __version__, "engine": engine_fingerprint(),
+                       "schema": SCHEMA}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

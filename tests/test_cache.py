@@ -126,3 +126,13 @@ def test_clear_removes_entries():
     cache.cached(small(seed=3), compute)
     assert cache.clear() == 2
     assert cache.load(small()) is None
+
+
+def test_an_edit_to_the_engine_changes_every_key(monkeypatch):
+    from sharp import cache
+    from sharp.config import preset
+
+    cfg = preset("feature", d=20, steps=3)
+    before = cache.key(cfg)
+    monkeypatch.setattr(cache, "engine_fingerprint", lambda: "an-edited-engine")
+    assert cache.key(cfg) != before
