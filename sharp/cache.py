@@ -1,9 +1,8 @@
 """A disk cache of finished runs: one Parquet file per configuration, written atomically.
 
-The key is the SHA-256 of the run's full configuration, the package version, a digest of the engine's source
-and a cache schema version,
-so a second visitor, a restart or an overlapping grid gets a run back at once, and a new release never
-reads an old release's numbers. A file that cannot be read (truncated, garbage) is deleted and the run
+The key is the SHA-256 of the run's full configuration, the package version, a digest of the engine's
+source and a cache schema version, so a second visitor, a restart or an overlapping grid gets a run back at
+once, and neither a new release nor an edited engine ever reads old numbers. A file that cannot be read (truncated, garbage) is deleted and the run
 is recomputed; two processes writing the same entry at once both succeed, and the last rename wins with
 a complete file (each writer renames its own temporary file into place, and os.replace is atomic).
 
