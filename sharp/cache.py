@@ -2,9 +2,10 @@
 
 The key is the SHA-256 of the run's full configuration, the package version, a digest of the engine's
 source and a cache schema version, so a second visitor, a restart or an overlapping grid gets a run back at
-once, and neither a new release nor an edited engine ever reads old numbers. A file that cannot be read (truncated, garbage) is deleted and the run
-is recomputed; two processes writing the same entry at once both succeed, and the last rename wins with
-a complete file (each writer renames its own temporary file into place, and os.replace is atomic).
+once, and neither a new release nor an edited engine ever reads old numbers. A file that cannot be read
+(truncated, garbage) is deleted and the run is recomputed; two processes writing the same entry at once
+both succeed, and the last rename wins with a complete file (each writer renames its own temporary file
+into place, and os.replace is atomic).
 
 The folder is $SHARP_CACHE_DIR when set, else platformdirs.user_cache_dir("sharp").
 """
