@@ -124,9 +124,13 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
     configs = grid(preset(ns.regime, **overrides(ns, skip=GRID_AXES)), **axes)
     if not ns.out.endswith((".csv", ".parquet")):
         raise UsageError(f"--out must end in .csv or .parquet, got {ns.out!r}")
+    say = None if ns.quiet else lambda msg: print(msg, file=sys.stderr, flush=True)
+    cap = ns.max_minutes * 60 if ns.max_minutes > 0 else None
     try:
-        df = sweep(configs, progress=None if ns.quiet else lambda msg: print(msg, file=sys.stderr, flush=True),
-                   use_cache=not ns.no_cache, max_seconds=ns.max_minutes * 60 if ns.max_minutes > 0 else None)
+        if ns.scheduler:
+            df = _sweep_on_cluster(ns.scheduler, configs, say, not ns.no_cache, cap)
+        else:
+            df = sweep(configs, progress=say, use_cache=not ns.no_cache, max_seconds=cap)
     except TooBig as e:
         raise UsageError(f"{e} (or raise --max-minutes)") from None
     if ns.out.endswith(".parquet"):
@@ -135,6 +139,29 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
         df.to_csv(ns.out, index=False)
     print(f"wrote {len(df)} rows ({len(configs)} runs) to {ns.out}", file=sys.stderr)
     return 0
+
+
+def _sweep_on_cluster(scheduler: str, configs, say, use_cache: bool, cap: float | None):
+    from dask.distributed import Client, LocalCluster
+
+    from sharp.distributed import parse_scheduler, sweep_dask
+
+    address, workers = parse_scheduler(scheduler)
+    cluster = None
+    try:
+        if workers:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+        client = Client(cluster or address, timeout="20s")
+    except OSError as e:
+        raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({e})") from None
+    try:
+        if say:
+            say(f"Dask: {len(client.nthreads())} workers, {sum(client.nthreads().values())} threads")
+        return sweep_dask(configs, client, progress=say, use_cache=use_cache, max_seconds=cap)
+    finally:
+        client.close()  # before the cluster, so that no worker leaves with results still referenced
+        if cluster is not None:
+            cluster.close()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--max-minutes", type=float, default=60.0,
                     help="refuse a grid whose estimated compute exceeds this (default 60; 0 = no cap)")
     sw.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    sw.add_argument("--scheduler", help="run on Dask: local:N (N local worker processes) or a scheduler address "
+                    "such as tcp://host:8786; the cap then applies per worker thread")
     sw.set_defaults(func=cmd_sweep)
     return p
 

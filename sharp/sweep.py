@@ -92,7 +92,8 @@ def check(p: Plan, max_seconds: float) -> None:
         f"this grid needs about {_fmt_s(p.seconds)} of compute here ({p.runs} runs, {p.cached} cached), above "
         f"the {_fmt_s(max_seconds)} cap. Narrow it: fewer values of d, n, m or depth, fewer seeds or steps "
         f"(the largest run is d={big.d}, n={big.n}, m={big.m}, depth={big.depth}, seeds={big.seeds}, "
-        f"steps={big.steps}, about {_fmt_s(seconds(big))}), or send it to the distributed runner.")
+        f"steps={big.steps}, about {_fmt_s(seconds(big))}), or run it on a Dask cluster "
+        f"(python -m sharp sweep ... --scheduler local:N or tcp://host:8786).")
 
 
 def grid(base: Config, **axes: Sequence[Any]) -> list[Config]:
