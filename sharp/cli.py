@@ -150,7 +150,7 @@ def _sweep_on_cluster(scheduler: str, configs, say, use_cache: bool, cap: float 
     cluster = None
     try:
         if workers:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None)
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0")
         client = Client(cluster or address, timeout="20s")
     except OSError as e:
         raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({e})") from None

@@ -11,7 +11,7 @@ from sharp.sweep import grid, sweep
 @pytest.fixture(scope="module")
 def client():
     # threads in this process: starts in about a second and needs no worker processes
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
             Client(cluster) as c:
         yield c
 
