@@ -203,9 +203,10 @@ def draw(run: live.LiveRun, log_x: bool) -> None:
             m[2].metric("distance from init", "—" if snap.diverged else f"{snap.distance:.2f}")
             for n in names:
                 if (last := run.latest(n)) is not None and last.diverged:
-                    st.error(f"**{figures.LABELS[n].capitalize()} diverged at step {last.diverged_step}**: the loss "
-                             f"became infinite for seed(s) {', '.join(map(str, last.diverged_seeds))}. The step "
-                             f"size η = {getattr(s, name + '_eta'):g} is too large here; lower it.")
+                    seeds = ", ".join(map(str, last.diverged_seeds))
+                    st.error(f"**{figures.LABELS[n].capitalize()} diverged at step {last.diverged_step}**: the "
+                             f"outputs blew up (beyond 10⁶ or infinite) for seed(s) {seeds}. The step size "
+                             f"η = {getattr(s, name + '_eta'):g} is too large here; lower it.")
             st.plotly_chart(curves[name], key=f"curves_{name}", config=CHART_CONFIG)
             st.plotly_chart(views[name], key=f"neurons_{name}", config=CHART_CONFIG)
 
