@@ -74,7 +74,8 @@ def test_cancel_stops_and_keeps_the_finished_runs():
 
 def test_a_grid_too_large_is_refused_with_what_to_narrow():
     huge = sw.grid(preset("kernel", d=2000, n=20000, steps=5000, seeds=2), m=[2048, 4096])
-    with pytest.raises(sw.TooBig, match=r"Narrow it: fewer values of d, n, m or depth.*m=4096.*Dask cluster.*--scheduler"):
+    want = r"Narrow it: fewer values of d, n, m or depth.*m=4096.*Dask cluster.*--scheduler"
+    with pytest.raises(sw.TooBig, match=want):
         sw.sweep(huge, max_seconds=60)
 
 
