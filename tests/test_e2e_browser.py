@@ -118,4 +118,11 @@ def test_short_run_finishes_and_divergence_is_shown(app_server, chromium):  # no
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "e2e-live" / "live-end.png"))
     assert exceptions(page) == 0
+    with page.expect_download(timeout=20_000) as got:
+        page.get_by_role("button", name="Curves (CSV)").click()
+    lines = open(got.value.path()).read().splitlines()
+    assert lines[0].startswith("regime,seed,step,samples,test_error") and len(lines) == 1 + 2 * 4 * 31
+    with page.expect_download(timeout=20_000) as got:
+        page.get_by_role("button", name="Settings (JSON)").click()
+    assert json.loads(open(got.value.path()).read())["settings"]["steps"] == 30
     page.close()

@@ -98,25 +98,6 @@ with st.expander("The model and the formulas"):
 
 warn_box = st.container()  # the URL's complaints, once we know whether the visitor has changed anything
 
-with st.sidebar:
-    st.subheader("Presets")
-    for name in live.PRESETS:
-        st.button(name, key="preset_" + "".join(c for c in name if c.isalnum()).lower(), on_click=apply_preset,
-                  args=(name,), use_container_width=True)
-    st.subheader("Task and data (both regimes)")
-    st.slider("d: input dimension", *live.RANGES["d"], key="d")
-    st.slider("k: parity order (y = x₁⋯x_k)", *live.RANGES["k"], key="k")
-    st.toggle("online: a fresh batch every step", key="online")
-    st.slider("n: fresh samples per step" if ss.online else "n: training samples", *live.RANGES["n"],
-              key="n", help="6d is the poster's setting")
-    st.button(f"n = 6d ({6 * ss.d})", key="n_6d", on_click=n_is_6d)
-    st.subheader("Network and training (both regimes)")
-    st.slider("depth L: hidden layers", *live.RANGES["depth"], key="depth")
-    st.selectbox("activation", live.RANGES["activation"], key="activation")
-    st.slider("steps", *live.RANGES["steps"], key="steps")
-    st.slider("seeds", *live.RANGES["seeds"], key="seeds")
-    download_box = st.container()
-
 run_box = st.container()  # Play / Step / Reset, filled in once the run exists
 left, right = st.columns(2, gap="large")
 with left:
@@ -133,6 +114,36 @@ with right:
     b.number_input("step size η", *map(float, live.RANGES["feature_eta"]), key="feature_eta", format="%g")
     c.button(f"η = m ({ss.feature_m})", key="eta_m", on_click=feature_eta_is_m)
 
+def sidebar(run: live.LiveRun | None) -> None:
+    """The shared settings, presets and downloads. Drawn after the charts (so the browser receives those first)
+    and also when the settings cannot run, so the visitor can still change them."""
+    with st.sidebar:
+        st.subheader("Presets")
+        for name in live.PRESETS:
+            st.button(name, key="preset_" + "".join(c for c in name if c.isalnum()).lower(), on_click=apply_preset,
+                      args=(name,), use_container_width=True)
+        st.subheader("Task and data (both regimes)")
+        st.slider("d: input dimension", *live.RANGES["d"], key="d")
+        st.slider("k: parity order (y = x₁⋯x_k)", *live.RANGES["k"], key="k")
+        st.toggle("online: a fresh batch every step", key="online")
+        st.slider("n: fresh samples per step" if ss.online else "n: training samples", *live.RANGES["n"],
+                  key="n", help="6d is the poster's setting")
+        st.button(f"n = 6d ({6 * ss.d})", key="n_6d", on_click=n_is_6d)
+        st.subheader("Network and training (both regimes)")
+        st.slider("depth L: hidden layers", *live.RANGES["depth"], key="depth")
+        st.selectbox("activation", live.RANGES["activation"], key="activation")
+        st.slider("steps", *live.RANGES["steps"], key="steps")
+        st.slider("seeds", *live.RANGES["seeds"], key="seeds")
+        if run is None:
+            return
+        st.subheader("Download")
+        st.download_button("Curves (CSV)", lambda: live.curves_csv(run.history), "sharp-live-curves.csv", "text/csv",
+                           key="csv", on_click="ignore", icon=":material/download:", use_container_width=True)
+        st.download_button("Settings (JSON)", lambda: live.config_json(run), "sharp-live-config.json",
+                           "application/json", key="json", on_click="ignore", icon=":material/download:",
+                           use_container_width=True)
+
+
 settings = live.Settings(**{key: ss[key] for key in KEYS})
 query = live.to_query(settings)
 if st.query_params.to_dict() != query:
@@ -145,9 +156,11 @@ if run is None or run.settings.run_part() != settings.run_part():
         run = live.LiveRun.start(settings)
     except sharp.ConfigError as e:
         st.error(f"These settings cannot run: {e}")
+        sidebar(None)
         st.stop()
     if heavy := live.too_heavy(settings):
         st.error(heavy)
+        sidebar(None)
         st.stop()
     ss.live_run = run
 ss.live_settings = settings
@@ -167,14 +180,6 @@ with run_box:
     c[2].button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", use_container_width=True,
                 help="start again with new seeds")
     c[3].toggle("log-scale steps", key="log_x")
-with download_box:
-    st.subheader("Download")
-    st.download_button("Curves (CSV)", lambda: live.curves_csv(run.history), "sharp-live-curves.csv", "text/csv",
-                       key="csv", on_click="ignore", icon=":material/download:", use_container_width=True)
-    st.download_button("Settings (JSON)", lambda: live.config_json(run), "sharp-live-config.json",
-                       "application/json", key="json", on_click="ignore", icon=":material/download:",
-                       use_container_width=True)
-
 
 def neurons(run: live.LiveRun, name: str):
     """The neuron view, rebuilt at most once a second while streaming: an unchanged figure costs the browser
@@ -225,3 +230,4 @@ def live_view() -> None:
 
 
 live_view()
+sidebar(run)
