@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sharp.config import PRESETS, Config, ConfigError, allowed_range, field_type, fields, preset
+from sharp.config import PRESETS, Config, ConfigError, allowed_range, field_type, fields, parse_bool, preset
 from sharp.runtime import engine_threads
 
 
@@ -26,11 +26,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _bool(text: str) -> bool:
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    try:
+        return parse_bool(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def add_config_flags(p: argparse.ArgumentParser, skip: Sequence[str] = ()) -> None:

@@ -157,6 +157,16 @@ def preset(name: str, **overrides: Any) -> Config:
     return Config(**{**PRESETS[name], **overrides})
 
 
+def parse_bool(text: str) -> bool:
+    """Text to a boolean: 1/true/yes/on or 0/false/no/off, any case; else ValueError. Example: parse_bool("On")"""
+    s = str(text).strip().lower()
+    if s in ("1", "true", "yes", "on"):
+        return True
+    if s in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
 def parse_field(name: str, text: str) -> Any:
     """Parse one setting from text (a URL parameter, a form field) into its field's type.
 
@@ -174,11 +184,7 @@ def parse_field(name: str, text: str) -> Any:
     s = str(text).strip()
     try:
         if t is bool:
-            if s.lower() in ("1", "true", "yes", "on"):
-                return True
-            if s.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(s)
+            return parse_bool(s)
         value = t(float(s)) if t is int and s.replace(".", "", 1).isdigit() else t(s)
     except (ValueError, OverflowError):
         raise ConfigError(name, text, allowed_range(f)) from None

@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import sharp
-from sharp.config import ACTIVATIONS, Config
+from sharp.config import ACTIVATIONS, Config, parse_bool
 from ui import figures
 
 REGIMES = ("kernel", "feature")  # the two columns, in page order
@@ -99,11 +99,10 @@ def parse_value(name: str, text: Any) -> Any:
     kind, rng, s = _kind(name), RANGES[name], str(text).strip()
     bad = ValueError(f"{name}={s!r} is not allowed: {allowed(name)}; using the default {getattr(DEFAULTS, name)}")
     if kind is bool:
-        if s.lower() in ("1", "true", "yes", "on"):
-            return True
-        if s.lower() in ("0", "false", "no", "off"):
-            return False
-        raise bad
+        try:
+            return parse_bool(s)
+        except ValueError:
+            raise bad from None
     if kind is str:
         if s not in rng:
             raise bad
