@@ -62,8 +62,12 @@ def _list(a: np.ndarray) -> list:
     return [None if isinstance(v, float) and not math.isfinite(v) else v for v in a.tolist()]
 
 
-def _rgba(hex_color: str, alpha: float) -> str:
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+def rgba(color: str, alpha: float) -> str:
+    """'#rrggbb' or 'rgb(r, g, b)' with transparency alpha. Example: rgba("#ff0000", 0.5) -> 'rgba(255,0,0,0.5)'"""
+    if color.startswith("#"):
+        r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    else:
+        r, g, b = (int(float(v)) for v in color[color.index("(") + 1:-1].split(",")[:3])
     return f"rgba({r},{g},{b},{alpha})"
 
 
@@ -113,7 +117,7 @@ def curves_figure(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, p
             # numpy as base64 typed-array specs), which the end-to-end test can count.
             traces.append(dict(type="scatter", x=_list(np.concatenate([c.step, c.step[::-1]])),
                                y=_list(np.concatenate([c.hi, c.lo[::-1]])), mode="lines", fill="toself",
-                               fillcolor=_rgba(color, 0.18), line=dict(width=0), hoverinfo="skip",
+                               fillcolor=rgba(color, 0.18), line=dict(width=0), hoverinfo="skip",
                                showlegend=False, name=f"{LABELS.get(c.name, c.name)} band",
                                xaxis=f"x{ax}", yaxis=f"y{ax}"))
             traces.append(dict(type="scatter", x=_list(c.step), y=_list(c.mean), mode="lines",

@@ -17,6 +17,8 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from ui.figures import rgba
+
 REGIME_COLOR = {"feature": "#d95f02", "kernel": "#1f78b4"}
 REGIME_NAME = {"feature": "feature learning (c = 1/m, m = 20, eta = 20)", "kernel": "kernel regime (NTK scale)"}
 DEPTH_COLOR = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
@@ -28,14 +30,6 @@ def _layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
     fig.update_layout(title=dict(text=title, x=0.01), height=height, template="plotly_white",
                       margin=dict(l=60, r=20, t=60, b=50), legend=dict(bgcolor="rgba(255,255,255,0.7)"))
     return fig
-
-
-def _rgba(hex_or_rgb: str, alpha: float) -> str:
-    if hex_or_rgb.startswith("#"):
-        r, g, b = (int(hex_or_rgb[i:i + 2], 16) for i in (1, 3, 5))
-    else:
-        r, g, b = (int(float(v)) for v in hex_or_rgb[hex_or_rgb.index("(") + 1:-1].split(",")[:3])
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 def d_colors(ds: Sequence[int]) -> dict[int, str]:
@@ -57,7 +51,7 @@ def figure1_figure(df: pd.DataFrame) -> go.Figure:
         med, lo, hi = s.median(), s.min(), s.max()
         c = colors[d]
         fig.add_trace(go.Scatter(x=list(hi.index) + list(lo.index[::-1]), y=list(hi) + list(lo[::-1]),
-                                 fill="toself", fillcolor=_rgba(c, 0.18), line=dict(width=0), hoverinfo="skip",
+                                 fill="toself", fillcolor=rgba(c, 0.18), line=dict(width=0), hoverinfo="skip",
                                  showlegend=False, legendgroup=str(d)))
         fig.add_trace(go.Scatter(x=med.index, y=med, mode="lines+markers", name=f"d = {d}", line=dict(color=c),
                                  legendgroup=str(d),
