@@ -13,17 +13,24 @@ from browser_support import ARTIFACTS, app_server, chart_points, chromium, excep
 
 pytestmark = pytest.mark.browser
 VIEW = {"width": 1600, "height": 1800}  # tall enough to hold all six charts without scrolling
-# Records a timestamp each time the charts' content changes (points per chart and each line's last value).
+# Per live curve chart, a timestamp each time its drawn content changes (polled every 20 ms).
 WATCH = """() => {
-  window.__updates = []; let last = null;
-  setInterval(() => {
-    const sig = JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot')).map(e =>
-      (e.data || []).map(t => [(t.x && t.x.length) || 0, t.y && t.y.length ? t.y[t.y.length - 1] : null])));
-    if (sig !== last) { last = sig; window.__updates.push(performance.now()); }
-  }, 20);
+  window.__updates = {}; const last = {};
+  setInterval(() => document.querySelectorAll('svg[data-chart^="curves"]').forEach(e => {
+    const name = e.dataset.chart, sig = e.innerHTML;
+    if (sig !== last[name]) { last[name] = sig; (window.__updates[name] ||= []).push(performance.now()); }
+  }), 20);
 }"""
-TWO_CHARTS_WITH_POINTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-  .filter(e => (e.data || []).some(t => t.x && t.x.length > 0)).length >= 2"""
+
+
+def update_rates(stamps: dict[str, list[float]]) -> dict[str, float]:
+    """Redraws per second of each chart, over the span between its first and last observed change."""
+    return {name: (len(t) - 1) / ((t[-1] - t[0]) / 1000) if len(t) > 1 and t[-1] > t[0] else 0.0
+            for name, t in stamps.items()}
+
+
+TWO_CHARTS_WITH_POINTS = """() => Array.from(document.querySelectorAll('svg[data-chart^="curves"]'))
+  .filter(e => +e.dataset.points > 0).length >= 2"""
 
 
 def open_page(browser, url: str):
@@ -36,8 +43,8 @@ def test_live_page_streams_and_reacts(app_server, chromium):  # noqa: F811
     shots = ARTIFACTS / "e2e-live"
     shots.mkdir(parents=True, exist_ok=True)
     # "Warm server": it has imported torch and compiled the page (the first visit below does that). Measured
-    # twice: in a new tab, which must also compile plotly.js (seconds on a busy 2-core machine), and on a
-    # reload of a tab that has seen the page before (a returning visitor; the browser caches compiled code).
+    # twice: in a new tab (Playwright's new_page opens a fresh browser context, so with an empty cache: a
+    # first-time visitor), and on a reload of that tab (a returning visitor, scripts cached).
     page = open_page(chromium, app_server + "/")
     page.wait_for_function(TWO_CHARTS_WITH_POINTS, timeout=60_000)
     page.close()
@@ -65,21 +72,24 @@ def test_live_page_streams_and_reacts(app_server, chromium):  # noqa: F811
     assert len(after) >= 4 and sum(grew) >= 2, f"charts did not grow in a second: {before} -> {after}"
     page.wait_for_timeout(2000)
     stamps = page.evaluate("() => window.__updates")
-    span_s = (stamps[-1] - stamps[0]) / 1000 if len(stamps) > 1 else 0.0
-    updates_per_s = (len(stamps) - 1) / span_s if span_s > 0 else 0.0
+    rates = update_rates(stamps)  # from the first points on, so including the page's slower first tick
+    steady = update_rates({k: [t for t in v if t >= v[-1] - 2000] for k, v in stamps.items()})  # the last 2 s
     page.screenshot(path=str(shots / "live-mid-training.png"))
     assert exceptions(page) == 0
 
+    # The slower of the two live charts is the page's figure: each chart must keep the pace on its own.
+    updates_per_s = min(rates.values(), default=0.0)
     perf = {"title_s": round(title_s, 3), "first_points_s": round(first_points_s, 3),
-            "first_points_new_tab_s": round(new_tab_s, 3),
-            "chart_updates_per_s": round(updates_per_s, 2),
-            "updates_counted": len(stamps), "over_s": round(span_s, 2)}
+            "first_points_new_tab_s": round(new_tab_s, 3), "chart_updates_per_s": round(updates_per_s, 2),
+            "per_chart": {k: round(v, 2) for k, v in rates.items()},
+            "steady_per_chart": {k: round(v, 2) for k, v in steady.items()},
+            "updates_counted": {k: len(v) for k, v in stamps.items()}}
     print(f"\nlive page, warm server: title after {title_s:.2f} s, first points after {first_points_s:.2f} s "
-          f"(in a new tab: {new_tab_s:.2f} s); "
-          f"{updates_per_s:.1f} chart updates/s while streaming ({len(stamps)} over {span_s:.1f} s)")
+          f"(in a new tab, empty browser cache: {new_tab_s:.2f} s); each chart redrawn {updates_per_s:.1f} times/s "
+          f"or more while streaming ({perf['per_chart']}; over the last 2 s: {perf['steady_per_chart']})")
     (ARTIFACTS / "e2e_live_perf.json").write_text(json.dumps(perf, indent=2))
     # Sanity only (a busy CI machine is slow); the figures themselves are printed and written above.
-    assert first_points_s < 30 and len(stamps) >= 3, perf
+    assert first_points_s < 30 and len(rates) == 2 and min(map(len, stamps.values())) >= 3, perf
 
     # A slider changes the URL (every setting lives there; AppTest checks that the run restarts with it).
     slider = page.get_by_role("slider", name="d: input dimension")

@@ -34,10 +34,16 @@ def test_opens_at_defaults_and_shows_both_regimes():
     assert [h.value for h in at.subheader][:2] == ["Kernel regime", "Feature learning"]
     labels = [m.label for m in at.metric]
     assert labels == ["step", "test error", "distance from init"] * 2
-    assert len(at.get("plotly_chart")) == 4
+    names = [c.split('data-chart="')[1].split('"')[0] for c in charts(at)]
+    assert names == ["curves-kernel", "neurons-kernel", "curves-feature", "neurons-feature"]
     run = at.session_state["live_run"]
     assert run.running and run.latest("kernel") is not None  # started without a click
     assert at.query_params["kernel_m"] == ["512"] or at.query_params["kernel_m"] == "512"
+
+
+def charts(at: AppTest) -> list[str]:
+    """The page's SVG charts (the live view draws them as raw HTML in markdown): two curve charts, two neuron views."""
+    return [m.value for m in at.markdown if 'data-chart="' in m.value]
 
 
 def _q(at: AppTest, name: str) -> str:
@@ -127,7 +133,7 @@ def test_overlay_and_log_axis():
     assert "linearized" in at.session_state["live_run"].configs
     run = at.session_state["live_run"]
     at.toggle(key="log_x").set_value(True).run()
-    assert not at.exception and len(at.get("plotly_chart")) == 4
+    assert not at.exception and len(charts(at)) == 4
     assert at.session_state["live_run"] is run and _q(at, "log_x") == "true"  # a view setting: same run
     assert page({**FAST, "log_x": "true"}).toggle(key="log_x").value
 
@@ -142,9 +148,9 @@ def test_online_toggle_keeps_n_and_relabels_it():
 
 def test_settings_too_heavy_for_a_live_page_are_refused_with_a_message():
     at = page({"d": "400", "n": "5000", "kernel_m": "2048", "seeds": "8", "depth": "4"})
-    assert not at.exception and not at.get("plotly_chart")
+    assert not at.exception and not charts(at)
     assert any("too heavy for a live page" in e.value and "kernel_m = 2048" in e.value for e in at.error)
     at.slider(key="depth").set_value(1).run()
     at.slider(key="kernel_m").set_value(64).run()
     at.slider(key="n").set_value(600).run()
-    assert not at.error and len(at.get("plotly_chart")) == 4
+    assert not at.error and len(charts(at)) == 4

@@ -1,4 +1,4 @@
-"""The live page's pure helpers: URL <-> settings, the compared configs, the run's history, export, figures."""
+"""The live page's pure helpers: URL <-> settings, the compared configs, the run's history, export, panels."""
 from __future__ import annotations
 
 import dataclasses
@@ -110,11 +110,13 @@ def test_a_diverging_run_stops_while_the_other_goes_on():
     f, k = run.latest("feature"), run.latest("kernel")
     assert f.diverged and f.diverged_step < 30 and run.history["feature"][-1].step == f.diverged_step
     assert not k.diverged and k.step == 30 and run.done
-    figs = live.curve_figures(run)
+    panels = live.column_panels(run)
     top = max(float(np.nanmax(run.history["kernel"][i].distance_seeds)) for i in range(len(run.history["kernel"])))
-    assert figs["kernel"].layout.yaxis2.range == figs["feature"].layout.yaxis2.range  # shared by the columns
-    assert figs["kernel"].layout.yaxis2.range[1] < max(10 * top, 10)  # not stretched by the blown-up run
-    assert figs["feature"].layout.shapes[0].x0 == math.ceil(math.log(50)) and not figs["kernel"].layout.shapes
+    assert panels["kernel"][1].y_range == panels["feature"][1].y_range  # shared by the columns
+    assert panels["kernel"][1].y_range[1] < max(10 * top, 10)  # not stretched by the blown-up run
+    assert panels["feature"][0].marker == math.ceil(math.log(50)) and panels["kernel"][0].marker is None
+    charts = live.curve_charts(run, hover=True)
+    assert set(charts) == {"kernel", "feature"} and 'data-chart="curves-feature"' in charts["feature"]
 
 
 def _snaps(values):  # (T, R) per-seed test errors -> a list of snapshots (only the fields curve() reads)
@@ -129,34 +131,3 @@ def test_curve_is_the_mean_and_the_min_max_band_over_seeds():
     assert np.allclose(c.mean, [0.4, 0.2, 0.05]) and np.allclose(c.lo, [0.3, 0.2, 0.0])
     assert np.allclose(c.hi, [0.5, 0.2, 0.1]) and list(c.step) == [0, 1, 2]
     assert figures.shared_range([c], at_least=0.55) == pytest.approx([0, 0.55 * 1.08])
-
-
-def test_curves_figure_stacks_panels_with_bands_on_a_fixed_axis():
-    c = figures.curve("feature", _snaps([[0.5, 0.4], [0.0, 0.1]]), "test_error")
-    panels = [figures.Panel([c], "Test error", [0, 0.6], marker=4, marker_label="m"),
-              figures.Panel([c], "Distance", [0, 3])]
-    fig = figures.curves_figure(panels, x_max=300)
-    band, line, band2, line2 = fig.data
-    assert band.fill == "toself" and list(line.y) == [0.45, 0.05] and list(line.x) == [0, 1]
-    assert (line.yaxis, line2.yaxis, line2.xaxis) == ("y", "y2", "x2")
-    assert list(fig.layout.xaxis.range) == [0, 300] and list(fig.layout.yaxis.range) == [0, 0.6]
-    assert list(fig.layout.yaxis2.range) == [0, 3] and fig.layout.xaxis2.matches == "x"
-    assert fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1]  # the first panel on top
-    assert fig.layout.shapes[0].x0 == 4 and [a.text for a in fig.layout.annotations] == [
-        "<b>Test error</b>", "m", "<b>Distance</b>"]
-    log = figures.curves_figure([figures.Panel([c, c], "t", [0, 1])], x_max=100, log_x=True)
-    assert log.layout.xaxis.type == "log" and list(log.layout.xaxis.range) == [0, 2] and log.layout.showlegend
-
-
-def test_neurons_figure_sorts_shares_and_marks_chance():
-    assert np.allclose(figures.neuron_share([1.0, 0.0, 3.0], [3.0, 0.0, 1.0]), [0.25, np.nan, 0.75], equal_nan=True)
-    run = live.LiveRun.start(dataclasses.replace(SMALL, kernel_m=128))
-    run.advance(budget_s=60)
-    first, last = run.history["feature"][0], run.history["feature"][-1]
-    fig = figures.neurons_figure(last, first, "feature", k=2, d=12)
-    bars, dots = fig.data
-    assert bars.type == "bar" and len(bars.y) == 8 and list(bars.y) == sorted(bars.y, reverse=True)
-    assert fig.layout.shapes[0].y0 == pytest.approx(2 / 12)
-    wide = figures.neurons_figure(run.history["kernel"][-1], run.history["kernel"][0], "kernel", k=2, d=12)
-    now, init = wide.data  # above 64 neurons: two sorted profiles rather than 128 bars
-    assert now.type == "scatter" and len(now.y) == 128 and list(init.y) == sorted(init.y, reverse=True)

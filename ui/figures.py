@@ -1,21 +1,28 @@
-"""Pure Plotly builders for the live page: snapshots in, figure out. Nothing here trains or touches streamlit."""
+"""Pure SVG builders for the live page: snapshots in, an `<svg>` string out. Nothing here trains or touches streamlit.
+
+Why SVG rather than Plotly here: the live view redraws its charts several times a second, and on a small
+machine the browser spent about 0.3 s per Plotly redraw of the page's charts (axes, auto-margins, theme),
+which capped the stream near 3 updates a second; an SVG of a few paths costs it milliseconds. Text and axes
+use `currentColor`, so the charts follow Streamlit's light or dark theme. The paper pages, which draw once,
+keep Plotly (ui/paper.py).
+"""
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 
 import numpy as np
-import plotly.graph_objects as go
 
 from sharp import Snapshot
 
 COLORS = {"kernel": "#4C78A8", "feature": "#E45756", "linearized": "#72B7B2"}
 LABELS = {"kernel": "kernel regime", "feature": "feature learning", "linearized": "linearized (NTK) net"}
-# An empty template: building a figure with the default one costs ~40 ms (the page draws six figures
-# several times a second), and Streamlit's chart theme styles the figure in the browser anyway.
-_BLANK = go.layout.Template()
-METRIC_TITLES = {"test_error": "test error", "distance": "relative distance from init ‖W−W₀‖/‖W₀‖"}
+WIDTH = 560  # the viewBox width, about a column's on a laptop; the chart scales to its column, text with it
+LEFT, RIGHT = 46, 14  # room for the y tick labels; a little air on the right
+TICK_FONT, TITLE_FONT = 13, 15
+PROFILE_POINTS = 128  # a neuron profile's resolution: the chart is sent several times a second
 
 
 @dataclass(frozen=True)
@@ -53,15 +60,6 @@ def shared_range(curves: Sequence[Curve], floor: float = 0.0, at_least: float = 
     return [floor, max([at_least, *tops]) * pad if tops or at_least else 1.0]
 
 
-def _title(text: str) -> dict:
-    return dict(text=text, x=0, xanchor="left", y=0.98, yanchor="top", font=dict(size=15))
-
-
-def _list(a: np.ndarray) -> list:
-    """Floats as a list, nan as None (a gap in a Plotly line)."""
-    return [None if isinstance(v, float) and not math.isfinite(v) else v for v in a.tolist()]
-
-
 def rgba(color: str, alpha: float) -> str:
     """'#rrggbb' or 'rgb(r, g, b)' with transparency alpha. Example: rgba("#ff0000", 0.5) -> 'rgba(255,0,0,0.5)'"""
     if color.startswith("#"):
@@ -69,6 +67,85 @@ def rgba(color: str, alpha: float) -> str:
     else:
         r, g, b = (int(float(v)) for v in color[color.index("(") + 1:-1].split(",")[:3])
     return f"rgba({r},{g},{b},{alpha})"
+
+
+def nice_ticks(lo: float, hi: float, most: int = 5) -> list[float]:
+    """Round tick values (1, 2 or 5 times a power of ten apart) inside [lo, hi]: at most `most` + 1 of them,
+    and at least two whenever hi > lo (a finer step is taken if the round one would leave fewer).
+
+    Example: nice_ticks(0, 0.594) -> [0.0, 0.2, 0.4]
+    """
+    if not hi > lo:
+        return [lo]
+    raw = (hi - lo) / most
+    base = 10 ** math.floor(math.log10(raw))
+    steps = [f * base for f in (10, 5, 2, 1, 0.5, 0.2, 0.1)]  # coarse to fine
+    ticks: list[float] = []
+    for step in steps[next(i for i in range(len(steps) - 1, -1, -1) if steps[i] >= raw):]:
+        first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+        ticks = [round(i * step, 12) for i in range(first, last + 1)]
+        if len(ticks) >= 2:
+            break
+    return ticks
+
+
+def log_ticks(hi: float) -> list[float]:
+    """Tick values 1, 2, 5, 10, 20, ... up to hi (only the decades when they span more than two).
+
+    Example: log_ticks(300) -> [1, 10, 100]
+    """
+    decades = [10.0 ** e for e in range(0, math.floor(math.log10(max(hi, 1))) + 1)]
+    if len(decades) > 2:
+        return decades
+    return [v * f for v in decades for f in (1, 2, 5) if v * f <= hi]
+
+
+def _num(v: float) -> str:
+    """A tick label: 0.1 rather than 0.1000000001, 1000 rather than 1e+03."""
+    return f"{v:.10g}" if abs(v) < 1e5 else f"{v:.0e}"
+
+
+def _path(xs: np.ndarray, ys: np.ndarray) -> str:
+    """An SVG path through the finite points, broken where a value is missing."""
+    out, pen = [], "M"
+    for x, y in zip(xs.tolist(), ys.tolist()):
+        if math.isfinite(x) and math.isfinite(y):
+            out.append(f"{pen}{x:.1f} {y:.1f}")
+            pen = "L"
+        else:
+            pen = "M"
+    return "".join(out)
+
+
+def _band(xs: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> str:
+    """Closed polygons between lo and hi, one per run of finite points."""
+    ok = np.isfinite(xs) & np.isfinite(lo) & np.isfinite(hi)
+    out, i = [], 0
+    while i < len(ok):
+        if not ok[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(ok) and ok[j]:
+            j += 1
+        seg = slice(i, j)
+        out.append(_path(np.concatenate([xs[seg], xs[seg][::-1]]), np.concatenate([hi[seg], lo[seg][::-1]])) + "Z")
+        i = j
+    return "".join(out)
+
+
+def _text(x: float, y: float, text: str, size: int = TICK_FONT, anchor: str = "start", extra: str = "") -> str:
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="currentColor" '
+            f'{extra}>{escape(text)}</text>')
+
+
+def _svg(body: list[str], height: float, chart: str, points: int, label: str) -> str:
+    """The root element; data-chart / data-points let a browser test find the chart and count its points.
+
+    The opening tag ends its own line, so a Markdown renderer takes the whole chart as one raw HTML block."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0f}" width="100%" role="img" '
+            f'aria-label="{escape(label)}" data-chart="{escape(chart)}" data-points="{points}" '
+            f'style="display:block;height:auto;overflow:visible">\n{"".join(body)}</svg>')
 
 
 @dataclass(frozen=True)
@@ -82,57 +159,102 @@ class Panel:
     marker_label: str = ""
 
 
-def curves_figure(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, panel_height: int = 230) -> go.Figure:
+def curves_svg(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, chart: str = "curves",
+               hover: bool = False, plot_height: int = 150) -> str:
     """Panels stacked on a shared step axis; a line per run (mean over seeds) with a shaded min-max band.
-
-    One figure holds both metrics of a column: the browser re-renders it several times a second, and each
-    separate chart costs it a full layout pass.
 
     Args:
         panels: top to bottom.
         x_max: the last step of the run, so lines grow left to right on a fixed axis.
         log_x: logarithmic step axis (step 0 is then off the axis).
-        panel_height: pixels per panel.
+        chart: a name for the chart (data-chart), e.g. "curves-kernel".
+        hover: add a tooltip per logged step with every curve's values (left out while streaming: it adds
+            a hundred elements to each redraw).
+        plot_height: pixels of plot area per panel.
     Returns:
-        The figure; panel i draws on axes x{i+1}, y{i+1}.
+        The `<svg>` text.
     Example:
-        >>> curves_figure([Panel([curve("feature", snaps, "test_error")], "Test error", [0, .6])], x_max=300)
+        >>> curves_svg([Panel([curve("feature", snaps, "test_error")], "Test error", [0, .6])], x_max=300)
     """
-    n, gap = len(panels), 0.14 if len(panels) > 1 else 0.0
-    h = (1 - gap * (n - 1)) / n
-    traces, shapes, notes, layout = [], [], [], {}
-    x_range = [0, math.log10(max(x_max, 2))] if log_x else [0, max(x_max, 1)]
+    right = WIDTH - RIGHT
+    hi_x = math.log10(max(x_max, 2)) if log_x else max(x_max, 1)
+
+    def sx(step: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = np.where(step > 0, np.log10(np.maximum(step, 1e-300)), np.nan) if log_x else step
+        return LEFT + (right - LEFT) * u / hi_x
+
+    names = list(dict.fromkeys(c.name for p in panels for c in p.curves))
+    legend = len(names) > 1
+    body, top, points = [], 22.0 if legend else 0.0, 0
+    if legend:
+        x = float(right)
+        for name in reversed(names):
+            label = LABELS.get(name, name)
+            x -= 30 + 6.5 * len(label)
+            dash = ' stroke-dasharray="2 3"' if name == "linearized" else ""
+            body.append(f'<path d="M{x:.0f} 9H{x + 22:.0f}" stroke="{COLORS.get(name, "#888")}" stroke-width="2.5"'
+                        f'{dash}/>' + _text(x + 26, 13, label))
     for i, p in enumerate(panels):
-        ax = "" if i == 0 else str(i + 1)
-        top = round(1 - i * (h + gap), 6)  # rounded: plotly refuses a domain bound of -5e-17
-        layout[f"xaxis{ax}"] = dict(type="log" if log_x else "linear", range=x_range, anchor=f"y{ax}",
-                                    matches=None if i == 0 else "x",
-                                    title=dict(text="SGD step") if i == n - 1 else None)
-        layout[f"yaxis{ax}"] = dict(range=list(p.y_range), domain=[max(0.0, round(top - h, 6)), top], anchor=f"x{ax}")
-        notes.append(dict(x=0, y=top, xref="paper", yref="paper", xanchor="left", yanchor="bottom", showarrow=False,
-                          text=f"<b>{p.title}</b>", font=dict(size=14), yshift=4))
+        y0 = top + 22  # the panel title above its plot area
+        y1 = y0 + plot_height
+        lo_y, hi_y = float(p.y_range[0]), float(p.y_range[1])
+
+        def sy(v: np.ndarray, y0=y0, y1=y1, lo_y=lo_y, hi_y=hi_y) -> np.ndarray:
+            return y1 - (y1 - y0) * (np.clip(v, lo_y, hi_y) - lo_y) / ((hi_y - lo_y) or 1.0)
+
+        body.append(_text(4, top + 15, p.title, TITLE_FONT, extra='font-weight="600"'))
+        for v in nice_ticks(lo_y, hi_y, 4):
+            y = float(sy(np.array(v)))
+            body.append(f'<path d="M{LEFT} {y:.1f}H{right}" stroke="currentColor" stroke-opacity="0.12"/>')
+            body.append(_text(LEFT - 6, y + 4, _num(v), anchor="end", extra='fill-opacity="0.7"'))
+        xt = log_ticks(x_max) if log_x else nice_ticks(0, max(x_max, 1), 6)
+        for v in xt:
+            x = float(sx(np.array(float(v))))
+            body.append(f'<path d="M{x:.1f} {y0}V{y1}" stroke="currentColor" stroke-opacity="0.07"/>')
+            if i == len(panels) - 1:
+                body.append(_text(x, y1 + 16, _num(v), anchor="middle", extra='fill-opacity="0.7"'))
+        body.append(f'<path d="M{LEFT} {y1}H{right}" stroke="currentColor" stroke-opacity="0.45"/>')
         for c in p.curves:
-            color = COLORS.get(c.name, "#888888")
-            # Plain lists rather than numpy arrays: the browser then holds ordinary arrays (plotly would send
-            # numpy as base64 typed-array specs), which the end-to-end test can count.
-            traces.append(dict(type="scatter", x=_list(np.concatenate([c.step, c.step[::-1]])),
-                               y=_list(np.concatenate([c.hi, c.lo[::-1]])), mode="lines", fill="toself",
-                               fillcolor=rgba(color, 0.18), line=dict(width=0), hoverinfo="skip",
-                               showlegend=False, name=f"{LABELS.get(c.name, c.name)} band",
-                               xaxis=f"x{ax}", yaxis=f"y{ax}"))
-            traces.append(dict(type="scatter", x=_list(c.step), y=_list(c.mean), mode="lines",
-                               name=LABELS.get(c.name, c.name), showlegend=i == 0, xaxis=f"x{ax}", yaxis=f"y{ax}",
-                               line=dict(color=color, width=2.5, dash="dot" if c.name == "linearized" else "solid")))
-        if p.marker is not None:
-            shapes.append(dict(type="line", x0=p.marker, x1=p.marker, y0=top - h, y1=top, xref=f"x{ax}",
-                               yref="paper", line=dict(color="#555", dash="dash", width=1.5)))
-            notes.append(dict(x=math.log10(p.marker) if log_x else p.marker, y=top, xref=f"x{ax}", yref="paper",
-                              text=p.marker_label, showarrow=False, xanchor="left", yanchor="top", xshift=3,
-                              font=dict(size=12)))
-    layout.update(template=_BLANK, height=panel_height * n, margin=dict(l=10, r=10, t=30, b=10), shapes=shapes,
-                  annotations=notes, uirevision="keep", showlegend=any(len(p.curves) > 1 for p in panels),
-                  legend=dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom"))
-    return go.Figure(data=traces, layout=layout)
+            color, xs = COLORS.get(c.name, "#888888"), sx(c.step)
+            body.append(f'<path d="{_band(xs, sy(c.lo), sy(c.hi))}" fill="{rgba(color, 0.18)}"/>')
+            dash = ' stroke-dasharray="2 4"' if c.name == "linearized" else ""
+            body.append(f'<path d="{_path(xs, sy(c.mean))}" fill="none" stroke="{color}" stroke-width="2.5" '
+                        f'stroke-linejoin="round"{dash}/>')
+            points += int((np.isfinite(xs) & np.isfinite(c.mean)).sum())  # drawn points
+        if p.marker is not None and (not log_x or p.marker > 0):
+            x = float(sx(np.array(float(p.marker))))
+            body.append(f'<path d="M{x:.1f} {y0}V{y1}" stroke="currentColor" stroke-opacity="0.6" '
+                        f'stroke-dasharray="5 4"/>' + _text(x + 4, y0 + 13, p.marker_label))
+        top = y1 + 12
+    top += 16 + 20  # the last panel's tick labels and the axis title
+    body.append(_text((LEFT + right) / 2, top - 4, "SGD step" + (" (log scale)" if log_x else ""), anchor="middle"))
+    if hover:
+        body.append(_hover_strips(panels, sx, 0, top - 36))
+    label = ", ".join(p.title for p in panels) + " against SGD step for " + ", ".join(map(LABELS.get, names))
+    return _svg(body, top, chart, points, label)
+
+
+def _hover_strips(panels: Sequence[Panel], sx, y0: float, y1: float) -> str:
+    """An invisible strip per logged step whose tooltip lists every curve's mean and band there."""
+    steps = sorted({float(s) for p in panels for c in p.curves for s in c.step.tolist()})
+    xs = sx(np.array(steps))
+    out = []
+    for j, step in enumerate(steps):
+        if not math.isfinite(xs[j]):
+            continue
+        left = (xs[j] + xs[j - 1]) / 2 if j and math.isfinite(xs[j - 1]) else xs[j] - 2
+        width = ((xs[j + 1] + xs[j]) / 2 if j + 1 < len(xs) else xs[j] + 2) - left
+        lines = [f"step {step:.0f}"]
+        for p in panels:
+            for c in p.curves:
+                k = np.flatnonzero(c.step == step)
+                if k.size and math.isfinite(c.mean[k[0]]):
+                    lines.append(f"{LABELS.get(c.name, c.name)}, {p.title.split('  ')[0].lower()}: "
+                                 f"{c.mean[k[0]]:.3g} (seeds {c.lo[k[0]]:.3g} to {c.hi[k[0]]:.3g})")
+        out.append(f'<rect x="{left:.1f}" y="{y0:.0f}" width="{max(width, 1):.1f}" height="{y1 - y0:.0f}" '
+                   f'fill="transparent"><title>{escape(chr(10).join(lines))}</title></rect>')
+    return "".join(out)
 
 
 def relevant(k: int) -> str:
@@ -147,36 +269,61 @@ def neuron_share(relevant: Sequence[float], rest: Sequence[float]) -> np.ndarray
     return np.divide(rel, tot, out=np.full_like(tot, np.nan), where=tot > 0)
 
 
-def neurons_figure(now: Snapshot, init: Snapshot, name: str, k: int, d: int, title: str = "",
-                   height: int = 220) -> go.Figure:
+def neurons_svg(now: Snapshot, init: Snapshot, name: str, k: int, d: int, title: str = "", chart: str = "neurons",
+                plot_height: int = 120) -> str:
     """Per-neuron share of first-layer weight energy on x_1..x_k now and at init, seed 0.
 
     Neurons are sorted by their current share; the dashed line is k/d, a neuron that ignores the task.
-    Up to 64 neurons: a bar each, with a dot at its share at init. More: the sorted profile now (filled)
-    against the sorted profile at init (dotted). A learned feature shows as shares near 1; a kernel-regime
-    network stays on its profile at init.
-    Example: neurons_figure(run.latest("feature"), run.history["feature"][0], "feature", k=2, d=50)
+    Up to 64 neurons: a bar each (its tooltip gives both shares), with a dot at its share at init. More: the
+    sorted profile now (filled) against the sorted profile at init (dotted). A learned feature shows as
+    shares near 1; a kernel-regime network stays on its profile at init.
+    Example: neurons_svg(run.latest("feature"), run.history["feature"][0], "feature", k=2, d=50)
     """
-    share, share0 = neuron_share(now.neuron_relevant, now.neuron_rest), neuron_share(init.neuron_relevant,
-                                                                                     init.neuron_rest)
+    share = neuron_share(now.neuron_relevant, now.neuron_rest)
+    share0 = neuron_share(init.neuron_relevant, init.neuron_rest)
     order = np.argsort(-np.nan_to_num(share, nan=-1.0), kind="stable")
-    x = np.arange(1, len(order) + 1)
-    if len(x) <= 64:  # one bar per neuron, its share at init as a dot on it
-        traces = [dict(type="bar", x=_list(x), y=_list(share[order]), name="now",
-                       marker=dict(color=COLORS.get(name, "#888"), line=dict(width=0))),
-                  dict(type="scatter", x=_list(x), y=_list(share0[order]), mode="markers", name="at init",
-                       marker=dict(color="#333", size=5))]
-    else:  # hundreds of neurons: two filled profiles (sorted shares now and at init) draw as two SVG paths
-        traces = [dict(type="scatter", x=_list(x), y=_list(share[order]), name="now", mode="lines",
-                       fill="tozeroy", line=dict(color=COLORS.get(name, "#888"), width=1.5, shape="hv")),
-                  dict(type="scatter", x=_list(x), y=_list(np.sort(np.nan_to_num(share0))[::-1]), mode="lines",
-                       name="at init", line=dict(color="#333", width=1.5, dash="dot", shape="hv"))]
-    layout = dict(
-        template=_BLANK, height=height, margin=dict(l=10, r=10, t=34 if title else 10, b=10), bargap=0.1,
-        uirevision="keep", title=_title(title),
-        legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),
-        shapes=[dict(type="line", x0=0, x1=1, xref="paper", y0=k / d, y1=k / d,
-                     line=dict(color="#555", dash="dash", width=1))],
-        xaxis=dict(title=dict(text=f"neuron (sorted), seed 0, {len(x)} neurons"), showticklabels=len(x) <= 64),
-        yaxis=dict(title=dict(text=f"share on x₁..{relevant(k)}"), range=[0, 1.02]))
-    return go.Figure(data=traces, layout=layout)
+    m, color, right = len(order), COLORS.get(name, "#888888"), WIDTH - RIGHT
+    y0 = 44.0 if title else 24.0
+    y1 = y0 + plot_height
+
+    def sy(v):
+        return y1 - (y1 - y0) * np.clip(np.nan_to_num(v), 0, 1)
+
+    body = [_text(4, 15, title, TITLE_FONT, extra='font-weight="600"')] if title else []
+    ly = y0 - 10
+    body.append(f'<rect x="{LEFT}" y="{ly - 8}" width="10" height="10" fill="{color}"/>' + _text(LEFT + 14, ly, "now"))
+    body.append(f'<circle cx="{LEFT + 55}" cy="{ly - 3}" r="3" fill="currentColor"/>' + _text(LEFT + 62, ly, "at init"))
+    body.append(f'<path d="M{LEFT + 120} {ly - 3}h20" stroke="currentColor" stroke-dasharray="4 3"/>'
+                + _text(LEFT + 144, ly, f"k/d = {k / d:.2g}: a neuron that ignores the task"))
+    for v in (0, 0.5, 1):
+        y = float(sy(v))
+        body.append(f'<path d="M{LEFT} {y:.1f}H{right}" stroke="currentColor" stroke-opacity="0.12"/>')
+        body.append(_text(LEFT - 6, y + 4, _num(v), anchor="end", extra='fill-opacity="0.7"'))
+    slot = (right - LEFT) / max(m, 1)
+    if m <= 64:
+        for i, j in enumerate(order.tolist()):
+            x, top = LEFT + i * slot, float(sy(share[j]))
+            tip = f"neuron {j}: share {share[j]:.2f} now, {share0[j]:.2f} at init"
+            body.append(f'<rect x="{x + 0.05 * slot:.1f}" y="{top:.1f}" width="{0.9 * slot:.1f}" '
+                        f'height="{y1 - top:.1f}" fill="{color}"><title>{tip}</title></rect>')
+            body.append(f'<circle cx="{x + slot / 2:.1f}" cy="{float(sy(share0[j])):.1f}" r="{min(3.0, slot / 4):.1f}" '
+                        f'fill="currentColor"/>')
+    else:  # hundreds of neurons: two sorted profiles, now (filled) and at init (dotted), at most ~1 point per 4 px
+        idx = np.unique(np.linspace(0, m - 1, min(m, PROFILE_POINTS)).round().astype(int))
+        xs = np.concatenate([[LEFT], LEFT + slot * (idx + 0.5), [right]])
+
+        def profile(sorted_share: np.ndarray) -> np.ndarray:
+            ys = sy(sorted_share[idx])
+            return np.concatenate([ys[:1], ys, ys[-1:]])
+
+        body.append(f'<path d="{_path(xs, profile(share[order]))}V{y1}H{LEFT}Z" fill="{rgba(color, 0.35)}" '
+                    f'stroke="{color}" stroke-width="1.5"/>')
+        body.append(f'<path d="{_path(xs, profile(np.sort(np.nan_to_num(share0))[::-1]))}" fill="none" '
+                    f'stroke="currentColor" stroke-width="1.5" stroke-dasharray="2 3"/>')
+    chance = float(sy(k / d))
+    body.append(f'<path d="M{LEFT} {chance:.1f}H{right}" stroke="currentColor" stroke-opacity="0.7" '
+                f'stroke-dasharray="4 3"/>')
+    body.append(f'<path d="M{LEFT} {y1}H{right}" stroke="currentColor" stroke-opacity="0.45"/>')
+    body.append(_text((LEFT + right) / 2, y1 + 18, f"neuron, sorted by its share now ({m} neurons, seed 0)",
+                      anchor="middle"))
+    return _svg(body, y1 + 26, chart, m, f"{LABELS.get(name, name)}: {title}")

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
 import sharp
 from sharp.config import ACTIVATIONS, Config, parse_bool
@@ -261,12 +260,12 @@ def column_runs(s: Settings, regime: str) -> list[str]:
     return [regime] + ([OVERLAY] if regime == "kernel" and s.overlay else [])
 
 
-def curve_figures(run: LiveRun, log_x: bool = False) -> dict[str, go.Figure]:
+def column_panels(run: LiveRun) -> dict[str, list[figures.Panel]]:
     """Per regime, its column's test-error and distance panels, with y-ranges shared by both columns.
 
     The shared ranges come from the runs that did not diverge (a blown-up run would flatten the others);
     the feature side marks step ceil(ln d).
-    Example: curve_figures(run)["feature"].layout.yaxis.range
+    Example: column_panels(run)["feature"][0].marker -> 4 (d = 50)
     """
     s = run.settings
     err = {n: figures.curve(n, snaps, "test_error") for n, snaps in run.history.items() if snaps}
@@ -277,11 +276,20 @@ def curve_figures(run: LiveRun, log_x: bool = False) -> dict[str, go.Figure]:
     marker, out = math.ceil(math.log(s.d)), {}
     for regime in REGIMES:
         names = [n for n in column_runs(s, regime) if n in err]
-        panels = [figures.Panel([err[n] for n in names], "Test error", err_range,
-                                marker if regime == "feature" else None, f"⌈ln d⌉ = {marker}"),
-                  figures.Panel([dist[n] for n in names], "Distance from init  ‖W − W₀‖ / ‖W₀‖", dist_range)]
-        out[regime] = figures.curves_figure(panels, x_max=s.steps, log_x=log_x)
+        out[regime] = [figures.Panel([err[n] for n in names], "Test error", err_range,
+                                     marker if regime == "feature" else None, f"⌈ln d⌉ = {marker}"),
+                       figures.Panel([dist[n] for n in names], "Distance from init  ‖W − W₀‖ / ‖W₀‖", dist_range)]
     return out
+
+
+def curve_charts(run: LiveRun, log_x: bool = False, hover: bool = False) -> dict[str, str]:
+    """Per regime, its column's panels (`column_panels`) as an SVG chart; `hover` adds per-step tooltips.
+
+    Example: curve_charts(run)["feature"].startswith("<svg")
+    """
+    return {regime: figures.curves_svg(panels, x_max=run.settings.steps, log_x=log_x, chart=f"curves-{regime}",
+                                       hover=hover)
+            for regime, panels in column_panels(run).items()}
 
 
 def tidy(history: Mapping[str, list[sharp.Snapshot]]) -> pd.DataFrame:

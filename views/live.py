@@ -12,9 +12,8 @@ import streamlit as st
 import sharp
 from ui import figures, live
 
-TICK_S = 0.15  # the live view reruns this often while training
+TICK_S = 0.12  # the live view reruns this often while training
 BUDGET_S = 0.06  # training time per tick; the rest of the tick is drawing and sending the charts
-CHART_CONFIG = {"displayModeBar": False}
 NEURONS_EVERY_S = 1.0  # the neuron views change slowly; redrawing them less often keeps the curves fluid
 KEYS = [f.name for f in dataclasses.fields(live.Settings)]
 ss = st.session_state
@@ -181,23 +180,26 @@ with run_box:
                 help="start again with new seeds")
     c[3].toggle("log-scale steps", key="log_x")
 
-def neurons(run: live.LiveRun, name: str):
-    """The neuron view, rebuilt at most once a second while streaming: an unchanged figure costs the browser
-    nothing, and re-rendering every chart several times a second saturates a small machine's browser."""
+
+def neurons(run: live.LiveRun, name: str) -> str:
+    """The neuron view, rebuilt at most once a second while streaming: it changes slowly, and an unchanged
+    element costs the browser nothing."""
     cache, now = ss.setdefault("live_neurons", {}), time.monotonic()
     snaps, s = run.history[name], run.settings
     hit = cache.get(name)
     if hit and hit[0] is run and now - hit[1] < NEURONS_EVERY_S and run.running and not run.done:
         return hit[2]
-    title = f"Neurons (seed 0): share of each one's weight energy on x₁..{figures.relevant(s.k)}"
-    fig = figures.neurons_figure(snaps[-1], snaps[0], name, s.k, s.d, title=title)
-    cache[name] = (run, now, fig)
-    return fig
+    title = f"Neurons: each one's share of its weight energy on x₁..{figures.relevant(s.k)}"
+    svg = figures.neurons_svg(snaps[-1], snaps[0], name, s.k, s.d, title=title, chart=f"neurons-{name}")
+    cache[name] = (run, now, svg)
+    return svg
 
 
 def draw(run: live.LiveRun, log_x: bool) -> None:
-    # Every figure is built before anything is sent, so both columns update together.
-    s, curves = run.settings, live.curve_figures(run, log_x)
+    # Every chart is built before anything is sent, so both columns update together. While streaming the
+    # charts carry no tooltips (each would add a hundred elements to every redraw); paused or done, they do.
+    s, streaming = run.settings, run.running and not run.done
+    curves = live.curve_charts(run, log_x, hover=not streaming)
     views = {name: neurons(run, name) for name in live.REGIMES}
     for col, name in zip(st.columns(2, gap="large"), live.REGIMES):
         snap, names = run.latest(name), live.column_runs(run.settings, name)
@@ -212,8 +214,10 @@ def draw(run: live.LiveRun, log_x: bool) -> None:
                     st.error(f"**{figures.LABELS[n].capitalize()} diverged at step {last.diverged_step}**: the "
                              f"outputs blew up (beyond 10⁶ or infinite) for seed(s) {seeds}. The step size "
                              f"η = {getattr(s, name + '_eta'):g} is too large here; lower it.")
-            st.plotly_chart(curves[name], key=f"curves_{name}", config=CHART_CONFIG)
-            st.plotly_chart(views[name], key=f"neurons_{name}", config=CHART_CONFIG)
+            st.markdown(curves[name], unsafe_allow_html=True)
+            st.markdown(views[name], unsafe_allow_html=True)
+    if not streaming:
+        st.caption("Hover a chart for the values at each step, or a bar for its neuron's shares.")
 
 
 ticking = run.running and not run.done
