@@ -89,15 +89,22 @@ def nice_ticks(lo: float, hi: float, most: int = 5) -> list[float]:
     return ticks
 
 
+def ticks_125(lo: float, hi: float) -> list[float]:
+    """Every value 1, 2 or 5 times a power of ten inside [lo, hi] (0 < lo), for a log axis.
+
+    Example: ticks_125(1, 60) -> [1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
+    """
+    exps = range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1) if 0 < lo <= hi else ()
+    return [t for t in (f * 10.0 ** e for e in exps for f in (1, 2, 5)) if lo <= t <= hi]
+
+
 def log_ticks(hi: float) -> list[float]:
     """Tick values 1, 2, 5, 10, 20, ... up to hi (only the decades when they span more than two).
 
     Example: log_ticks(300) -> [1, 10, 100]
     """
     decades = [10.0 ** e for e in range(0, math.floor(math.log10(max(hi, 1))) + 1)]
-    if len(decades) > 2:
-        return decades
-    return [v * f for v in decades for f in (1, 2, 5) if v * f <= hi]
+    return decades if len(decades) > 2 else ticks_125(1, hi)
 
 
 def _num(v: float) -> str:
@@ -137,6 +144,21 @@ def _band(xs: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> str:
 def _text(x: float, y: float, text: str, size: int = TICK_FONT, anchor: str = "start", extra: str = "") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="currentColor" '
             f'{extra}>{escape(text)}</text>')
+
+
+def _y_grid(values: Sequence[float], sy) -> str:
+    """Faint horizontal gridlines across the plot area at `values`, each labelled on the left."""
+    out = []
+    for v in values:
+        y = float(sy(np.array(float(v))))
+        out.append(f'<path d="M{LEFT} {y:.1f}H{WIDTH - RIGHT}" stroke="currentColor" stroke-opacity="0.12"/>')
+        out.append(_text(LEFT - 6, y + 4, _num(v), anchor="end", extra='fill-opacity="0.7"'))
+    return "".join(out)
+
+
+def _baseline(y: float) -> str:
+    """The x axis line at the bottom of a plot area."""
+    return f'<path d="M{LEFT} {y}H{WIDTH - RIGHT}" stroke="currentColor" stroke-opacity="0.45"/>'
 
 
 def _svg(body: list[str], height: float, chart: str, points: int, label: str) -> str:
@@ -204,17 +226,14 @@ def curves_svg(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, char
             return y1 - (y1 - y0) * (np.clip(v, lo_y, hi_y) - lo_y) / ((hi_y - lo_y) or 1.0)
 
         body.append(_text(4, top + 15, p.title, TITLE_FONT, extra='font-weight="600"'))
-        for v in nice_ticks(lo_y, hi_y, 4):
-            y = float(sy(np.array(v)))
-            body.append(f'<path d="M{LEFT} {y:.1f}H{right}" stroke="currentColor" stroke-opacity="0.12"/>')
-            body.append(_text(LEFT - 6, y + 4, _num(v), anchor="end", extra='fill-opacity="0.7"'))
+        body.append(_y_grid(nice_ticks(lo_y, hi_y, 4), sy))
         xt = log_ticks(x_max) if log_x else nice_ticks(0, max(x_max, 1), 6)
         for v in xt:
             x = float(sx(np.array(float(v))))
             body.append(f'<path d="M{x:.1f} {y0}V{y1}" stroke="currentColor" stroke-opacity="0.07"/>')
             if i == len(panels) - 1:
                 body.append(_text(x, y1 + 16, _num(v), anchor="middle", extra='fill-opacity="0.7"'))
-        body.append(f'<path d="M{LEFT} {y1}H{right}" stroke="currentColor" stroke-opacity="0.45"/>')
+        body.append(_baseline(y1))
         for c in p.curves:
             color, xs = COLORS.get(c.name, "#888888"), sx(c.step)
             body.append(f'<path d="{_band(xs, sy(c.lo), sy(c.hi))}" fill="{rgba(color, 0.18)}"/>')
@@ -295,10 +314,7 @@ def neurons_svg(now: Snapshot, init: Snapshot, name: str, k: int, d: int, title:
     body.append(f'<circle cx="{LEFT + 55}" cy="{ly - 3}" r="3" fill="currentColor"/>' + _text(LEFT + 62, ly, "at init"))
     body.append(f'<path d="M{LEFT + 120} {ly - 3}h20" stroke="currentColor" stroke-dasharray="4 3"/>'
                 + _text(LEFT + 144, ly, f"k/d = {k / d:.2g}: a neuron that ignores the task"))
-    for v in (0, 0.5, 1):
-        y = float(sy(v))
-        body.append(f'<path d="M{LEFT} {y:.1f}H{right}" stroke="currentColor" stroke-opacity="0.12"/>')
-        body.append(_text(LEFT - 6, y + 4, _num(v), anchor="end", extra='fill-opacity="0.7"'))
+    body.append(_y_grid([0, 0.5, 1], sy))
     slot = (right - LEFT) / max(m, 1)
     if m <= 64:
         for i, j in enumerate(order.tolist()):
@@ -323,7 +339,7 @@ def neurons_svg(now: Snapshot, init: Snapshot, name: str, k: int, d: int, title:
     chance = float(sy(k / d))
     body.append(f'<path d="M{LEFT} {chance:.1f}H{right}" stroke="currentColor" stroke-opacity="0.7" '
                 f'stroke-dasharray="4 3"/>')
-    body.append(f'<path d="M{LEFT} {y1}H{right}" stroke="currentColor" stroke-opacity="0.45"/>')
+    body.append(_baseline(y1))
     body.append(_text((LEFT + right) / 2, y1 + 18, f"neuron, sorted by its share now ({m} neurons, seed 0)",
                       anchor="middle"))
     return _svg(body, y1 + 26, chart, m, f"{LABELS.get(name, name)}: {title}")

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from ui.figures import rgba
+from ui.figures import rgba, ticks_125
 
 REGIME_COLOR = {"feature": "#d95f02", "kernel": "#1f78b4"}
 REGIME_NAME = {"feature": "feature learning (c = 1/m, m = 20, eta = 20)", "kernel": "kernel regime (NTK scale)"}
@@ -143,10 +143,8 @@ def _fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarr
 
 def nice_ticks(lo: float, hi: float) -> list[float]:
     """1-2-5 tick values covering [lo, hi] for a log axis (plotly's own minor labels read as bare digits)."""
-    ticks = [f * 10.0 ** e for e in range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1)
-             for f in (1, 2, 5)]
-    inside = [t for t in ticks if lo / 1.05 <= t <= hi * 1.05]
-    return inside if len(inside) >= 2 else [t for t in ticks if lo / 3 <= t <= hi * 3]
+    inside = ticks_125(lo / 1.05, hi * 1.05)
+    return inside if len(inside) >= 2 else ticks_125(lo / 3, hi * 3)
 
 
 def _log_axes(fig: go.Figure, xtitle: str, ytitle: str, xvals: Sequence[float], yvals: Sequence[float]) -> None:
