@@ -1,14 +1,18 @@
 """The live page headless (AppTest): it renders, its controls exist and drive the run, the URL holds the view.
 
-Fragments do not tick under AppTest; the page computes its first points synchronously, and the fragment's
-body runs once per script run, so each run shows a few logged steps.
+Fragments do not tick under AppTest; the page waits for its run's first points (computed by the server's
+workers, shared through ui.server.runs()), and the fragment's body runs once per script run.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from ui import live
+from ui.server import runs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 FAST = {"d": "12", "n": "72", "steps": "20", "seeds": "2", "kernel_m": "32", "feature_m": "8", "feature_eta": "8"}
@@ -36,9 +40,28 @@ def test_opens_at_defaults_and_shows_both_regimes():
     assert labels == ["step", "test error", "distance from init"] * 2
     names = [c.split('data-chart="')[1].split('"')[0] for c in charts(at)]
     assert names == ["curves-kernel", "neurons-kernel", "curves-feature", "neurons-feature"]
-    run = at.session_state["live_run"]
-    assert run.running and run.latest("kernel") is not None  # started without a click
+    assert watch(at).playing and shared(at).latest("kernel") is not None  # started without a click
     assert at.query_params["kernel_m"] == ["512"] or at.query_params["kernel_m"] == "512"
+
+
+def watch(at: AppTest) -> live.Watch:
+    return at.session_state["live_watch"]
+
+
+def shared(at: AppTest) -> live.LiveRun:
+    """The server-wide run this session watches."""
+    return runs().peek(watch(at).key).job
+
+
+def finish(at: AppTest, timeout: float = 60) -> live.LiveRun:
+    """Keep the session's run wanted until the workers finish it (what a playing browser does), then rerun."""
+    entry, deadline = runs().peek(watch(at).key), time.monotonic() + timeout
+    while not entry.job.done and time.monotonic() < deadline:
+        runs().want(entry)
+        time.sleep(0.05)
+    assert entry.job.done, "the run did not finish in time"
+    at.run()
+    return entry.job
 
 
 def charts(at: AppTest) -> list[str]:
@@ -54,10 +77,10 @@ def _q(at: AppTest, name: str) -> str:
 @pytest.mark.parametrize("key, value", [("d", 20), ("steps", 30), ("kernel_m", 64), ("seeds", 1)])
 def test_a_changed_slider_restarts_the_run_and_updates_the_url(key, value):
     at = page(FAST)
-    first = at.session_state["live_run"]
+    first = shared(at)
     at.slider(key=key).set_value(value).run()
     assert not at.exception
-    run = at.session_state["live_run"]
+    run = shared(at)
     assert run is not first and getattr(run.settings, key) == value and _q(at, key) == str(value)
     assert run.latest("feature").step >= 0
 
@@ -65,11 +88,11 @@ def test_a_changed_slider_restarts_the_run_and_updates_the_url(key, value):
 def test_eta_inputs_and_the_eta_equals_m_button():
     at = page(FAST)
     at.number_input(key="kernel_eta").set_value(2.5).run()
-    assert at.session_state["live_run"].configs["kernel"].eta == 2.5 and _q(at, "kernel_eta") == "2.5"
+    assert shared(at).configs["kernel"].eta == 2.5 and _q(at, "kernel_eta") == "2.5"
     at.slider(key="feature_m").set_value(40).run()
     at.button(key="eta_m").click().run()
     assert at.number_input(key="feature_eta").value == 40.0
-    assert at.session_state["live_run"].configs["feature"].eta == 40.0 and not at.exception
+    assert shared(at).configs["feature"].eta == 40.0 and not at.exception
 
 
 def test_bad_url_parameters_warn_and_fall_back():
@@ -79,7 +102,7 @@ def test_bad_url_parameters_warn_and_fall_back():
     for name in ("d='abc'", "kernel_m='3'", "feature_eta='-1'"):
         assert name in text
     assert "from 4 to 400" in text
-    s = at.session_state["live_run"].settings
+    s = shared(at).settings
     assert (s.d, s.kernel_m, s.feature_eta, s.steps) == (50, 512, 20.0, 20)
     at.slider(key="seeds").set_value(2).run()  # any change by the visitor retires the URL's warnings
     assert not at.warning
@@ -95,31 +118,34 @@ def test_impossible_combination_names_the_setting():
 def test_presets_set_every_control():
     at = page(FAST)
     at.button(key="preset_posterfig1setting").click().run()
-    s = at.session_state["live_run"].settings
+    s = shared(at).settings
     assert (s.d, s.n, s.online, s.steps, s.feature_eta) == (100, 600, True, 15, 20.0)
     assert at.toggle(key="online").value and _q(at, "online") == "true"
     at.button(key="preset_deepl3").click().run()
-    assert at.session_state["live_run"].settings.depth == 3 and not at.exception
+    assert shared(at).settings.depth == 3 and not at.exception
 
 
 def test_pause_step_reset():
     at = page({**FAST, "steps": "2000"})  # long enough not to finish on its own here
     at.button(key="play").click().run()
-    run = at.session_state["live_run"]
-    assert not run.running
-    n = len(run.history["kernel"])
+    assert not watch(at).playing and at.button(key="play").label == "Play"
+    n = watch(at).shown
     at.button(key="step").click().run()
-    assert len(run.history["kernel"]) == n + 1 and not run.running  # exactly one logging interval
-    seed = run.settings.seed
+    deadline = time.monotonic() + 30
+    while watch(at).step_to is not None and time.monotonic() < deadline:  # the workers compute the step
+        time.sleep(0.1)
+        at.run()
+    assert watch(at).shown == n + 1 and not watch(at).playing  # exactly one logging interval
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["step"] == f"{shared(at).history['kernel'][n].step} / 2000"
+    seed = shared(at).settings.seed
     at.button(key="reset").click().run()
-    assert at.session_state["live_run"].settings.seed == seed + 1 and _q(at, "seed") == str(seed + 1)
+    assert shared(at).settings.seed == seed + 1 and _q(at, "seed") == str(seed + 1)
 
 
 def test_a_diverging_column_says_so_while_the_other_finishes():
     at = page({**FAST, "d": "50", "n": "300", "feature_m": "20", "feature_eta": "5000", "steps": "30"})
-    run = at.session_state["live_run"]
-    run.advance(budget_s=60)  # what the ticking fragment does in the browser
-    at.run()
+    finish(at)
     assert not at.exception
     assert any("Feature learning diverged at step" in e.value for e in at.error)
     metrics = {(i // 3, m.label): m.value for i, m in enumerate(at.metric)}
@@ -130,11 +156,11 @@ def test_a_diverging_column_says_so_while_the_other_finishes():
 def test_overlay_and_log_axis():
     at = page(FAST)
     at.toggle(key="overlay").set_value(True).run()
-    assert "linearized" in at.session_state["live_run"].configs
-    run = at.session_state["live_run"]
+    assert "linearized" in shared(at).configs
+    run = shared(at)
     at.toggle(key="log_x").set_value(True).run()
     assert not at.exception and len(charts(at)) == 4
-    assert at.session_state["live_run"] is run and _q(at, "log_x") == "true"  # a view setting: same run
+    assert shared(at) is run and _q(at, "log_x") == "true"  # a view setting: same run
     assert page({**FAST, "log_x": "true"}).toggle(key="log_x").value
 
 
@@ -143,7 +169,7 @@ def test_online_toggle_keeps_n_and_relabels_it():
     at.toggle(key="online").set_value(True).run()
     assert not at.exception and at.slider(key="n").value == 72
     assert at.slider(key="n").label.startswith("n: fresh samples per step")
-    assert at.session_state["live_run"].configs["feature"].online
+    assert shared(at).configs["feature"].online
 
 
 def test_settings_too_heavy_for_a_live_page_are_refused_with_a_message():

@@ -90,7 +90,7 @@ def test_a_run_streams_to_the_end_and_exports():
     run = live.LiveRun.start(SMALL)
     assert run.advance(max_snaps=1) == 1 and run.latest("kernel").step == 0 and not run.done
     run.advance(budget_s=60)
-    assert run.done and not run.running
+    assert run.done and run.count == 21 and run.nbytes() > 0
     steps = [s.step for s in run.history["feature"]]
     assert steps == list(range(0, 21))  # every = 1 below 150 steps, and no snapshot twice
     frame = live.tidy(run.history)
@@ -131,3 +131,20 @@ def test_curve_is_the_mean_and_the_min_max_band_over_seeds():
     assert np.allclose(c.mean, [0.4, 0.2, 0.05]) and np.allclose(c.lo, [0.3, 0.2, 0.0])
     assert np.allclose(c.hi, [0.5, 0.2, 0.1]) and list(c.step) == [0, 1, 2]
     assert figures.shared_range([c], at_least=0.55) == pytest.approx([0, 0.55 * 1.08])
+
+
+def test_settle_takes_the_url_once_then_only_the_visitors_own_changes():
+    state: dict = {}
+    s = live.settle(state, {"d": "30", "steps": "40"})
+    assert (s.d, s.steps) == (30, 40) and state["d"] == 30 and state["kernel_m"] == 512
+    state["d"] = 31  # the visitor moves the d slider: Streamlit stores the value, the callback notes it
+    live.note_change(state, "d")
+    assert live.settle(state, {"d": "99"}).d == 31  # the URL only counts at session start
+    for key in ("d", "n", "steps", "seeds", "k"):  # a rerun in which every widget fell to its minimum
+        state[key] = live.RANGES[key][0]
+        live.note_change(state, key)
+    s = live.settle(state, {})
+    assert (s.d, s.n, s.steps, s.seeds, s.k) == (31, 300, 40, 4, 2)  # not a gesture: dropped
+    assert (state["d"], state["steps"]) == (31, 40)  # and the widgets are told the visitor's values again
+    del state["n"]  # a widget value dropped by the framework comes back from the settings
+    assert live.settle(state, {}).n == 300 and state["n"] == 300

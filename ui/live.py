@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import logging
 import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,6 +148,45 @@ def parse_query(query: Mapping[str, Any]) -> tuple[Settings, dict[str, str]]:
     return s, problems
 
 
+SPURIOUS = 3  # settings changed by one rerun that cannot be one visitor's gesture (see settle)
+_log = logging.getLogger(__name__)
+
+
+def note_change(state: MutableMapping[str, Any], key: str) -> None:
+    """A setting's widget moved (its on_change callback): remember it for `settle` at the start of the run."""
+    state.setdefault("live_changes", {})[key] = state[key]
+
+
+def settle(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> Settings:
+    """The visitor's settings for this script run; call it before any settings widget is drawn.
+
+    The settings live in state["live_settings"], set from the URL at session start and afterwards changed
+    only by the visitor: a widget's on_change (`note_change`) or a button. Every run then writes them into
+    the widgets' keys, so a widget always shows them and the browser is told its value each run.
+
+    Why not let the widgets hold the settings: under load (6 to 12 sessions on 2 cores) some sessions came out
+    of a rerun with every widget at the bottom of its range, the default a Streamlit widget takes when it is
+    registered without a stored value, and the page then wrote those into the URL and ran them. A widget that
+    loses its value no longer changes anything here: only callbacks do. And since a visitor's gesture moves
+    one widget (a quick visitor perhaps two before the rerun), SPURIOUS or more widgets changing in one
+    rerun is not a gesture: those changes are dropped and logged.
+
+    Returns:
+        The settings now in force (also in state["live_settings"]).
+    """
+    if "live_settings" not in state:
+        state["live_settings"], state["live_problems"] = parse_query(query)
+    changes = state.pop("live_changes", None) or {}
+    s = state["live_settings"]
+    if len(changes) >= SPURIOUS:
+        _log.warning("ignored %d settings changed in one rerun (not a visitor's gesture): %s", len(changes), changes)
+    elif changes:
+        s = state["live_settings"] = dataclasses.replace(s, **changes)
+    for key in RANGES:
+        state[key] = getattr(s, key)
+    return s
+
+
 def to_query(s: Settings) -> dict[str, str]:
     """URL parameters for settings (every field, so a link reproduces the view). Example: to_query(DEFAULTS)["d"]"""
     return {k: _text(v) for k, v in dataclasses.asdict(s).items()}
@@ -211,16 +251,22 @@ def too_heavy(s: Settings) -> str | None:
             "runs any size.")
 
 
-@dataclass
+@dataclass(eq=False)
 class LiveRun:
-    """The compared runs of one setting: the lockstep stream, the snapshots so far, play/pause state."""
+    """The compared runs of one setting: the lockstep stream and the snapshots so far.
+
+    One LiveRun serves every visitor with the same settings (see `sharp.registry`): one worker thread at a time
+    advances it, and any thread may read it. `count` is the number of logged steps taken, raised only after
+    every run's snapshot of the step is in, so a reader takes `history[name][:count]` and never sees half a row.
+    """
 
     settings: Settings
     configs: dict[str, Config]
     stream: Iterator[dict[str, sharp.Snapshot]] = field(repr=False)
     history: dict[str, list[sharp.Snapshot]] = field(default_factory=dict, repr=False)
-    running: bool = True
     done: bool = False
+    count: int = 0  # logged steps taken; every run's snapshots up to here are in history
+    _bytes: int = field(default=0, repr=False)
 
     @classmethod
     def start(cls, s: Settings) -> LiveRun:
@@ -238,21 +284,133 @@ class LiveRun:
         while not self.done and (max_snaps is None or taken < max_snaps):
             latest = next(self.stream, None)
             if latest is None:
-                self.done, self.running = True, False
+                self.done = True
                 break
             for name, snap in latest.items():
                 runs = self.history[name]
                 if not runs or runs[-1] is not snap:  # a diverged run repeats its last snapshot
                     runs.append(snap)
+                    self._bytes += snapshot_bytes(snap)
+            self.count += 1  # after every run's row is in: readers never see half a row
             taken += 1
             if all(s.final for s in latest.values()):
-                self.done, self.running = True, False
+                self.done = True
             if time.perf_counter() - t0 > budget_s:
                 break
+        if self.done:
+            self.close()
         return taken
 
     def latest(self, name: str) -> sharp.Snapshot | None:
         return self.history[name][-1] if self.history.get(name) else None
+
+    def nbytes(self) -> int:
+        """Memory held by the snapshots (the registry's byte budget counts it)."""
+        return self._bytes
+
+    def close(self) -> None:
+        """Let the stream go (it holds the data and the weights); the history stays."""
+        close = getattr(self.stream, "close", None)
+        if close is not None:
+            close()
+        self.stream = iter(())
+
+
+def snapshot_bytes(snap: sharp.Snapshot) -> int:
+    """About how many bytes a snapshot holds: CPython floats in tuples cost 32 bytes each (8 + 24)."""
+    floats = sum(len(v) if isinstance(v, tuple) else 1 for v in snap.__dict__.values())
+    floats += sum(len(t) for t in snap.distance_layers_seeds)
+    return 200 + 32 * floats
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What one visitor sees of a shared run: its first `shown` logged steps, and whether it is streaming.
+
+    The drawing functions take a Frame (or a LiveRun: both have settings, configs, history and latest()).
+    """
+
+    settings: Settings
+    configs: dict[str, Config]
+    history: dict[str, list[sharp.Snapshot]]
+    running: bool  # this visitor is playing and the run has more to show
+    done: bool  # the run has finished and everything is shown
+
+    @classmethod
+    def of(cls, run: LiveRun, shown: int, playing: bool) -> Frame:
+        count = run.count
+        shown = max(0, min(shown, count))
+        done = run.done and shown >= count
+        # Row i of every run is its snapshot i (a diverged run stops adding rows, so it simply has fewer).
+        hist = {name: snaps[:shown] for name, snaps in run.history.items()}
+        return cls(run.settings, run.configs, hist, playing and not done, done)
+
+    def latest(self, name: str) -> sharp.Snapshot | None:
+        return self.history[name][-1] if self.history.get(name) else None
+
+
+REPLAY_S = 8.0  # a replay of a finished run shows its whole history in about this long
+
+
+@dataclass
+class Watch:
+    """One visitor's view of a shared run: how far they have seen, and whether they are playing.
+
+    Pausing is this visitor's alone: their position freezes while the shared run goes on for the others;
+    Play jumps back to wherever the run is. A replay walks through a finished run's history again without
+    training anything.
+    """
+
+    key: Settings  # the run part of the settings watched
+    shown: int = 0  # logged steps on this visitor's screen
+    playing: bool = True
+    replaying: bool = False
+    step_to: int | None = None  # Step asked for this many logged steps; shown once the run has them
+
+    def look(self, run: LiveRun, ticks_per_s: float = 8.0) -> Frame:
+        """Move this visitor's position along the run (at each redraw) and return what they see."""
+        count = run.count
+        if self.step_to is not None:
+            self.shown = min(self.step_to, count)
+            if count >= self.step_to or run.done:
+                self.step_to = None
+        elif self.replaying:
+            stride = max(1, math.ceil(count / (REPLAY_S * ticks_per_s)))
+            self.shown = min(count, self.shown + stride)
+            if self.shown >= count and run.done:
+                self.replaying = False
+        elif self.playing:
+            self.shown = count
+        return Frame.of(run, self.shown, self.playing)
+
+    def wants_compute(self) -> bool:
+        """Whether this visitor needs the run to go on (a paused or replaying visitor does not)."""
+        return (self.playing and not self.replaying) or self.step_to is not None
+
+    def toggle(self, run: LiveRun) -> None:
+        """Play/Pause/Replay: pause a playing view, resume a paused one, replay a finished one from the start."""
+        if run.done and self.shown >= run.count and not self.replaying:
+            self.shown, self.playing, self.replaying = 1, True, True
+        else:
+            self.playing, self.replaying = not self.playing, False
+
+    def step(self, run: LiveRun) -> None:
+        """Show one more logged step, then stay paused (the run computes it if nobody has yet)."""
+        self.playing = self.replaying = False
+        if not (run.done and self.shown >= run.count):
+            self.step_to = self.shown + 1
+
+
+def wait_first(entry: Any, timeout: float) -> bool:
+    """Wait (at most timeout seconds) until a shared run has its first points or has ended; True if it has points.
+
+    A new run's first slice jumps the workers' queue (sharp.registry), so this is short unless the server is
+    saturated, in which case the page says how many runs are ahead.
+    """
+    deadline = time.monotonic() + timeout
+    while entry.job.count == 0 and not entry.finished and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return entry.job.count > 0
 
 
 def column_runs(s: Settings, regime: str) -> list[str]:

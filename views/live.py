@@ -4,17 +4,18 @@ The page reads widgets into a `ui.live.Settings`, keeps one `LiveRun` per sessio
 fragment that reruns several times a second, and draws with the pure builders in `ui.figures`.
 """
 import dataclasses
-import math
 import time
 
 import streamlit as st
 
 import sharp
+from sharp.registry import Entry
 from ui import figures, live
+from ui.server import runs
 
 TICK_S = 0.12  # the live view reruns this often while training
 WARMUP_S = 1.0  # ... except for a session's first tick, while the browser is still loading the page
-BUDGET_S = 0.06  # training time per tick; the rest of the tick is drawing and sending the charts
+FIRST_WAIT_S = 1.5  # a page waits at most this long for a new run's first points before drawing
 NEURONS_EVERY_S = 1.0  # the neuron views change slowly; redrawing them less often keeps the curves fluid
 KEYS = [f.name for f in dataclasses.fields(live.Settings)]
 ss = st.session_state
@@ -37,51 +38,56 @@ FORMULAS = r"""
 This parametrization is our reconstruction of the setup of Taheri, Thrampoulidis and Mazumdar (ICLR 2025)."""
 
 
-def load(s: live.Settings) -> None:
-    for key in KEYS:
-        ss[key] = getattr(s, key)
+def edit(**changes) -> None:
+    """A button's change to the settings (a preset, eta = m, n = 6d, Reset): straight into the visitor's settings."""
+    ss.live_settings = dataclasses.replace(ss.live_settings, **changes)
 
 
 def apply_preset(name: str) -> None:
-    load(dataclasses.replace(live.preset_settings(name, seed=ss.seed), log_x=ss.log_x))
+    preset = live.preset_settings(name, seed=ss.live_settings.seed)
+    edit(**{k: getattr(preset, k) for k in KEYS if k != "log_x"})
 
 
 def feature_eta_is_m() -> None:
-    ss.feature_eta = float(ss.feature_m)
+    edit(feature_eta=float(ss.live_settings.feature_m))
 
 
 def n_is_6d() -> None:
-    ss.n = min(6 * ss.d, live.RANGES["n"][1])
+    edit(n=min(6 * ss.live_settings.d, live.RANGES["n"][1]))
+
+
+def changed(key: str) -> None:
+    """Every setting's widget reports here when its visitor moves it (see live.settle)."""
+    live.note_change(ss, key)
+
+
+def own(key: str) -> dict:
+    """A setting's widget arguments: its key (the tests address it), and the callback that alone changes it."""
+    return dict(key=key, on_change=changed, args=(key,))
+
+
+def watched() -> tuple[live.Watch, live.LiveRun] | None:
+    watch = ss.get("live_watch")
+    entry = runs().peek(watch.key) if watch is not None else None
+    return (watch, entry.job) if entry is not None else None
 
 
 def play_pause() -> None:
-    run = ss.get("live_run")
-    if run is None:
-        return
-    if run.done:
-        ss.live_run = None  # replay the same settings from the start
-    else:
-        run.running = not run.running
+    if (w := watched()) is not None:
+        w[0].toggle(w[1])
 
 
 def step_once() -> None:
-    run = ss.get("live_run")
-    if run is not None and not run.done:
-        run.running = False
-        run.advance(budget_s=math.inf, max_snaps=1)
+    if (w := watched()) is not None:
+        w[0].step(w[1])
 
 
 def new_seeds() -> None:
-    ss.seed = (ss.seed + 1) % (2**31)
+    edit(seed=(ss.live_settings.seed + 1) % (2**31))
 
 
-# Session start: the URL sets the view, once; later the widgets hold the settings.
-if "live_settings" not in ss:
-    ss.live_settings, ss.live_problems = live.parse_query(st.query_params.to_dict())
-    load(ss.live_settings)
-for key in KEYS:  # widget values are dropped while another page is shown; bring them back
-    if key not in ss:
-        ss[key] = getattr(ss.live_settings, key)
+# The visitor's settings: from the URL at session start, then changed only by this visitor's own gestures.
+live.settle(ss, st.query_params.to_dict())
 
 # The live view reruns several times a second; Streamlit would fade its charts as "stale" during every rerun
 # that outlasts a moment (on a busy machine, most of them), which reads as flicker. Keep them opaque here.
@@ -103,18 +109,18 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Kernel regime", anchor=False)
     a, b, c = st.columns([1.2, 0.9, 1.1], vertical_alignment="bottom")
-    a.slider("width m", *live.RANGES["kernel_m"], step=2, key="kernel_m")
-    b.number_input("step size η", *map(float, live.RANGES["kernel_eta"]), key="kernel_eta", format="%g")
-    c.toggle("NTK overlay", key="overlay", help="also train the network's linearization around W0, "
+    a.slider("width m", *live.RANGES["kernel_m"], step=2, **own("kernel_m"))
+    b.number_input("step size η", *map(float, live.RANGES["kernel_eta"]), **own("kernel_eta"), format="%g")
+    c.toggle("NTK overlay", **own("overlay"), help="also train the network's linearization around W0, "
              "the exact kernel limit (dotted; slower)")
 with right:
     st.subheader("Feature learning", anchor=False)
     a, b, c = st.columns([1.2, 0.9, 1.1], vertical_alignment="bottom")
-    a.slider("width m", *live.RANGES["feature_m"], step=2, key="feature_m")
-    b.number_input("step size η", *map(float, live.RANGES["feature_eta"]), key="feature_eta", format="%g")
-    c.button(f"η = m ({ss.feature_m})", key="eta_m", on_click=feature_eta_is_m)
+    a.slider("width m", *live.RANGES["feature_m"], step=2, **own("feature_m"))
+    b.number_input("step size η", *map(float, live.RANGES["feature_eta"]), **own("feature_eta"), format="%g")
+    c.button(f"η = m ({ss.live_settings.feature_m})", key="eta_m", on_click=feature_eta_is_m)
 
-def sidebar(run: live.LiveRun | None) -> None:
+def sidebar(run: live.Frame | None) -> None:
     """The shared settings, presets and downloads. Drawn after the charts (so the browser receives those first)
     and also when the settings cannot run, so the visitor can still change them."""
     with st.sidebar:
@@ -123,17 +129,17 @@ def sidebar(run: live.LiveRun | None) -> None:
             st.button(name, key="preset_" + "".join(c for c in name if c.isalnum()).lower(), on_click=apply_preset,
                       args=(name,), use_container_width=True)
         st.subheader("Task and data (both regimes)")
-        st.slider("d: input dimension", *live.RANGES["d"], key="d")
-        st.slider("k: parity order (y = x₁⋯x_k)", *live.RANGES["k"], key="k")
-        st.toggle("online: a fresh batch every step", key="online")
-        st.slider("n: fresh samples per step" if ss.online else "n: training samples", *live.RANGES["n"],
-                  key="n", help="6d is the poster's setting")
-        st.button(f"n = 6d ({6 * ss.d})", key="n_6d", on_click=n_is_6d)
+        st.slider("d: input dimension", *live.RANGES["d"], **own("d"))
+        st.slider("k: parity order (y = x₁⋯x_k)", *live.RANGES["k"], **own("k"))
+        st.toggle("online: a fresh batch every step", **own("online"))
+        st.slider("n: fresh samples per step" if ss.live_settings.online else "n: training samples", *live.RANGES["n"],
+                  **own("n"), help="6d is the poster's setting")
+        st.button(f"n = 6d ({6 * ss.live_settings.d})", key="n_6d", on_click=n_is_6d)
         st.subheader("Network and training (both regimes)")
-        st.slider("depth L: hidden layers", *live.RANGES["depth"], key="depth")
-        st.selectbox("activation", live.RANGES["activation"], key="activation")
-        st.slider("steps", *live.RANGES["steps"], key="steps")
-        st.slider("seeds", *live.RANGES["seeds"], key="seeds")
+        st.slider("depth L: hidden layers", *live.RANGES["depth"], **own("depth"))
+        st.selectbox("activation", live.RANGES["activation"], **own("activation"))
+        st.slider("steps", *live.RANGES["steps"], **own("steps"))
+        st.slider("seeds", *live.RANGES["seeds"], **own("seeds"))
         if run is None:
             return
         st.subheader("Download")
@@ -144,16 +150,16 @@ def sidebar(run: live.LiveRun | None) -> None:
                            use_container_width=True)
 
 
-settings = live.Settings(**{key: ss[key] for key in KEYS})
+settings = ss.live_settings
 query = live.to_query(settings)
 if st.query_params.to_dict() != query:
     st.query_params.from_dict(query)
-run = ss.get("live_run")
-if run is None or run.settings.run_part() != settings.run_part():
-    if run is not None:  # the visitor changed something: the URL's complaints no longer apply
+watch: live.Watch | None = ss.get("live_watch")
+if watch is None or watch.key != settings.run_part():
+    if watch is not None:  # the visitor changed something: the URL's complaints no longer apply
         ss.live_problems = {}
     try:
-        run = live.LiveRun.start(settings)
+        live.build_configs(settings)
     except sharp.ConfigError as e:
         st.error(f"These settings cannot run: {e}")
         sidebar(None)
@@ -162,55 +168,77 @@ if run is None or run.settings.run_part() != settings.run_part():
         st.error(heavy)
         sidebar(None)
         st.stop()
-    ss.live_run = run
-ss.live_settings = settings
+    watch = ss.live_watch = live.Watch(settings.run_part())
 with warn_box:
     for problem in ss.live_problems.values():
         st.warning(f"URL parameter {problem}")
-if not run.history["kernel"]:
-    run.advance(max_snaps=1)  # the first points, synchronously: the page shows them even before any tick
+
+
+def shared_run() -> Entry:
+    """The server's run for this visitor's settings: started if nobody has it, watched live otherwise."""
+    return runs().get(watch.key, lambda: live.LiveRun.start(watch.key), want=watch.wants_compute())
+
+
+entry = shared_run()
+live.wait_first(entry, FIRST_WAIT_S)  # the first points come from a worker; the page shows them at once
+frame = watch.look(entry.job)
 
 with run_box:
     c = st.columns([1, 1, 1, 1.2, 3], vertical_alignment="center")
-    c[0].button("Pause" if run.running else "Replay" if run.done else "Play", key="play", on_click=play_pause,
-                icon=":material/pause:" if run.running else ":material/replay:" if run.done
+    c[0].button("Pause" if frame.running else "Replay" if frame.done else "Play", key="play", on_click=play_pause,
+                icon=":material/pause:" if frame.running else ":material/replay:" if frame.done
                 else ":material/play_arrow:", use_container_width=True)
-    c[1].button("Step", key="step", on_click=step_once, disabled=run.done, icon=":material/skip_next:",
+    c[1].button("Step", key="step", on_click=step_once, disabled=frame.done, icon=":material/skip_next:",
                 use_container_width=True, help="advance one logging interval, then pause")
     c[2].button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", use_container_width=True,
                 help="start again with new seeds")
-    c[3].toggle("log-scale steps", key="log_x")
+    c[3].toggle("log-scale steps", **own("log_x"))
 
 
-def neurons(run: live.LiveRun, name: str) -> str:
+def neurons(entry: Entry, frame: live.Frame, name: str) -> str:
     """The neuron view, rebuilt at most once a second while streaming: it changes slowly, and an unchanged
-    element costs the browser nothing."""
+    element costs the browser nothing. Visitors at the same position share the drawing."""
     cache, now = ss.setdefault("live_neurons", {}), time.monotonic()
-    snaps, s = run.history[name], run.settings
+    snaps, s = frame.history[name], frame.settings
     hit = cache.get(name)
-    if hit and hit[0] is run and now - hit[1] < NEURONS_EVERY_S and run.running and not run.done:
+    if hit and hit[0] == entry.key and now - hit[1] < NEURONS_EVERY_S and frame.running:
         return hit[2]
     title = f"Neurons: each one's share of its weight energy on x₁..{figures.relevant(s.k)}"
-    svg = figures.neurons_svg(snaps[-1], snaps[0], name, s.k, s.d, title=title, chart=f"neurons-{name}")
-    cache[name] = (run, now, svg)
+    svg = entry.chart(("neurons", name, len(snaps)), lambda: figures.neurons_svg(
+        snaps[-1], snaps[0], name, s.k, s.d, title=title, chart=f"neurons-{name}"))
+    cache[name] = (entry.key, now, svg)
     return svg
 
 
-def draw(run: live.LiveRun, log_x: bool) -> None:
+def draw(entry: Entry, frame: live.Frame, log_x: bool) -> None:
     # Every chart is built before anything is sent, so both columns update together. While streaming the
     # charts carry no tooltips (each would add a hundred elements to every redraw); paused or done, they do.
-    s, streaming = run.settings, run.running and not run.done
-    curves = live.curve_charts(run, log_x, hover=not streaming)
-    views = {name: neurons(run, name) for name in live.REGIMES}
+    # Visitors who see the same steps of the same run with the same view share one drawing.
+    s, streaming = frame.settings, frame.running
+    if entry.error:
+        st.error(f"This run stopped with an error: {entry.error}. Change a setting or press Reset to try again.")
+        return
+    if not frame.history["kernel"]:
+        ahead = runs().ahead(entry)
+        st.info(f"Waiting: {ahead} run{'s' * (ahead != 1)} ahead of this one on this server. It starts as soon "
+                "as one of them finishes or is paused." if ahead else "Starting...")
+        return
+    shown = len(frame.history["kernel"])
+    curves = entry.chart(("curves", shown, log_x, not streaming),
+                         lambda: live.curve_charts(frame, log_x, hover=not streaming))
+    views = {name: neurons(entry, frame, name) for name in live.REGIMES}
+    if streaming and (ahead := runs().ahead(entry)):
+        st.info(f"Waiting: {ahead} run{'s' * (ahead != 1)} ahead of this one on this server; it goes on as soon "
+                "as one of them finishes or is paused.")
     for col, name in zip(st.columns(2, gap="large"), live.REGIMES):
-        snap, names = run.latest(name), live.column_runs(run.settings, name)
+        snap, names = frame.latest(name), live.column_runs(s, name)
         with col:
             m = st.columns(3)
             m[0].metric("step", f"{snap.step} / {s.steps}")
             m[1].metric("test error", "—" if snap.diverged else f"{snap.test_error:.3f}")
             m[2].metric("distance from init", "—" if snap.diverged else f"{snap.distance:.2f}")
             for n in names:
-                if (last := run.latest(n)) is not None and last.diverged:
+                if (last := frame.latest(n)) is not None and last.diverged:
                     seeds = ", ".join(map(str, last.diverged_seeds))
                     st.error(f"**{figures.LABELS[n].capitalize()} diverged at step {last.diverged_step}**: the "
                              f"outputs blew up (beyond 10⁶ or infinite) for seed(s) {seeds}. The step size "
@@ -221,7 +249,12 @@ def draw(run: live.LiveRun, log_x: bool) -> None:
         st.caption("Hover a chart for the values at each step, or a bar for its neuron's shares.")
 
 
-ticking = run.running and not run.done
+def moving(frame: live.Frame) -> bool:
+    """Whether this visitor's view still changes by itself: playing, stepping, or waiting for first points."""
+    return frame.running or watch.step_to is not None or (not frame.history["kernel"] and not frame.done)
+
+
+ticking = moving(frame)
 # A session's first tick waits: the browser is still loading the scripts of the page's widgets, and charts
 # arriving every TICK_S meanwhile delayed the first points on screen by about a second (3.3 s against 2.2 s
 # in a fresh browser). After that tick a full rerun switches to the fast pace.
@@ -231,17 +264,17 @@ in_full_run = True  # False once this script run is over: a later call of live_v
 
 @st.fragment(run_every=(WARMUP_S if warming else TICK_S) if ticking else None)
 def live_view() -> None:
-    run = ss.live_run
-    if run.running and not run.done:
-        run.advance(BUDGET_S)
-    draw(run, ss.log_x)
-    if ticking and run.done:
+    entry = shared_run()
+    frame = frame_now if in_full_run else watch.look(entry.job)
+    draw(entry, frame, ss.live_settings.log_x)
+    if ticking and not moving(frame):
         st.rerun()  # a full rerun stops the ticking and relabels Play
     if warming and not in_full_run:
         ss.live_warm = True
         st.rerun()
 
 
+frame_now = frame
 live_view()
 in_full_run = False
-sidebar(run)
+sidebar(frame)
