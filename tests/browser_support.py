@@ -42,19 +42,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVERS: dict[str, subprocess.Popen] = {}  # base URL -> the server process, while it runs
+
+
 @contextlib.contextmanager
-def serve(entry: str = "app.py", timeout: float = 120) -> Iterator[str]:
-    """Run `streamlit run entry` from the repo root with this Python; yield its base URL once healthy."""
+def serve(entry: str = "app.py", timeout: float = 120, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `streamlit run entry` from the repo root with this Python; yield its base URL once healthy.
+
+    The server's process is SERVERS[base] meanwhile (load tests read its CPU time and memory from /proc).
+    """
     port = free_port()
     log_path = ARTIFACTS / f"streamlit-{port}.log"
     ARTIFACTS.mkdir(exist_ok=True)
-    env = {**os.environ, "SHARP_THREADS": os.environ.get("SHARP_THREADS", "1")}
+    env = {**os.environ, "SHARP_THREADS": os.environ.get("SHARP_THREADS", "1"), **(env or {})}
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    SERVERS[base] = proc
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -67,6 +74,7 @@ def serve(entry: str = "app.py", timeout: float = 120) -> Iterator[str]:
                 time.sleep(0.3)
         yield base
     finally:
+        SERVERS.pop(base, None)
         proc.terminate()
         try:
             proc.wait(10)
@@ -103,3 +111,27 @@ def chart_points(page) -> list[int]:
 
 def exceptions(page) -> int:
     return page.locator('[data-testid="stException"]').count()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB (from /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def health_s(base: str, timeout: float = 10.0) -> float:
+    """Seconds the server's health endpoint takes to answer (timeout if it does not)."""
+    t0 = time.perf_counter()
+    try:
+        urllib.request.urlopen(base + "/_stcore/health", timeout=timeout).read()
+    except OSError:
+        return timeout
+    return time.perf_counter() - t0

@@ -1,0 +1,201 @@
+"""A classroom and a booth on one small server: many real browser sessions at once against one app server.
+
+- 12 sessions, half of them on identical settings: each one ends with its own settings (in the URL and in its
+  widgets), its run finished, no exception, and the health endpoint answers within 1 s throughout.
+- Server CPU for 8 identical sessions at most 3 times that of one session (from /proc).
+- Resident memory after the sessions close within 100 MB of its level before they opened.
+- A soak: one session replaying runs for a while ($SHARP_SOAK_S, 150 s by default), memory recorded.
+
+Loopback only; every wait below is bounded in count and time. The figures are printed and written to
+artifacts/load.json and artifacts/soak.json (the README's "Serving a classroom" quotes them).
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+import urllib.parse
+
+import pytest
+from browser_support import ARTIFACTS, SERVERS, chromium, cpu_s, exceptions, health_s, rss_mb, serve  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+VIEW = {"width": 1280, "height": 900}
+STEPS = 120  # short runs: the test is about many sessions, not long ones
+# Each session's own settings as its page shows them: the URL's, and the sliders' values (the sidebar's d,
+# k, n, depth, steps, seeds, then the columns' widths), read from their aria attributes.
+STATE = """() => ({url: location.href,
+  sliders: Array.from(document.querySelectorAll('[role="slider"]')).map(e => +e.getAttribute('aria-valuenow')),
+  replay: Array.from(document.querySelectorAll('button')).some(b => b.innerText.includes('Replay')),
+  points: Array.from(document.querySelectorAll('svg[data-chart^="curves"]')).map(e => +e.dataset.points)})"""
+
+
+class Health(threading.Thread):
+    """Polls the health endpoint every 0.25 s until stopped; keeps every answer time."""
+
+    def __init__(self, base: str):
+        super().__init__(daemon=True)
+        self.base, self.times, self.stop = base, [], threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.times.append(health_s(self.base, timeout=5))
+            self.stop.wait(0.25)
+
+    def __enter__(self) -> Health:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.join(10)
+
+
+@pytest.fixture(scope="module")
+def server(chromium):  # noqa: F811
+    with tempfile.TemporaryDirectory() as cache, serve(env={"SHARP_CACHE_DIR": cache, "SHARP_WARM": "0"}) as base:
+        warm_up(chromium, base)
+        yield base
+
+
+def settings_of(url: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(url).query).items()}
+
+
+def open_sessions(browser, base: str, links: list[str]) -> list:
+    """One browser context (a separate visitor) per link, opened without waiting for each to load."""
+    pages = []
+    for link in links:
+        page = browser.new_context(viewport=VIEW).new_page()
+        page.goto(base + link, wait_until="commit")
+        pages.append(page)
+    return pages
+
+
+def close_sessions(pages: list) -> None:
+    for page in pages:
+        page.context.close()
+
+
+def until_finished(pages: list, timeout: float, check=None) -> list[dict]:
+    """Poll every page about once a second until each shows a finished run (Replay); returns their states."""
+    deadline, states = time.monotonic() + timeout, [{}] * len(pages)
+    while time.monotonic() < deadline:
+        states = [page.evaluate(STATE) for page in pages]
+        if check is not None:
+            check(states)
+        if all(s["replay"] for s in states):
+            break
+        time.sleep(1.0)
+    return states
+
+
+def warm_up(browser, base: str) -> None:
+    """One visit that runs to the end, so torch is loaded and the page compiled before anything is measured."""
+    pages = open_sessions(browser, base, [f"/?steps={STEPS}&seed=999"])
+    until_finished(pages, 120)
+    close_sessions(pages)
+
+
+def settle_rss(pid: int, target: float, timeout: float) -> float:
+    """The server's RSS once it is within target MB, or after timeout (sampled every 2 s)."""
+    deadline = time.monotonic() + timeout
+    while (now := rss_mb(pid)) > target and time.monotonic() < deadline:
+        time.sleep(2)
+    return now
+
+
+def record(name: str, figures: dict) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    old = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**old, **figures}, indent=2))
+    print(json.dumps(figures, indent=2))
+
+
+def test_twelve_sessions_keep_their_own_settings_and_the_server_stays_responsive(server, chromium):  # noqa: F811
+    pid = SERVERS[server].pid
+    rss_before = rss_mb(pid)
+    # six visitors on the bare link's settings, six on their own d; all short runs, one seed each
+    links = [f"/?steps={STEPS}"] * 6 + [f"/?d={30 + i}&steps={STEPS}" for i in range(6)]
+    want_d = [50] * 6 + [30 + i for i in range(6)]
+    lost: dict[int, str] = {}
+
+    def check(states: list[dict]) -> None:  # at every poll, not only at the end
+        for i, s in enumerate(states):
+            q = settings_of(s["url"])
+            if "seeds" in q and (q.get("d") != str(want_d[i]) or q.get("steps") != str(STEPS)):
+                lost.setdefault(i, f"URL {s['url']}")
+            if len(s["sliders"]) >= 6 and (s["sliders"][0] != want_d[i] or STEPS not in s["sliders"]):
+                lost.setdefault(i, f"sliders {s['sliders']}")
+
+    t0 = time.monotonic()
+    with Health(server) as health:
+        pages = open_sessions(chromium, server, links)
+        states = until_finished(pages, 300, check)
+        took = time.monotonic() - t0
+        errors = sum(exceptions(p) for p in pages)
+    close_sessions(pages)
+    rss_peak = rss_mb(pid)
+    rss_after = settle_rss(pid, rss_before + 50, 150)
+    figures = {"sessions": len(links), "finished": sum(s["replay"] for s in states),
+               "seconds_to_finish": round(took, 1), "health_max_s": round(max(health.times), 3),
+               "health_median_s": round(statistics.median(health.times), 4),
+               "health_polls": len(health.times), "rss_before_mb": round(rss_before), "rss_peak_mb": round(rss_peak),
+               "rss_after_close_mb": round(rss_after), "lost_settings": lost}
+    record("load.json", {"twelve_sessions": figures})
+    assert not lost, f"sessions lost their settings: {lost}"
+    assert all(s["replay"] for s in states), "not every session's run finished within 300 s"
+    assert all(min(s["points"]) > 0 for s in states) and errors == 0
+    assert max(health.times) < 1.0, f"the health endpoint took {max(health.times):.2f} s"
+    assert rss_after - rss_before < 100, f"memory did not come back: {rss_before:.0f} -> {rss_after:.0f} MB"
+
+
+def test_identical_sessions_share_one_run(server, chromium):  # noqa: F811
+    pid = SERVERS[server].pid
+    cost = {}
+    for n, seed in ((1, 101), (8, 102)):  # a fresh seed each: the second group cannot reuse the first's run
+        c0, t0 = cpu_s(pid), time.monotonic()
+        pages = open_sessions(chromium, server, [f"/?steps=300&seed={seed}"] * n)
+        states = until_finished(pages, 240)
+        cost[n] = dict(cpu_s=round(cpu_s(pid) - c0, 2), seconds=round(time.monotonic() - t0, 1),
+                       finished=sum(s["replay"] for s in states))
+        close_sessions(pages)
+        time.sleep(2)
+    ratio = cost[8]["cpu_s"] / cost[1]["cpu_s"]
+    record("load.json", {"identical_sessions": {**{f"{n}_sessions": v for n, v in cost.items()},
+                                                "cpu_ratio_8_to_1": round(ratio, 2)}})
+    assert cost[1]["finished"] == 1 and cost[8]["finished"] == 8
+    assert ratio <= 3.0, f"8 identical sessions cost {ratio:.1f} times the server CPU of one"
+
+
+def test_soak_one_session_replaying(server, chromium):  # noqa: F811
+    duration = float(os.environ.get("SHARP_SOAK_S", "150"))
+    pid = SERVERS[server].pid
+    page = open_sessions(chromium, server, [f"/?steps={STEPS}&seed=500"])[0]
+    until_finished([page], 120)
+    samples, replays, resets, t0 = [], 0, 0, time.monotonic()
+    next_sample = t0
+    while time.monotonic() - t0 < duration:
+        if time.monotonic() >= next_sample:
+            samples.append((round(time.monotonic() - t0), round(rss_mb(pid), 1)))
+            next_sample += 10
+        if page.evaluate(STATE)["replay"]:
+            if replays % 3 == 2:  # every third time new seeds: a new run to train, an old one to let go
+                page.get_by_role("button", name="Reset").click()
+                resets += 1
+            else:
+                page.get_by_role("button", name="Replay").click()
+            replays += 1
+        time.sleep(1.0)
+    samples.append((round(time.monotonic() - t0), round(rss_mb(pid), 1)))
+    errors = exceptions(page)
+    close_sessions([page])
+    growth = samples[-1][1] - samples[0][1]
+    record("soak.json", {"seconds": round(duration), "replays": replays, "resets": resets,
+                         "rss_mb": samples, "growth_mb": round(growth, 1)})
+    assert replays >= 3 and errors == 0
+    assert growth < 60, f"memory grew by {growth:.0f} MB over {duration:.0f} s"
