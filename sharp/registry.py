@@ -25,6 +25,7 @@ Example:
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 import threading
@@ -36,6 +37,7 @@ from typing import Any, Protocol
 
 DEMAND_S = 4.0  # a run is computed for this long after a playing visitor last looked at it
 WATCHED_S = 20.0  # a run looked at within this long counts as watched: never evicted
+VIEWER_S = 3.0  # a visitor whose page ticked within this long counts as streaming (see heartbeat)
 ABANDONED_S = 60.0  # an unfinished run nobody looked at for this long is dropped (its stream holds tensors)
 WORKERS_ENV, ACTIVE_ENV, BUDGET_ENV = "SHARP_LIVE_WORKERS", "SHARP_LIVE_ACTIVE", "SHARP_LIVE_BUDGET_MB"
 
@@ -107,7 +109,7 @@ class Registry:
                  slice_s: float = 0.05):
         self.workers = workers or default_workers()
         self.max_active = max_active or _env_int(ACTIVE_ENV, 2 * self.workers, 1)
-        self.budget = int((budget_mb or _env_int(BUDGET_ENV, 256, 1)) * 2**20)
+        self.budget = int((budget_mb or _env_int(BUDGET_ENV, 64, 1)) * 2**20)
         self.slice_s = slice_s
         self._entries: dict[Hashable, Entry] = {}
         self._queue: deque[Entry] = deque()  # waiting for a place among the active runs, oldest first
@@ -116,12 +118,14 @@ class Registry:
         self._cond = threading.Condition()
         self._closed = False
         self._last_evict, self._evict_every = time.monotonic(), 5.0  # abandoned runs are looked for this often
+        self._viewers: dict[str, float] = {}  # streaming visitor -> last tick
         self.started = 0  # runs ever started (tests and the load test read it)
         self.evicted = 0
         self._threads = [threading.Thread(target=self._work, name=f"sharp-run-{i}", daemon=True)
                          for i in range(self.workers)]
         for t in self._threads:
             t.start()
+        atexit.register(self.close)  # stop the workers between two slices, not inside torch at interpreter exit
 
     # --- what visitors call -----------------------------------------------------------------------------------
 
@@ -168,6 +172,19 @@ class Registry:
             except ValueError:
                 return 0
 
+    def heartbeat(self, viewer: str) -> int:
+        """A visitor's page redrew while streaming; returns how many visitors streamed within VIEWER_S.
+
+        The pages slow their redraws when many stream at once, so the server's threads keep up (and answer).
+        """
+        with self._cond:
+            now = time.monotonic()
+            self._viewers[viewer] = now
+            for v, t in list(self._viewers.items()):
+                if now - t > VIEWER_S:
+                    del self._viewers[v]
+            return len(self._viewers)
+
     def stats(self) -> dict[str, int]:
         """Counts for the load test and the server's log: runs held, active, queued, bytes, started, evicted."""
         with self._cond:
@@ -176,6 +193,8 @@ class Registry:
                         evicted=self.evicted, workers=self.workers, max_active=self.max_active)
 
     def close(self) -> None:
+        """Stop the workers (each finishes its current slice first)."""
+        atexit.unregister(self.close)
         with self._cond:
             self._closed = True
             self._cond.notify_all()

@@ -148,3 +148,21 @@ def test_settle_takes_the_url_once_then_only_the_visitors_own_changes():
     assert (state["d"], state["steps"]) == (31, 40)  # and the widgets are told the visitor's values again
     del state["n"]  # a widget value dropped by the framework comes back from the settings
     assert live.settle(state, {}).n == 300 and state["n"] == 300
+
+
+def test_finished_runs_are_stored_on_disk_and_replayed_without_training(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHARP_CACHE_DIR", str(tmp_path))
+    s = dataclasses.replace(SMALL, feature_eta=5000.0, steps=12)  # the feature run diverges: uneven histories
+    run = live.LiveRun.start(s)
+    run.advance(budget_s=60)
+    assert run.done and len(list(tmp_path.glob("live/*.json.gz"))) == 1
+    again = live.LiveRun.start(s)
+    assert again.done and again.count == run.count and next(again.stream, None) is None  # nothing to train
+    for name in run.history:
+        def text(snaps):  # compared as text: a diverged snapshot holds NaNs
+            return json.dumps([x.record() for x in snaps])
+        assert text(again.history[name]) == text(run.history[name])
+        assert np.array_equal(again.history[name][-1].neuron_relevant, run.history[name][-1].neuron_relevant)
+    assert live.LiveRun.start(dataclasses.replace(s, seed=1)).count == 0  # other settings: a fresh run
+    next(tmp_path.glob("live/*.json.gz")).write_bytes(b"garbage")
+    assert live.LiveRun.start(s).count == 0 and not list(tmp_path.glob("live/*.json.gz"))  # unreadable: recomputed

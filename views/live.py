@@ -5,6 +5,7 @@ fragment that reruns several times a second, and draws with the pure builders in
 """
 import dataclasses
 import time
+import uuid
 
 import streamlit as st
 
@@ -13,7 +14,8 @@ from sharp.registry import Entry
 from ui import figures, live
 from ui.server import runs
 
-TICK_S = 0.12  # the live view reruns this often while training
+TICK_S = 0.12  # the live view reruns this often while training...
+FULL_PACE = 4  # ... while at most this many visitors stream at once; with more, each one's pace slows in proportion
 WARMUP_S = 1.0  # ... except for a session's first tick, while the browser is still loading the page
 FIRST_WAIT_S = 1.5  # a page waits at most this long for a new run's first points before drawing
 NEURONS_EVERY_S = 1.0  # the neuron views change slowly; redrawing them less often keeps the curves fluid
@@ -88,6 +90,7 @@ def new_seeds() -> None:
 
 # The visitor's settings: from the URL at session start, then changed only by this visitor's own gestures.
 live.settle(ss, st.query_params.to_dict())
+ss.setdefault("live_id", uuid.uuid4().hex)  # this visitor, for the server's count of streaming pages
 
 # The live view reruns several times a second; Streamlit would fade its charts as "stale" during every rerun
 # that outlasts a moment (on a busy machine, most of them), which reads as flicker. Keep them opaque here.
@@ -254,6 +257,13 @@ def moving(frame: live.Frame) -> bool:
     return frame.running or watch.step_to is not None or (not frame.history["kernel"] and not frame.done)
 
 
+def pace() -> float:
+    """Seconds between redraws: TICK_S, longer when more than FULL_PACE visitors stream at once (a classroom),
+    so that the server's threads keep answering every one of them."""
+    streaming = runs().heartbeat(ss.live_id)
+    return TICK_S * max(1.0, streaming / FULL_PACE)
+
+
 ticking = moving(frame)
 # A session's first tick waits: the browser is still loading the scripts of the page's widgets, and charts
 # arriving every TICK_S meanwhile delayed the first points on screen by about a second (3.3 s against 2.2 s
@@ -262,9 +272,11 @@ warming = ticking and not ss.get("live_warm", False)
 in_full_run = True  # False once this script run is over: a later call of live_view is one of its ticks
 
 
-@st.fragment(run_every=(WARMUP_S if warming else TICK_S) if ticking else None)
+@st.fragment(run_every=(WARMUP_S if warming else pace()) if ticking else None)
 def live_view() -> None:
     entry = shared_run()
+    if ticking:
+        runs().heartbeat(ss.live_id)
     frame = frame_now if in_full_run else watch.look(entry.job)
     draw(entry, frame, ss.live_settings.log_x)
     if ticking and not moving(frame):
