@@ -77,7 +77,7 @@ def new_seeds() -> None:
 
 # Session start: the URL sets the view, once; later the widgets hold the settings.
 if "live_settings" not in ss:
-    ss.live_settings, ss.live_problems = live.parse_query(st.query_params.to_dict())
+    ss.live_settings, ss.live_problems = live.parse_query(st.query_params)  # every value of a repeated key
     load(ss.live_settings)
 for key in KEYS:  # widget values are dropped while another page is shown; bring them back
     if key not in ss:
@@ -165,8 +165,8 @@ if run is None or run.settings.run_part() != settings.run_part():
     ss.live_run = run
 ss.live_settings = settings
 with warn_box:
-    for problem in ss.live_problems.values():
-        st.warning(f"URL parameter {problem}")
+    for problem in ss.live_problems.values():  # Markdown that shows the URL's text literally (ui.params)
+        st.warning(problem)
 if not run.history["kernel"]:
     run.advance(max_snaps=1)  # the first points, synchronously: the page shows them even before any tick
 
