@@ -94,7 +94,9 @@ def test_parse_takes_every_good_value_and_names_every_bad_one(q):
             assert name not in values
             msg = problems[name]
             assert msg.startswith(f"URL parameter {name}=") and p.describe() in msg
-            assert f"using the default {params.to_text(DEFAULTS[name])}" in msg
+            default = DEFAULTS[name]
+            shown = ", ".join(map(str, default)) if isinstance(default, list) else params.to_text(default)
+            assert msg.endswith(f"; using the default {shown}")
             echoed = CODE.search(msg).group(2).replace("\u2060", "")
             assert echoed.strip() == params.echo(last)  # the text itself, escaped and cut, nothing else
             continue

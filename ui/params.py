@@ -193,8 +193,10 @@ def parse(query: Any, spec: Mapping[str, Param], defaults: Mapping[str, Any]) ->
         try:
             values[name] = param.parse(text)
         except ValueError:
+            default = defaults[name]
+            shown = ", ".join(map(to_text, default)) if isinstance(default, list | tuple) else to_text(default)
             problems[name] = (f"URL parameter {name}={literal(text)} is not allowed: {param.describe()}; "
-                              f"using the default {to_text(defaults[name])}")
+                              f"using the default {shown}")
             continue
         if len(set(texts)) > 1:
             problems[name] = (f"URL parameter {name} was given {len(texts)} times; using the last value, "
