@@ -159,7 +159,6 @@ def no_compute():
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ui.paper, "compute", stub)
-        mp.setenv(cache.ENV, str(ROOT / "artifacts" / "url-fuzz-cache"))
         yield
 
 
