@@ -149,17 +149,16 @@ def test_anything_else_is_not_a_number(text):
 
 # --- every page of app.py under AppTest ---
 
-@pytest.fixture(scope="module")
-def no_compute():
-    """Paper pages skip their sweep (this module checks the URL handling; test_paper_pages the computing)."""
+@pytest.fixture
+def no_compute(monkeypatch):
+    """Paper pages skip their sweep (these tests check the URL handling; the last one and test_paper_pages the
+    computing). Set up once per test function, not per hypothesis example: the stub keeps no state."""
     import ui.paper
 
     def stub(page, settings_, fn):
         return None
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ui.paper, "compute", stub)
-        yield
+    monkeypatch.setattr(ui.paper, "compute", stub)
 
 
 def run_page(path: str, q: dict) -> AppTest:
