@@ -60,7 +60,7 @@ def hostile_url(rng: random.Random, base: str, page_url: str, keys: list[str]) -
     q.append([unknown, "1"])
 
     def url() -> str:
-        return f"{base}/{page_url}?" + urllib.parse.urlencode(q, quote_via=urllib.parse.quote)
+        return f"{base}/{page_url}?" + urllib.parse.urlencode([tuple(kv) for kv in q], quote_via=urllib.parse.quote)
 
     while len(url()) >= MAX_URL_CHARS:  # the server would refuse it before any page runs: shorten the longest
         max(q, key=lambda kv: len(urllib.parse.quote(kv[1])))[1] = "x" * 100
