@@ -1,15 +1,19 @@
 """`python -m sharp`: run one regime as a JSON stream, reproduce poster Fig 1, sweep a grid, benchmark.
 
 Every Config field is a --flag, derived from the dataclass (name, type, help, range), never listed twice.
-Bad arguments exit with status 2 and one line on stderr.
+Bad arguments exit with status 2 and one line on stderr. Every flag is either honoured or refused, never
+ignored: a flag given twice is refused (argparse would keep the last silently), `--batch` with `--online`
+is refused by Config, and an output file is checked (format, writable) before anything is computed.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from sharp.config import PRESETS, Config, ConfigError, allowed_range, field_type, fields, parse_bool, preset
@@ -20,7 +24,23 @@ class UsageError(Exception):
     """A bad command line; main() prints it as one line and exits with status 2."""
 
 
+class _Once(argparse.Action):
+    """Store a flag's value, refusing a second one: argparse keeps the last of `--d 10 --d 20` silently."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = namespace.__dict__.setdefault("_given", set())
+        if self.dest in given:
+            raise argparse.ArgumentError(self, "given more than once; give it once")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _Once)  # every value flag (and the subcommand parsers' flags)
+        self.register("action", "store", _Once)
+
     def error(self, message: str):  # argparse would print the usage block too; one line is enough
         raise UsageError(message)
 
@@ -68,12 +88,54 @@ def _int_list(name: str) -> Callable[[str], list[int]]:
             raise argparse.ArgumentTypeError(f"{name} takes comma-separated integers, got {text!r}") from None
         if not values:
             raise argparse.ArgumentTypeError(f"{name} needs at least one value")
+        if len(set(values)) < len(values):  # a repeated value would train the same runs twice
+            raise argparse.ArgumentTypeError(f"{name} lists a value twice, got {text!r}")
         return values
     return parse
 
 
 def _field(name: str):
     return next(f for f in fields() if f.name == name)
+
+
+def check_out(path: str, suffixes: Sequence[str]) -> None:
+    """Refuse, before anything is computed, an --out of an unknown format or one that cannot be written.
+
+    The check creates the file (then removes it) when it does not exist yet, so it covers a missing folder,
+    a folder in its place, permissions, a read-only disk and a name too long, exactly as the final write would.
+    Raises UsageError naming --out. Example: check_out("grid.parquet", (".csv", ".parquet"))
+    """
+    shown = repr(path)
+    if Path(path).suffix.lower() not in suffixes:
+        raise UsageError(f"--out must end in {' or '.join(suffixes)}, got {shown}")
+    if Path(path).suffix.lower() == ".parquet":
+        import importlib.util
+
+        if importlib.util.find_spec("pyarrow") is None:
+            raise UsageError(f"--out {shown}: writing .parquet needs pyarrow (pip install pyarrow), or use .csv")
+    try:
+        if os.path.isdir(path):
+            raise UsageError(f"--out {shown} is a folder; give a file name")
+        existed = os.path.exists(path)
+        with open(path, "a"):  # appends nothing: an existing file is left as it is
+            pass
+        if not existed:
+            os.unlink(path)
+    except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise UsageError(f"--out {shown} cannot be written: {reason}") from None
+
+
+def _write(df, path: str) -> None:
+    """Write the table; a failure at this point (a disk filled meanwhile) is one line, not a traceback."""
+    try:
+        if path.lower().endswith(".parquet"):
+            df.to_parquet(path, index=False)
+        else:
+            df.to_csv(path, index=False)
+    except OSError as e:
+        raise UsageError(f"--out {path!r} could not be written: {e.strerror or e} (finished runs are in the disk "
+                         "cache: run the command again to write them)") from None
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
@@ -86,13 +148,21 @@ def cmd_run(ns: argparse.Namespace) -> int:
 
 
 def cmd_figure1(ns: argparse.Namespace) -> int:
-    from sharp.sweep import figure1, zero_step_table
+    from sharp.sweep import TooBig, figure1, figure1_configs, zero_step_table
 
-    df = figure1(ns.d, seeds=ns.seeds, steps=ns.steps, seed=ns.seed, m=ns.m, eta=ns.eta, n_test=ns.n_test,
-                 progress=lambda msg: print(msg, file=sys.stderr, flush=True), use_cache=not ns.no_cache)
+    if ns.out is not None:
+        check_out(ns.out, (".csv",))
+    eta = float(ns.m) if ns.eta is None else ns.eta  # the paper's eta = m, whatever the width
+    kw = dict(seeds=ns.seeds, steps=ns.steps, seed=ns.seed, m=ns.m, eta=eta, n_test=ns.n_test)
+    figure1_configs(ns.d, **kw)  # a bad setting is refused (ConfigError) before anything is computed
+    try:
+        df = figure1(ns.d, progress=lambda msg: print(msg, file=sys.stderr, flush=True), use_cache=not ns.no_cache,
+                     **kw)
+    except TooBig as e:
+        raise UsageError(str(e)) from None
     table = zero_step_table(df)
-    if ns.out:
-        df.to_csv(ns.out, index=False)
+    if ns.out is not None:
+        _write(df, ns.out)
         print(table.to_string(index=False))
         print(f"wrote {len(df)} rows to {ns.out}", file=sys.stderr)
     else:
@@ -119,10 +189,15 @@ GRID_AXES = ("d", "n", "m", "depth", "k", "steps", "seeds", "seed", "batch")
 def cmd_sweep(ns: argparse.Namespace) -> int:
     from sharp.sweep import TooBig, grid, sweep
 
+    check_out(ns.out, (".csv", ".parquet"))
+    if not (math.isfinite(ns.max_minutes) and ns.max_minutes >= 0):
+        raise UsageError(f"--max-minutes={ns.max_minutes!r} is not allowed: a number of minutes >= 0 (0 = no cap)")
     axes = {a: getattr(ns, a) for a in GRID_AXES if getattr(ns, a) is not None}
     configs = grid(preset(ns.regime, **overrides(ns, skip=GRID_AXES)), **axes)
-    if not ns.out.endswith((".csv", ".parquet")):
-        raise UsageError(f"--out must end in .csv or .parquet, got {ns.out!r}")
+    if ns.scheduler:
+        from sharp.distributed import parse_scheduler
+
+        parse_scheduler(ns.scheduler)  # a malformed address is refused before the cluster starts
     say = None if ns.quiet else lambda msg: print(msg, file=sys.stderr, flush=True)
     cap = ns.max_minutes * 60 if ns.max_minutes > 0 else None
     try:
@@ -132,10 +207,7 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
             df = sweep(configs, progress=say, use_cache=not ns.no_cache, max_seconds=cap)
     except TooBig as e:
         raise UsageError(f"{e} (or raise --max-minutes)") from None
-    if ns.out.endswith(".parquet"):
-        df.to_parquet(ns.out, index=False)
-    else:
-        df.to_csv(ns.out, index=False)
+    _write(df, ns.out)
     print(f"wrote {len(df)} rows ({len(configs)} runs) to {ns.out}", file=sys.stderr)
     return 0
 
@@ -179,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--steps", type=int, default=12, help="SGD steps (default 12)")
     fig.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     fig.add_argument("--m", type=int, default=20, help="width (default 20)")
-    fig.add_argument("--eta", type=float, default=20.0, help="step size (default 20 = m)")
+    fig.add_argument("--eta", type=float, default=None, help="step size (default: m, the paper's eta = m)")
     fig.add_argument("--n-test", dest="n_test", type=int, default=4000, help="test-set size (default 4000)")
     fig.add_argument("--out", help="CSV file to write (default: CSV on stdout, table on stderr)")
     fig.add_argument("--no-cache", action="store_true", help="recompute every run (the disk cache is not used)")
@@ -214,8 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ns = build_parser().parse_args(argv)
         engine_threads()
         return ns.func(ns)
-    except (UsageError, ConfigError) as e:
-        print(f"python -m sharp: error: {e}", file=sys.stderr)
+    except (UsageError, ConfigError) as e:  # one line, even when it echoes a value with a newline in it
+        print(f"python -m sharp: error: {e}".replace("\n", "\\n").replace("\r", "\\r"), file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `python -m sharp run ... | head`
         return 0

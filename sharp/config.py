@@ -118,10 +118,14 @@ def validate(cfg: Config) -> None:
         raise ConfigError("m", cfg.m, "an even width (half the output weights are +1, half -1)")
     if cfg.k > cfg.d:
         raise ConfigError("k", cfg.k, f"at most d = {cfg.d}")
+    if cfg.online and cfg.batch:  # it would be ignored: online, every step draws a fresh batch of n
+        raise ConfigError("batch", cfg.batch, "0 with online, where each step draws a fresh batch of n samples "
+                          "(set n to the batch size you want)")
     if not cfg.online and cfg.batch > cfg.n:
         raise ConfigError("batch", cfg.batch, f"0 (full batch) or at most n = {cfg.n}")
-    if cfg.steps and cfg.every > cfg.steps:
-        raise ConfigError("every", cfg.every, f"at most steps = {cfg.steps}")
+    if cfg.every > max(cfg.steps, 1):
+        raise ConfigError("every", cfg.every, f"at most steps = {cfg.steps}" if cfg.steps else
+                          "1 with steps = 0 (only the initial state is logged)")
     data = cfg.seeds * cfg.d * (cfg.batch_size if cfg.online else cfg.n) + cfg.n_test * cfg.d
     acts = cfg.seeds * max(cfg.batch_size, cfg.n_test) * cfg.m * cfg.depth
     params = cfg.seeds * cfg.m * (cfg.d + (cfg.depth - 1) * cfg.m)

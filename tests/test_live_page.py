@@ -99,7 +99,7 @@ def test_bad_url_parameters_warn_and_fall_back():
     at = page({"d": "abc", "kernel_m": "3", "feature_eta": "-1", "steps": "20"})
     assert not at.exception and not at.error
     text = " ".join(w.value for w in at.warning)
-    for name in ("d='abc'", "kernel_m='3'", "feature_eta='-1'"):
+    for name in ("d=`'abc'`", "kernel_m=`'3'`", "feature_eta=`'-1'`"):  # Markdown code: shown literally
         assert name in text
     assert "from 4 to 400" in text
     s = shared(at).settings

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sharp.train import PAIRED
-from ui import figures, live
+from ui import figures, live, params
 
 SMALL = live.Settings(d=12, n=72, steps=20, seeds=2, kernel_m=32, feature_m=8, feature_eta=8.0)
 
@@ -41,15 +41,18 @@ def test_any_valid_settings_round_trip(d, eta, m, online, act):
 def test_a_bad_url_value_is_named_and_falls_back_to_its_default(name, text):
     s, problems = live.parse_query({name: text, "depth": "2"})
     assert list(problems) == [name]
-    assert problems[name].startswith(f"{name}=") and "not allowed" in problems[name]
+    assert problems[name].startswith(f"URL parameter {name}=") and "not allowed" in problems[name]
     assert live.allowed(name) in problems[name]
     assert getattr(s, name) == getattr(live.DEFAULTS, name)
     assert s.depth == 2  # the good parameter next to it still applies
 
 
 def test_url_edge_cases():
-    s, problems = live.parse_query({"d": ["40", "60"], "unknown": "1", "online": "1", "kernel_eta": "2.5"})
-    assert (s.d, s.online, s.kernel_eta, problems) == (60, True, 2.5, {})
+    s, problems = live.parse_query({"d": ["40", "60"], "online": "1", "kernel_eta": "2.5", "depth": ["2", "2"]})
+    assert (s.d, s.online, s.kernel_eta, s.depth) == (60, True, 2.5, 2)
+    assert list(problems) == ["d"] and "given 2 times; using the last value, `'60'`" in problems["d"]
+    s, problems = live.parse_query({"unknown": "1", "embed": "true"})  # Streamlit's own parameter is not ours
+    assert s == live.DEFAULTS and "`'unknown'` is not a setting of this page, ignored" in problems[params.UNKNOWN]
     s, problems = live.parse_query({"d": "4", "k": "6"})
     assert (s.d, s.k) == (4, live.DEFAULTS.k) and "at most d = 4" in problems["k"]
 

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 import sharp
-from sharp.config import ACTIVATIONS, Config, parse_bool
-from ui import figures, runstore
+from sharp.config import ACTIVATIONS, Config
+from ui import figures, params, runstore
 
 REGIMES = ("kernel", "feature")  # the two columns, in page order
 OVERLAY = "linearized"  # the optional third run: the kernel network's linearization around W0
@@ -77,19 +77,25 @@ def preset_settings(name: str, seed: int = 0) -> Settings:
     return dataclasses.replace(DEFAULTS, seed=seed, **PRESETS[name])
 
 
-def allowed(name: str) -> str:
-    """The allowed range of a setting, in words. Example: allowed("d") -> 'an integer from 4 to 400'"""
+def _param(name: str) -> params.Param:
     rng, kind = RANGES[name], _kind(name)
     if kind is bool:
-        return "true or false"
+        return params.Bool()
     if kind is str:
-        return "one of " + ", ".join(rng)
-    extra = ", even" if name.endswith("_m") else ""
-    return f"{'an integer' if kind is int else 'a number'} from {rng[0]:g} to {rng[1]:g}{extra}"
+        return params.Choice(rng)
+    return params.Int(*rng, even=name.endswith("_m")) if kind is int else params.Float(*rng)
 
 
 def _kind(name: str) -> type:
     return type(getattr(DEFAULTS, name))
+
+
+SPEC = {name: _param(name) for name in RANGES}  # what each URL parameter accepts (ui.params)
+
+
+def allowed(name: str) -> str:
+    """The allowed range of a setting, in words. Example: allowed("d") -> 'an integer from 4 to 400'"""
+    return SPEC[name].describe()
 
 
 def parse_value(name: str, text: Any) -> Any:
@@ -97,54 +103,28 @@ def parse_value(name: str, text: Any) -> Any:
 
     Example: parse_value("kernel_eta", "0.5") -> 0.5
     """
-    kind, rng, s = _kind(name), RANGES[name], str(text).strip()
-    bad = ValueError(f"{name}={s!r} is not allowed: {allowed(name)}; using the default {getattr(DEFAULTS, name)}")
-    if kind is bool:
-        try:
-            return parse_bool(s)
-        except ValueError:
-            raise bad from None
-    if kind is str:
-        if s not in rng:
-            raise bad
-        return s
-    try:
-        x = float(s)
-    except ValueError:
-        raise bad from None
-    if not math.isfinite(x) or not rng[0] <= x <= rng[1]:
-        raise bad
-    if kind is int:
-        if x != int(x) or (name.endswith("_m") and int(x) % 2):
-            raise bad
-        return int(x)
-    return x
+    values, problems = params.parse({name: str(text)}, {name: SPEC[name]}, dataclasses.asdict(DEFAULTS))
+    if name in problems:
+        raise ValueError(problems[name])
+    return values[name]
 
 
-def parse_query(query: Mapping[str, Any]) -> tuple[Settings, dict[str, str]]:
+def parse_query(query: Any) -> tuple[Settings, dict[str, str]]:
     """Settings from URL parameters; each invalid value falls back to its default and is reported.
 
     Args:
-        query: parameter name -> text (a list takes its last value); unknown names are ignored.
+        query: `st.query_params`, or parameter name -> text or list of texts (a list takes its last value).
     Returns:
-        (settings, problems): problems maps each rejected parameter to a message naming it and its range.
+        (settings, problems): problems maps each rejected or repeated parameter to a one-line Markdown message
+        naming it and its range (`ui.params.parse`), and `ui.params.UNKNOWN` to a note on the unknown ones.
     Example:
         >>> parse_query({"d": "80", "kernel_m": "abc"})[1]["kernel_m"]
-        "kernel_m='abc' is not allowed: an integer from 2 to 2048, even; using the default 512"
+        "URL parameter kernel_m=`'abc'` is not allowed: an even integer from 2 to 2048; using the default 512"
     """
-    values, problems = {}, {}
-    for name in RANGES:
-        if name not in query:
-            continue
-        text = query[name]
-        text = text[-1] if isinstance(text, list | tuple) and text else text
-        try:
-            values[name] = parse_value(name, text)
-        except ValueError as e:
-            problems[name] = str(e)
+    values, problems = params.parse(query, SPEC, dataclasses.asdict(DEFAULTS))
     s = dataclasses.replace(DEFAULTS, **values)
     if s.k > s.d:  # the only cross-field rule the ranges above cannot express
-        problems["k"] = f"k={s.k} is not allowed: at most d = {s.d}; using the default {DEFAULTS.k}"
+        problems["k"] = f"URL parameter k={s.k} is not allowed: at most d = {s.d}; using the default {DEFAULTS.k}"
         s = dataclasses.replace(s, k=DEFAULTS.k)
     return s, problems
 
@@ -158,7 +138,7 @@ def note_change(state: MutableMapping[str, Any], key: str) -> None:
     state.setdefault("live_changes", {})[key] = state[key]
 
 
-def settle(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> Settings:
+def settle(state: MutableMapping[str, Any], query: Any) -> Settings:
     """The visitor's settings for this script run; call it before any settings widget is drawn.
 
     The settings live in state["live_settings"], set from the URL at session start and afterwards changed
@@ -190,15 +170,7 @@ def settle(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> Setting
 
 def to_query(s: Settings) -> dict[str, str]:
     """URL parameters for settings (every field, so a link reproduces the view). Example: to_query(DEFAULTS)["d"]"""
-    return {k: _text(v) for k, v in dataclasses.asdict(s).items()}
-
-
-def _text(v: Any) -> str:
-    if isinstance(v, bool):
-        return str(v).lower()
-    if isinstance(v, float):  # shortest text that parses back to the same number: 20 rather than 20.0
-        return f"{v:g}" if float(f"{v:g}") == v else repr(v)
-    return str(v)
+    return {k: params.to_text(v) for k, v in dataclasses.asdict(s).items()}
 
 
 def every(steps: int) -> int:

@@ -17,7 +17,9 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from ui import params
 from ui.figures import rgba, ticks_125
+from ui.params import Param
 
 REGIME_COLOR = {"feature": "#d95f02", "kernel": "#1f78b4"}
 REGIME_NAME = {"feature": "feature learning (c = 1/m, m = 20, eta = 20)", "kernel": "kernel regime (NTK scale)"}
@@ -267,19 +269,50 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
     return df
 
 
-def start(page: str, defaults: dict[str, Any]) -> None:
-    """Seed the page's widget keys with defaults (tests and URLs may set them first)."""
+# Each paper page's URL parameters (name -> ui.params.Param), registered by start() for ran().
+URL_PARAMS: dict[str, dict[str, Param]] = {}
+
+
+def start(page: str, defaults: dict[str, Any], spec: dict[str, Param] | None = None) -> None:
+    """Seed the page's widget keys: from the URL on the session's first visit (when a spec is given), else defaults.
+
+    Each bad URL value keeps its default and is named in a warning (ui.params), shown until the form runs.
+
+    Args:
+        page: the page's short name (prefixes its session keys).
+        defaults: setting -> default value; tests may set the keys `{page}_{setting}` first.
+        spec: setting -> ui.params.Param, for the settings a link may carry (the form's ranges).
+    Example: start("fig1", {"seeds": 5}, {"seeds": Int(1, 20)})  # /figure1?seeds=3 opens with 3 seeds
+    """
     import streamlit as st
 
+    ss = st.session_state
+    if spec is not None:
+        URL_PARAMS[page] = spec
+        if f"{page}_url_problems" not in ss:
+            values, ss[f"{page}_url_problems"] = params.parse(st.query_params, spec, defaults)
+            for name, value in values.items():
+                ss[f"{page}_{name}"] = value
+        for problem in ss[f"{page}_url_problems"].values():
+            st.warning(problem)
     for name, value in defaults.items():
-        st.session_state.setdefault(f"{page}_{name}", value)
+        ss.setdefault(f"{page}_{name}", value)
 
 
 def ran(page: str) -> None:
-    """Forget a previous Cancel of this page (call when its Run button is pressed)."""
+    """Call when the page's Run button is pressed: forget a previous Cancel, put the settings in the URL (a link
+    to share) and retire the URL's warnings."""
     import streamlit as st
 
-    st.session_state[f"{page}_cancelled"] = None
+    ss = st.session_state
+    ss[f"{page}_cancelled"] = None
+    spec = URL_PARAMS.get(page)
+    if spec is None:
+        return
+    st.query_params.from_dict({name: params.to_text(ss[f"{page}_{name}"]) for name in spec})
+    if ss.get(f"{page}_url_problems"):
+        ss[f"{page}_url_problems"] = {}
+        st.rerun()  # the warnings were drawn above the form in this run already
 
 
 def download(df: pd.DataFrame, name: str, key: str) -> None:

@@ -3,10 +3,15 @@ import streamlit as st
 
 from sharp import paper
 from ui.paper import PAGE_MAX_SECONDS, compute, deep_loss_vs_n, deep_vs_m, download, ran, start
+from ui.params import Choice, Int, Subset
 
 P = "deep"
+URL = {"L": Subset([1, 2, 3, 4]), "m": Subset([32, 64, 128, 256, 512, 1024]),
+       "n": Subset([25, 50, 100, 200, 400, 800, 1600]), "m0": Choice([32, 64, 128, 256, 512]),
+       "n0": Choice([50, 100, 200, 400, 800]), "seeds": Int(1, 6),
+       "activation": Choice(["softplus", "gelu"])}  # the form, in a link
 start(P, {"L": [1, 2], "m": [64, 128, 256], "n": [50, 100, 200, 400], "m0": 128, "n0": 200, "seeds": 2,
-          "activation": "softplus"})
+          "activation": "softplus"}, URL)
 
 st.title("Deep networks in the kernel regime: test loss against n and against the width")
 st.markdown(
@@ -24,14 +29,14 @@ st.markdown(
 
 with st.form(f"{P}_form"):
     c1, c2, c3 = st.columns([1, 2, 2])
-    c1.multiselect("depths L", [1, 2, 3, 4], key=f"{P}_L")
-    c2.multiselect("widths m (middle and right)", [32, 64, 128, 256, 512, 1024], key=f"{P}_m")
-    c3.multiselect("training-set sizes n (left)", [25, 50, 100, 200, 400, 800, 1600], key=f"{P}_n")
+    c1.multiselect("depths L", URL["L"].choices, key=f"{P}_L")
+    c2.multiselect("widths m (middle and right)", URL["m"].choices, key=f"{P}_m")
+    c3.multiselect("training-set sizes n (left)", URL["n"].choices, key=f"{P}_n")
     c4, c5, c6, c7 = st.columns(4)
-    c4.selectbox("width for the n sweep", [32, 64, 128, 256, 512], key=f"{P}_m0")
-    c5.selectbox("n for the m sweep", [50, 100, 200, 400, 800], key=f"{P}_n0")
-    c6.number_input("seeds", 1, 6, key=f"{P}_seeds")
-    c7.selectbox("activation (smooth)", ["softplus", "gelu"], key=f"{P}_activation")
+    c4.selectbox("width for the n sweep", URL["m0"].choices, key=f"{P}_m0")
+    c5.selectbox("n for the m sweep", URL["n0"].choices, key=f"{P}_n0")
+    c6.number_input("seeds", *URL["seeds"].bounds, key=f"{P}_seeds")
+    c7.selectbox("activation (smooth)", URL["activation"].choices, key=f"{P}_activation")
     if st.form_submit_button("Run", type="primary"):
         ran(P)
 

@@ -3,10 +3,12 @@ import streamlit as st
 
 from sharp.sweep import figure1, zero_step_table
 from ui.paper import PAGE_MAX_SECONDS, compute, download, figure1_figure, ran, start
+from ui.params import Int, Subset
 
 P = "fig1"
 DS = [25, 50, 100, 200, 400, 800, 1600]
-start(P, {"d": [25, 50, 100, 200, 400, 800], "seeds": 5, "steps": 12, "m": 20})
+URL = {"d": Subset(DS), "seeds": Int(1, 20), "steps": Int(4, 40), "m": Int(2, 200, even=True)}  # the form, in a link
+start(P, {"d": [25, 50, 100, 200, 400, 800], "seeds": 5, "steps": 12, "m": 20}, URL)
 
 st.title("Poster Fig 1: zero test error after about ln d iterations")
 st.markdown(
@@ -20,9 +22,9 @@ st.markdown(
 with st.form(f"{P}_form"):
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
     c1.multiselect("input dimensions d", DS, key=f"{P}_d")
-    c2.number_input("seeds", 1, 20, key=f"{P}_seeds")
-    c3.number_input("iterations", 4, 40, key=f"{P}_steps")
-    c4.number_input("width m (= eta)", 2, 200, step=2, key=f"{P}_m")
+    c2.number_input("seeds", *URL["seeds"].bounds, key=f"{P}_seeds")
+    c3.number_input("iterations", *URL["steps"].bounds, key=f"{P}_steps")
+    c4.number_input("width m (= eta)", *URL["m"].bounds, step=2, key=f"{P}_m")
     if st.form_submit_button("Run", type="primary"):
         ran(P)
 

@@ -3,10 +3,13 @@ import streamlit as st
 
 from sharp import paper
 from ui.paper import PAGE_MAX_SECONDS, compute, download, iterations_figure, ran, start
+from ui.params import Choice, Float, Int, Subset
 
 P = "iters"
 DS = [25, 50, 100, 200, 400, 800]
-start(P, {"d": [25, 50, 100, 200], "seeds": 3, "kernel_steps": 120, "kernel_m": 512, "threshold": 0.0})
+URL = {"d": Subset(DS), "seeds": Int(1, 10), "kernel_steps": Int(10, 2000), "kernel_m": Choice([256, 512, 1024, 2048]),
+       "threshold": Float(0.0, 0.4)}  # the form, in a link
+start(P, {"d": [25, 50, 100, 200], "seeds": 3, "kernel_steps": 120, "kernel_m": 512, "threshold": 0.0}, URL)
 
 st.title("Iterations vs d: ln d for feature learning, about d for the kernel regime")
 st.markdown(
@@ -22,10 +25,10 @@ st.markdown(
 with st.form(f"{P}_form"):
     c1, c2, c3, c4, c5 = st.columns([3, 1, 1, 1, 1])
     c1.multiselect("input dimensions d", DS, key=f"{P}_d")
-    c2.number_input("seeds", 1, 10, key=f"{P}_seeds")
-    c3.number_input("kernel step budget", 10, 2000, key=f"{P}_kernel_steps")
-    c4.selectbox("kernel width m", [256, 512, 1024, 2048], key=f"{P}_kernel_m")
-    c5.number_input("target: test error <=", 0.0, 0.4, step=0.01, format="%.2f", key=f"{P}_threshold",
+    c2.number_input("seeds", *URL["seeds"].bounds, key=f"{P}_seeds")
+    c3.number_input("kernel step budget", *URL["kernel_steps"].bounds, key=f"{P}_kernel_steps")
+    c4.selectbox("kernel width m", URL["kernel_m"].choices, key=f"{P}_kernel_m")
+    c5.number_input("target: test error <=", *URL["threshold"].bounds, step=0.01, format="%.2f", key=f"{P}_threshold",
                     help="0 = exactly zero mistakes on the 1000 test points")
     if st.form_submit_button("Run", type="primary"):
         ran(P)

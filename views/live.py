@@ -89,7 +89,7 @@ def new_seeds() -> None:
 
 
 # The visitor's settings: from the URL at session start, then changed only by this visitor's own gestures.
-live.settle(ss, st.query_params.to_dict())
+live.settle(ss, st.query_params)  # every value of a repeated key
 ss.setdefault("live_id", uuid.uuid4().hex)  # this visitor, for the server's count of streaming pages
 
 # The live view reruns several times a second; Streamlit would fade its charts as "stale" during every rerun
@@ -173,8 +173,8 @@ if watch is None or watch.key != settings.run_part():
         st.stop()
     watch = ss.live_watch = live.Watch(settings.run_part())
 with warn_box:
-    for problem in ss.live_problems.values():
-        st.warning(f"URL parameter {problem}")
+    for problem in ss.live_problems.values():  # Markdown that shows the URL's text literally (ui.params)
+        st.warning(problem)
 
 
 def shared_run() -> Entry:

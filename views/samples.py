@@ -3,11 +3,13 @@ import streamlit as st
 
 from sharp import paper
 from ui.paper import PAGE_MAX_SECONDS, compute, download, ran, samples_figure, start
+from ui.params import Float, Int, Subset
 
 P = "samples"
 DS = [8, 16, 32, 64]
 NS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
-start(P, {"d": [8, 16, 32], "n": [16, 32, 64, 128, 256, 512, 1024], "seeds": 2, "c_lin": 8.0, "c_quad": 1.0})
+URL = {"d": Subset(DS), "n": Subset(NS), "seeds": Int(1, 6), "c_lin": Float(0.1, 100.0), "c_quad": Float(0.01, 10.0)}
+start(P, {"d": [8, 16, 32], "n": [16, 32, 64, 128, 256, 512, 1024], "seeds": 2, "c_lin": 8.0, "c_quad": 1.0}, URL)
 
 st.title("Sample complexity: about d samples with feature learning, about d^2 in the kernel regime")
 st.markdown(
@@ -23,10 +25,10 @@ with st.form(f"{P}_form"):
     c1, c2, c3 = st.columns([2, 3, 1])
     c1.multiselect("input dimensions d", DS, key=f"{P}_d")
     c2.multiselect("training-set sizes n", NS, key=f"{P}_n")
-    c3.number_input("seeds", 1, 6, key=f"{P}_seeds")
+    c3.number_input("seeds", *URL["seeds"].bounds, key=f"{P}_seeds")
     c4, c5, _ = st.columns([1, 1, 4])
-    c4.number_input("c in n = c d", 0.1, 100.0, key=f"{P}_c_lin")
-    c5.number_input("c in n = c d^2", 0.01, 10.0, key=f"{P}_c_quad")
+    c4.number_input("c in n = c d", *URL["c_lin"].bounds, key=f"{P}_c_lin")
+    c5.number_input("c in n = c d^2", *URL["c_quad"].bounds, key=f"{P}_c_quad")
     if st.form_submit_button("Run", type="primary"):
         ran(P)
 

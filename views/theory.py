@@ -3,9 +3,11 @@ import streamlit as st
 
 from sharp import paper
 from ui.paper import PAGE_MAX_SECONDS, compute, download, ran, start
+from ui.params import Int
 
 P = "theory"
-start(P, {"d": 25, "m": 128, "n": 200, "L": 2})
+URL = {"d": Int(4, 1600), "m": Int(16, 1024, even=True), "n": Int(20, 2000), "L": Int(1, 4)}  # the form, in a link
+start(P, {"d": 25, "m": 128, "n": 200, "L": 2}, URL)
 
 st.title("Theory: what the paper proves, and what we measure")
 st.markdown("""
@@ -38,10 +40,10 @@ weights stay within a radius m^O(1/L) of the initialization (the poster's Q3).
 st.subheader("The rates at your settings, beside what this machine measures")
 with st.form(f"{P}_form"):
     c1, c2, c3, c4 = st.columns(4)
-    c1.number_input("input dimension d", 4, 1600, key=f"{P}_d")
-    c2.number_input("width m (deep run)", 16, 1024, step=16, key=f"{P}_m")
-    c3.number_input("training-set size n", 20, 2000, key=f"{P}_n")
-    c4.number_input("depth L (deep run)", 1, 4, key=f"{P}_L")
+    c1.number_input("input dimension d", *URL["d"].bounds, key=f"{P}_d")
+    c2.number_input("width m (deep run)", *URL["m"].bounds, step=16, key=f"{P}_m")
+    c3.number_input("training-set size n", *URL["n"].bounds, key=f"{P}_n")
+    c4.number_input("depth L (deep run)", *URL["L"].bounds, key=f"{P}_L")
     if st.form_submit_button("Measure", type="primary"):
         ran(P)
 
