@@ -1,9 +1,10 @@
 """The live page's controller, testable without a browser: settings <-> URL, the compared runs, history, export.
 
 A `Settings` is what a visitor can set on the page; `parse_query` turns URL parameters into one (each bad
-value is reported and replaced by its default), `to_query` writes it back. `LiveRun` owns the lockstep
-generator of the two regimes and the snapshots seen so far; the page advances it for a time budget per
-tick and redraws from its history.
+value is reported and replaced by its default), `to_query` writes it back, and `settle` keeps a session's
+settings its visitor's own. `LiveRun` owns the lockstep generator of the compared runs and the snapshots so
+far; one LiveRun serves every visitor with the same settings (the server's workers advance it, see
+sharp/registry.py), and each visitor's `Watch` says which `Frame` of it they see.
 """
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
 """Live: the kernel regime and feature learning race on the same data, streamed into the browser.
 
-The page reads widgets into a `ui.live.Settings`, keeps one `LiveRun` per session, advances it from a
-fragment that reruns several times a second, and draws with the pure builders in `ui.figures`.
+The page keeps the visitor's `ui.live.Settings` (changed only by their own widgets and buttons, see
+`live.settle`) and a small `live.Watch` (how far they have seen, play or pause). The runs themselves are the
+server's (`ui.server.runs()`, a `sharp.registry.Registry`): the first visitor with some settings starts
+them, background workers train them, and everyone with the same settings watches the same run. A fragment
+reruns several times a second to draw what is new, with the pure builders in `ui.figures`.
 """
 import dataclasses
 import time
