@@ -40,6 +40,7 @@ WATCHED_S = 20.0  # a run looked at within this long counts as watched: never ev
 VIEWER_S = 3.0  # a visitor whose page ticked within this long counts as streaming (see heartbeat)
 ABANDONED_S = 60.0  # an unfinished run nobody looked at for this long is dropped (its stream holds tensors)
 WORKERS_ENV, ACTIVE_ENV, BUDGET_ENV = "SHARP_LIVE_WORKERS", "SHARP_LIVE_ACTIVE", "SHARP_LIVE_BUDGET_MB"
+NICE_ENV = "SHARP_LIVE_NICE"  # how much lower the workers' CPU priority is than the server's threads (0 to 19)
 
 
 class Job(Protocol):
@@ -94,6 +95,20 @@ def default_workers(threads_per_run: int = 1) -> int:
     return _env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // max(1, threads_per_run)), 1)
 
 
+def lower_priority(nice: int) -> None:
+    """Lower the calling thread's CPU priority (Linux: nice is per thread; threads it starts inherit it).
+
+    The workers train at a lower priority than the server's own threads, so the pages' redraws and the
+    health endpoint are answered first when the cores are busy; training takes whatever is left.
+    """
+    if nice > 0 and hasattr(os, "setpriority"):
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+        except OSError:
+            pass
+
+
 def release_memory() -> None:
     """Hand freed heap pages back to the OS (glibc keeps them otherwise, so memory would look leaked)."""
     try:
@@ -106,11 +121,12 @@ class Registry:
     """The server's shared runs and the workers that advance them. Thread-safe."""
 
     def __init__(self, workers: int | None = None, max_active: int | None = None, budget_mb: float | None = None,
-                 slice_s: float = 0.05):
+                 slice_s: float = 0.05, nice: int | None = None):
         self.workers = workers or default_workers()
         self.max_active = max_active or _env_int(ACTIVE_ENV, 2 * self.workers, 1)
         self.budget = int((budget_mb or _env_int(BUDGET_ENV, 64, 1)) * 2**20)
         self.slice_s = slice_s
+        self.nice = _env_int(NICE_ENV, 5, 0) if nice is None else nice
         self._entries: dict[Hashable, Entry] = {}
         self._queue: deque[Entry] = deque()  # waiting for a place among the active runs, oldest first
         self._active: deque[Entry] = deque()  # advanced round robin
@@ -270,6 +286,7 @@ class Registry:
     # --- the workers ----------------------------------------------------------------------------------------------
 
     def _work(self) -> None:
+        lower_priority(self.nice)
         while True:
             with self._cond:
                 entry = None

@@ -5,6 +5,7 @@ Every wait is bounded: `until` polls a condition for at most a few seconds.
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 
@@ -188,3 +189,17 @@ def test_real_live_runs_are_shared_and_a_paused_visitor_keeps_their_view(registr
     assert one.look(e.job).done
     one.toggle(e.job)  # Replay: from the start, no training
     assert one.replaying and len(one.look(e.job).history["kernel"]) < e.job.count
+
+
+def test_workers_train_at_a_lower_cpu_priority(registry):
+    r = registry(workers=1, nice=3)
+    seen = []
+
+    class Probe(Job):
+        def advance(self, budget_s: float) -> int:
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return super().advance(budget_s)
+
+    e = r.get("k", lambda: Probe("p", total=2))
+    assert until(lambda: e.job.done)
+    assert seen and seen[0] == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 3)
