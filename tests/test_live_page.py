@@ -180,3 +180,33 @@ def test_settings_too_heavy_for_a_live_page_are_refused_with_a_message():
     at.slider(key="kernel_m").set_value(64).run()
     at.slider(key="n").set_value(600).run()
     assert not at.error and len(charts(at)) == 4
+
+
+class Busy:
+    """A stand-in for another visitor's long run: one 20 ms unit per slice, until told to stop."""
+
+    def __init__(self):
+        self.count, self.done = 0, False
+
+    def advance(self, budget_s: float) -> int:
+        time.sleep(0.02)
+        self.count += 1
+        return 1
+
+    def nbytes(self) -> int:
+        return 0
+
+
+def test_a_saturated_server_says_how_many_runs_are_ahead():
+    reg = runs()
+    blockers = [reg.get(("busy", i), Busy) for i in range(reg.max_active + 1)]  # every place taken, one in line
+    try:
+        for b in blockers:
+            reg.want(b, 120)
+        at = page({**FAST, "seed": "4242"})  # settings nobody ran yet
+        assert not at.exception and len(charts(at)) == 4  # its first points came at once (a newcomer's slice)
+        waiting = [i.value for i in at.info if "ahead of this one" in i.value]
+        assert waiting and waiting[0].startswith("Waiting: 2 runs ahead"), [i.value for i in at.info]
+    finally:
+        for b in blockers:
+            b.job.done = True
