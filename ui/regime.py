@@ -92,7 +92,7 @@ def regime_figure(t: pd.DataFrame) -> go.Figure:
                              ticktext=[f"{m:g}" for m in ms], range=[lx[0] - 0.2, lx[-1] + 0.2], row=row, col=col)
             fig.update_yaxes(title="step size η", tickvals=ly, ticktext=[f"{e:g}" for e in etas],
                              range=[ly[0] - 0.25, ly[-1] + 0.25], row=row, col=col)
-    fig.update_layout(legend=dict(orientation="h", y=-0.12, bgcolor="rgba(0,0,0,0.55)", font=dict(color="white")))
+    fig.update_layout(legend=dict(orientation="h", y=-0.08, x=0.0))
     return _layout(fig, "Where does the kernel regime end? White line: distance from init = 1", 430 * len(scales) + 60)
 
 

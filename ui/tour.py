@@ -63,6 +63,23 @@ def power_figure(p: T.Power) -> go.Figure:
     return _layout(fig, f"d = {p.traj.cfg.d}: each neuron's own component doubles until it overtakes the rest", 400)
 
 
+def from_query(query, name: str, choices, default):
+    """The URL's value of a setting if it is one of `choices`, else the default and a message naming the range.
+
+    Example: from_query({"m": "256"}, "m", (256, 512), 512) -> (256, None)
+    """
+    text = query.get(name)
+    if text is None:
+        return default, None
+    try:
+        value = type(default)(float(text))
+    except ValueError:
+        value = None
+    if value in choices:
+        return value, None
+    return default, f"{name}={text!r} is not allowed: one of {', '.join(f'{c:g}' for c in choices)}; using {default:g}"
+
+
 # --- cached runs ------------------------------------------------------------------------------------------------
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -91,6 +108,12 @@ def fixed_runs(kernel_m: int, feature_eta: float, d: int = T.FIXED_D) -> dict[st
 def page() -> None:
     """Draw the tour: the step picker, the current step, and Back / Next."""
     ss = st.session_state
+    if f"{P}_step" not in ss:  # a shared link may open the tour at a step: /tour?step=4
+        try:
+            ss[f"{P}_step"] = min(max(int(st.query_params.get("step", 1)), 1), len(STEPS))
+        except ValueError:
+            st.warning(f"step={st.query_params.get('step')!r} is not a step of the tour: a number from 1 to "
+                       f"{len(STEPS)}")
     for name, value in DEFAULTS.items():
         ss.setdefault(f"{P}_{name}", value)
     st.title("A guided tour: why feature learning needs about ln d steps")
@@ -157,7 +180,8 @@ def step_kernel() -> None:
     o = T.outcome(tr)
     st.caption(_run_caption(tr))
     left, right = st.columns([3, 2])
-    left.markdown(trajectories.curves_svg({"kernel": tr}, len(tr.steps) - 1), unsafe_allow_html=True)
+    for metric in ("test_error", "distance"):
+        left.markdown(trajectories.curves_svg({"kernel": tr}, len(tr.steps) - 1, metric), unsafe_allow_html=True)
     right.markdown(trajectories.plane_svg(tr, len(tr.steps) - 1, name="kernel", title=f"Neurons at step {tr.cfg.steps}",
                                           limit=trajectories.plane_limit(tr),
                                           rest_top=float(np.nanmax(tr.planes[..., 2]))), unsafe_allow_html=True)

@@ -127,22 +127,20 @@ def legend_svg(rest_top: float) -> str:
             + "</svg>")
 
 
-def curves_svg(trajs: Mapping[str, Trajectory], index: int, *, ceil_ln_d: int | None = None) -> str:
-    """Test error and distance from init for every run on one step axis, with a cursor at traj.steps[index].
+def curves_svg(trajs: Mapping[str, Trajectory], index: int, metric: str = "test_error") -> str:
+    """One metric ("test_error" or "distance") of every run on one step axis, with a cursor at traj.steps[index].
 
-    The cursor is the panels' marker (a dashed vertical line, labelled with the step); the root element says
-    the step in data-cursor, so a browser test can read where the cursor is.
+    The cursor is the panel's marker (a dashed vertical line labelled with the step); the root element says the
+    step in data-cursor, so a browser test can read where the cursor is (data-chart="traj-<metric>").
     """
     first = next(iter(trajs.values()))
     step = int(first.steps[min(index, len(first.steps) - 1)])
-    panels = []
-    for metric, title, at_least in (("test_error", "Test error", 0.5), ("distance", "Distance from init  ‖W−W₀‖/‖W₀‖",
-                                                                         0.0)):
-        curves = [_curve(name, t, metric) for name, t in trajs.items()]
-        panels.append(figures.Panel(curves, title, figures.shared_range(curves, at_least=at_least), marker=step,
-                                    marker_label=f"step {step}"))
+    title, at_least = {"test_error": ("Test error", 0.5), "distance": ("Distance from init ‖W−W₀‖/‖W₀‖", 0.0)}[metric]
+    curves = [_curve(name, t, metric) for name, t in trajs.items()]
+    panel = figures.Panel(curves, title, figures.shared_range(curves, at_least=at_least), marker=step,
+                          marker_label=f"step {step}")
     x_max = int(max(t.cfg.steps for t in trajs.values()))
-    svg = figures.curves_svg(panels, x_max=x_max, chart="traj-curves", plot_height=120)
+    svg = figures.curves_svg([panel], x_max=x_max, chart=f"traj-{metric.replace('_', '-')}", plot_height=150)
     return svg.replace("<svg ", f'<svg data-cursor="{step}" ', 1)
 
 
@@ -170,8 +168,7 @@ def next_index(index: int, count: int) -> int:
 
 # --- Streamlit glue ---------------------------------------------------------------------------------------------
 
-def scrubber(key: str, trajs: Mapping[str, Trajectory], titles: Mapping[str, str] | None = None,
-             ceil_ln_d: int | None = None) -> None:
+def scrubber(key: str, trajs: Mapping[str, Trajectory], titles: Mapping[str, str] | None = None) -> None:
     """A step slider and a Play button driving every chart of the runs: the neuron planes side by side, then the
     curves with a cursor at the slider's step. The runs must share their logged steps.
 
@@ -217,7 +214,8 @@ def scrubber(key: str, trajs: Mapping[str, Trajectory], titles: Mapping[str, str
             col.markdown(plane_svg(t, min(i, len(t.steps) - 1), name=name, title=title, limit=plane_limit(t),
                                    rest_top=top), unsafe_allow_html=True)
         st.markdown(legend_svg(top), unsafe_allow_html=True)
-        st.markdown(curves_svg(trajs, i, ceil_ln_d=ceil_ln_d), unsafe_allow_html=True)
+        for col, metric in zip(st.columns(2), ("test_error", "distance")):
+            col.markdown(curves_svg(trajs, i, metric), unsafe_allow_html=True)
 
     view()
 

@@ -4,8 +4,12 @@ import streamlit as st
 from ui import tour, trajectories
 
 P = "traj"
-for name, value in {"m": 1024, "eta": 20.0}.items():
-    st.session_state.setdefault(f"{P}_{name}", value)
+# A first visit may come from a shared link, e.g. /trajectories?m=256&eta=10; bad values are named and ignored.
+for name, choices, default in (("m", tour.KERNEL_MS, 1024), ("eta", tour.FEATURE_ETAS, 20.0)):
+    if f"{P}_{name}" not in st.session_state:
+        st.session_state[f"{P}_{name}"], problem = tour.from_query(st.query_params, name, choices, default)
+        if problem:
+            st.warning(problem)
 
 st.title("Neuron trajectories: where each neuron goes, step by step")
 st.markdown(
