@@ -15,7 +15,7 @@ from sharp import paper
 from sharp import tour as T
 from sharp.trajectory import Trajectory
 from ui import trajectories
-from ui.figures import COLORS
+from ui.figures import COLORS, ticks_125
 from ui.paper import PAGE_MAX_SECONDS, _layout, compute, deep_loss_vs_n, samples_figure
 
 P = "tour"
@@ -57,7 +57,8 @@ def power_figure(p: T.Power) -> go.Figure:
                              line=dict(color=COLORS["feature"], dash="dot", width=1.5)))
     fig.add_vline(x=p.ceil_ln_d, line=dict(color="gray", dash="dash"), annotation_text=f"ceil(ln d) = {p.ceil_ln_d}")
     top = max(float(np.nanmax(pi.aligned)), float(np.nanmax(pi.rest))) * 1.6
-    fig.update_yaxes(type="log", range=[math.log10(pi.aligned[0] / 1.6), math.log10(top)],
+    lo = float(pi.aligned[0]) / 1.6
+    fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(top)], tickvals=ticks_125(lo, top),
                      title="weight (log scale)")
     fig.update_xaxes(title="SGD step", dtick=1)
     return _layout(fig, f"d = {p.traj.cfg.d}: each neuron's own component doubles until it overtakes the rest", 400)
