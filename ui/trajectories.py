@@ -8,7 +8,8 @@ distance curves. The builders are pure (Trajectory in, SVG text out); `scrubber`
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from html import escape
 
 import numpy as np
 
@@ -107,11 +108,13 @@ def plane_svg(traj: Trajectory, index: int, *, name: str, title: str, limit: flo
         body.append(f'<circle cx="{float(sx(u)):.1f}" cy="{float(sy(v)):.1f}" r="4.5" fill="{rest_color(r, rest_top)}" '
                     f'stroke="{color}" stroke-width="1.3"><title>neuron {idx[j]} (a = {sign}): '
                     f'{u:.3g} on (e1+e2)/√2, {v:.3g} on (e1−e2)/√2, norm {r:.3g} on the rest</title></circle>')
-    height = y0 + side + 36
-    step = int(traj.steps[index])
+    height, step = y0 + side + 36, int(traj.steps[index])
     label = f"{title}: {len(idx)} neurons on the plane of x1 and x2 at step {step}"
-    return figures._svg(body, height, f"plane-{name}", len(idx), label).replace(
-        "<svg ", f'<svg data-step="{step}" ', 1).replace(f'viewBox="0 0 {figures.WIDTH} ', f'viewBox="0 0 {SIZE} ', 1)
+    # the root as figures._svg writes it, on this chart's square viewBox; data-step says the step drawn
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SIZE} {height:.0f}" width="100%" role="img" '
+            f'aria-label="{escape(label)}" data-chart="plane-{escape(name)}" data-points="{len(idx)}" '
+            f'data-step="{step}" style="display:block;height:auto;overflow:visible;max-width:{SIZE * 1.5:.0f}px">\n'
+            f'{"".join(body)}</svg>')
 
 
 def legend_svg(rest_top: float) -> str:
@@ -219,8 +222,3 @@ def scrubber(key: str, trajs: Mapping[str, Trajectory], titles: Mapping[str, str
 
     view()
 
-
-def common_steps(trajs: Sequence[Trajectory]) -> bool:
-    """Whether the runs were logged at the same steps (the scrubber needs it)."""
-    first = trajs[0].steps
-    return all(len(t.steps) == len(first) and (t.steps == first).all() for t in trajs)
