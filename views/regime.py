@@ -42,12 +42,12 @@ st.markdown("**What this map shows.**  \n" + "  \n".join(summary(table)))
 st.markdown("**The presets** (the nearest cell of the grid):")
 st.dataframe(preset_cells(table), hide_index=True)
 st.markdown(
-    "Reading it: with the mean-field scale, one step moves each neuron by about η/m times its gradient, so "
-    "over a fixed number of steps the line runs along η ∝ m: a wide network with a small step stays near its "
-    "start and behaves like a kernel (high error at n = 6d), while η = m puts it far past the line. With the NTK "
-    "scale the move per step is about η/√m: at η = 1 the network stays lazy at every width here, and large "
-    "steps make it diverge before they make it learn. Small η on the mean-field side is slow feature learning "
-    "within the step budget rather than a different regime (a smaller η still learns, only later).")
+    "Reading it: with the mean-field scale one step moves each neuron by about η/m times its gradient, so over a "
+    "fixed number of steps the line runs along η ∝ m (see the exponent above): a wide network with a small step "
+    "stays near its start and behaves like a kernel (high error at n = 6d), while η = m puts it far past the line. "
+    "With the NTK scale the line also moves to larger η as m grows, and at large η the network diverges before it "
+    "learns. Small η on the mean-field side is slow feature learning within the step budget rather than a "
+    "different regime (a smaller η still learns, only later).")
 with st.expander("The numbers"):
     st.dataframe(table, hide_index=True)
 download(df, "regime-map.csv", f"{P}_download")
