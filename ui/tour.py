@@ -211,7 +211,8 @@ def step_feature() -> None:
     _question(
         "Where do the feature network's neurons go, and how far does it move?",
         f"Neurons with output weight a = +1 run out along (e₁+e₂)/√2, those with a = −1 along (e₁−e₂)/√2: the "
-        f"two directions that carry x₁x₂ (a quadratic neuron (w·x)² along them contains ±2x₁x₂). Each neuron's "
+        f"two directions that carry the label: (u·x)² = 1 + x₁x₂ for u = (e₁+e₂)/√2 and (v·x)² = 1 − x₁x₂ for "
+        f"v = (e₁−e₂)/√2, so with their signs a = ±1 both kinds add +x₁x₂ to the output. Each neuron's "
         f"own component grew **{o.own_growth:.0f}-fold** (median), the network moved **{o.distance:.2f}** times its "
         f"initial size (kernel: {ok.distance:.3f}), its weight share on x₁, x₂ rose from {o.share0:.3f} to "
         f"**{o.share:.2f}**, and its test error is **{o.test_error:.3f}** (kernel: {ok.test_error:.3f}). With a "
