@@ -27,6 +27,7 @@ def test_step1_no_coordinate_correlates_with_the_label(d, seed):
 
 # --- steps 2 and 3: the kernel network barely moves and fails at n = 6d; the feature network moves and learns ---
 
+@pytest.mark.slow
 def test_step2_kernel_regime_stays_near_init_and_fails():
     o = T.outcome(T.trajectory(T.kernel_config(1024)))
     assert o.distance < 0.3
@@ -66,6 +67,7 @@ def test_step4_own_component_doubles_per_step_and_overtakes_the_rest_after_about
 
 # --- step 5: samples, about d against about d^2 ---
 
+@pytest.mark.slow
 def test_step5_feature_learning_needs_far_fewer_samples():
     from sharp import paper
 
