@@ -16,5 +16,10 @@ pg = st.navigation({
         st.Page("views/deep.py", title="Deep nets, kernel regime"),
         st.Page("views/theory.py", title="Theory"),
     ],
+    "Learn": [
+        st.Page("views/tour.py", title="Guided tour"),
+        st.Page("views/trajectories.py", title="Neuron trajectories"),
+        st.Page("views/regime.py", title="Regime map"),
+    ],
 })
 pg.run()

@@ -10,6 +10,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,10 +46,11 @@ class Snapshot:
     diverged_seeds: tuple[int, ...] = ()
     final: bool = False  # the last snapshot of the run
     elapsed: float = 0.0  # wall-clock seconds since the run started
+    probe: Any = field(default=None, repr=False, compare=False)  # what train(probe=...) read off the weights
 
     def record(self) -> dict:
         """A JSON-ready dict without the per-neuron arrays."""
-        skip = {"neuron_relevant", "neuron_rest"}
+        skip = {"neuron_relevant", "neuron_rest", "probe"}
         return {k: v for k, v in self.__dict__.items() if k not in skip}
 
 
@@ -58,6 +60,9 @@ def resolve_device(name: str) -> torch.device:
     return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
 
 
+# Reads something small off the weights at each logged step (e.g. sharp.trajectory.plane); its result rides on
+# the Snapshot as `probe`. Called under torch.no_grad; it must not modify the parameters.
+Probe = Callable[[dict[str, torch.Tensor]], Any]
 StepFn = Callable[[Params, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor, Params | None]]
 
 
@@ -140,7 +145,7 @@ def make_model(cfg: Config, params0: Params) -> tuple[Callable[[Params, torch.Te
 
 @torch.no_grad()
 def _snapshot(cfg: Config, t: int, fn, params: Params, params0: Params, data: Data, train_loss: torch.Tensor,
-              t0: float, bad: torch.Tensor | None = None) -> Snapshot:
+              t0: float, bad: torch.Tensor | None = None, probe: Probe | None = None) -> Snapshot:
     f_test = fn(params, data.x_test)  # (R, n_test)
     whole, layers = metrics.distances(params, params0, cfg.m)
     rel, rest = metrics.neuron_energy(params["W1"][0], cfg.k)
@@ -161,13 +166,14 @@ def _snapshot(cfg: Config, t: int, fn, params: Params, params0: Params, data: Da
         neuron_relevant=tuple(rel.double().cpu().tolist()), neuron_rest=tuple(rest.double().cpu().tolist()),
         diverged=diverged, diverged_step=t if diverged else None,
         diverged_seeds=tuple(int(i) for i in torch.nonzero(bad).flatten()) if diverged else (),
-        final=diverged or t == cfg.steps, elapsed=time.perf_counter() - t0)
+        final=diverged or t == cfg.steps, elapsed=time.perf_counter() - t0,
+        probe=probe(params) if probe is not None else None)
 
 
 BLOWUP = 1e6  # an output this large in magnitude counts as divergence
 
 
-def train(cfg: Config) -> Iterator[Snapshot]:
+def train(cfg: Config, probe: Probe | None = None) -> Iterator[Snapshot]:
     """Train an ensemble of cfg.seeds networks and yield a Snapshot at every logged step.
 
     Steps 0, every, 2*every, ... and the last step are logged. Parameters are updated in place with
@@ -175,6 +181,8 @@ def train(cfg: Config) -> Iterator[Snapshot]:
 
     Args:
         cfg: the run.
+        probe: optional; called with the parameters {"W1": (R, m, d), ...} at every logged step, its result
+            stored as Snapshot.probe (the neuron trajectories use it; None costs nothing).
     Returns:
         A generator of Snapshots; the last one has final=True (and diverged=True if the run blew up).
     Example:
@@ -201,10 +209,10 @@ def train(cfg: Config) -> Iterator[Snapshot]:
         # margins y f stay below ~100: the logistic loss is already e^-100 there)
         bad = ~(torch.isfinite(f).all(-1) & torch.isfinite(loss)) | (f.abs().amax(-1) > BLOWUP)
         if bool(bad.any()):
-            yield _snapshot(cfg, t, fn, params, params0, data, loss, t0, bad)
+            yield _snapshot(cfg, t, fn, params, params0, data, loss, t0, bad, probe)
             return
         if t % cfg.every == 0 or t == cfg.steps:
-            yield _snapshot(cfg, t, fn, params, params0, data, loss, t0)
+            yield _snapshot(cfg, t, fn, params, params0, data, loss, t0, probe=probe)
         if grads is not None:
             with torch.no_grad():
                 for k, g in grads.items():
@@ -215,7 +223,7 @@ def train(cfg: Config) -> Iterator[Snapshot]:
 PAIRED = ("k", "noise", "d", "n", "online", "batch", "n_test", "steps", "every", "seeds", "seed")
 
 
-def lockstep(cfgs: Mapping[str, Config]) -> Iterator[dict[str, Snapshot]]:
+def lockstep(cfgs: Mapping[str, Config], probe: Probe | None = None) -> Iterator[dict[str, Snapshot]]:
     """Step several runs (e.g. the two regimes) together on the same data.
 
     Yields, at each logged step, {name: latest Snapshot}. A run that ends early (diverged) keeps its last
@@ -229,7 +237,7 @@ def lockstep(cfgs: Mapping[str, Config]) -> Iterator[dict[str, Snapshot]]:
         for f in PAIRED:
             if getattr(c, f) != getattr(first, f):
                 raise ConfigError(f, getattr(c, f), f"the same value in every compared run ({getattr(first, f)!r})")
-    runs = {name: train(c) for name, c in cfgs.items()}
+    runs = {name: train(c, probe) for name, c in cfgs.items()}
     latest: dict[str, Snapshot] = {}
     while runs:
         for name in list(runs):
