@@ -277,8 +277,12 @@ def from_env(env: dict[str, str] | None = None, timeout: float = 2.0) -> Placeme
     except (ClusterError, ConfigError, OSError) as e:
         return Placement(None, f"Dask scheduler {address} (from ${ENV}) unreachable or unusable, running here: {e}")
     return Placement(functools.partial(_on_cluster, client, address),
-                     f"Runs on the Dask cluster at {address} ({len(nthreads)} workers, "
-                     f"{sum(nthreads.values())} threads).")
+                     f"Runs on the Dask cluster at {address} ({_count(len(nthreads), 'worker')}, "
+                     f"{_count(sum(nthreads.values()), 'thread')}).")
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def _on_cluster(client, address: str, configs: Sequence[Config], **kw) -> pd.DataFrame:
