@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -146,6 +147,8 @@ def _sweep_on_cluster(scheduler: str, configs, say, use_cache: bool, cap: float 
     from sharp.distributed import ClusterError, check_cluster, connect, parse_scheduler, sweep_dask
 
     address, workers = parse_scheduler(scheduler)
+    # The client logs a lost scheduler as tracebacks while it tries to reconnect; we say it in one line.
+    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
     cluster = client = None
     try:
         if workers:
@@ -165,6 +168,8 @@ def _sweep_on_cluster(scheduler: str, configs, say, use_cache: bool, cap: float 
             say(f"Dask: {len(client.nthreads())} workers, {sum(client.nthreads().values())} threads, "
                 f"all running this engine")
         return sweep_dask(configs, client, progress=say, use_cache=use_cache, max_seconds=cap)
+    except (ClusterError, OSError) as e:  # the scheduler went away mid-sweep
+        raise UsageError(f"--scheduler {scheduler}: {e}") from None
     finally:
         client.close()  # before the cluster, so that no worker leaves with results still referenced
         if cluster is not None:

@@ -183,6 +183,9 @@ def sweep_dask(configs: Sequence[Config], client=None, *, progress: Callable[[st
     finished = False
     try:
         for count, (future, frame) in enumerate(as_completed(futures, with_results=True), start=1):
+            if not isinstance(frame, pd.DataFrame):  # a cancelled task's exception: the scheduler went away
+                raise ClusterError(f"lost the connection to the Dask scheduler mid-sweep ({type(frame).__name__}): "
+                                   f"start it again and rerun the sweep (finished runs are in the cache)")
             i = index[future.key]
             if use_cache:
                 disk.store(configs[i], frame)
@@ -293,10 +296,15 @@ def _on_cluster(client, address: str, configs: Sequence[Config], **kw) -> pd.Dat
 
     try:
         return sweep_dask(configs, client, **kw)
-    except (OSError, TimeoutError, asyncio.CancelledError) as e:
+    except (ClusterError, OSError, TimeoutError, asyncio.CancelledError) as e:
         on_progress = kw.get("on_progress")
         if on_progress:
             on_progress(0.0, 1.0, f"lost the Dask scheduler at {address} ({type(e).__name__}): continuing here")
         with _lock:
-            _clients.pop(address, None)
+            if _clients.get(address) is client:
+                del _clients[address]
+        try:
+            client.close(timeout=2)  # else it keeps trying to reconnect, and logging so
+        except Exception:  # closing a client whose scheduler is gone may fail in several ways; it is gone anyway
+            pass
         return sweep(configs, **kw)

@@ -200,3 +200,22 @@ def test_a_process_without_the_package_is_refused_in_one_line(bare, bare_python,
     assert rc == 2 and err.count("\n") == 1, err
     assert f"the Dask {bare}" in err and "cannot import sharp" in err and "pip install ." in err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_scheduler_lost_mid_sweep_ends_the_cli_in_one_line(tmp_path):
+    from dask.distributed import Client
+
+    procs = Procs(tmp_path)
+    try:
+        address = procs.scheduler()
+        _, worker = procs.worker(address)
+        procs.wait_workers(address, 1)
+        p = _cli([*LONG, "--quiet", "--scheduler", address, "--out", "x.csv"], tmp_path)
+        with Client(address, timeout="60s") as client:
+            _until(lambda: bool(client.processing(workers=[worker]).get(worker)), SWEEP_S, "the worker got no task")
+            procs.all[0].kill()  # the scheduler
+        _, err = p.communicate(timeout=SWEEP_S)
+    finally:
+        procs.close()
+    assert p.returncode == 2 and err.count("\n") == 1, err
+    assert "lost the connection to the Dask scheduler" in err and not (tmp_path / "x.csv").exists()
