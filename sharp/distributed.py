@@ -128,6 +128,10 @@ def connect(address: str, timeout: float = 20.0, wait_workers: float = 10.0):
     """
     from dask.distributed import Client
 
+    if urlsplit(address).scheme in ("tcp", "tls") and not reachable(address, min(timeout, 5.0)):
+        # fail at once: the client would retry a refused connection for the whole timeout
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: nothing answers there "
+                           f"(start one with `dask scheduler`)")
     try:
         client = Client(address, timeout=f"{timeout}s")
     except OSError as e:
@@ -253,8 +257,6 @@ def _shared_client(address: str, timeout: float):
         if client is not None:
             client.close()
             del _clients[address]
-        if not reachable(address, timeout):
-            raise ClusterError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s")
         _clients[address] = client = connect(address, timeout=timeout, wait_workers=timeout)
         return client
 

@@ -172,3 +172,17 @@ def test_dask_sweep_reads_finished_runs_from_the_local_cache(client, tmp_path, m
     df = sweep_dask(configs, client, progress=seen.append)
     assert len(seen) == 1 and "d=20" in seen[0]  # only the missing run went to the cluster
     pd.testing.assert_frame_equal(df[df.run == 0], first)
+
+
+def test_cli_sweep_on_an_unreachable_scheduler_exits_2_in_one_line_at_once(capsys, tmp_path):
+    import time
+
+    from tests.browser_support import free_port
+
+    address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    t0 = time.monotonic()
+    assert main(["sweep", "--regime", "feature", "--d", "10", "--steps", "2", "--scheduler", address,
+                 "--out", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot reach the Dask scheduler" in err and address in err
+    assert time.monotonic() - t0 < 15  # generous: a refused connection is answered at once
