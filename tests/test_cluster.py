@@ -47,10 +47,11 @@ class Procs:
     def __init__(self, cwd: Path):
         self.cwd, self.all = cwd, []
 
-    def start(self, *args: str, python: Path | None = None) -> subprocess.Popen:
+    def start(self, *args: str, python: Path | None = None, path: Path | None = None) -> subprocess.Popen:
         cmd = [str(python), "-m", "dask", *args] if python else [str(BIN / "dask"), *args]
         log = open(self.cwd / f"{args[0]}-{len(self.all)}.log", "w")  # read it when a test fails
-        p = subprocess.Popen(cmd, cwd=self.cwd, env=_env(self.cwd), stdout=log, stderr=subprocess.STDOUT)
+        env = _env(self.cwd) | ({"PYTHONPATH": str(path)} if path else {})
+        p = subprocess.Popen(cmd, cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.all.append(p)
         return p
 
@@ -61,10 +62,11 @@ class Procs:
         _until(lambda: reachable(address, 0.5), START_S, f"no scheduler at {address}")
         return address
 
-    def worker(self, address: str, python: Path | None = None) -> tuple[subprocess.Popen, str]:
+    def worker(self, address: str, python: Path | None = None, path: Path | None = None
+               ) -> tuple[subprocess.Popen, str]:
         port = free_port()
         p = self.start("worker", address, "--nthreads", "1", "--host", "127.0.0.1", "--worker-port", str(port),
-                       "--no-dashboard", "--no-nanny", python=python)
+                       "--no-dashboard", "--no-nanny", python=python, path=path)
         return p, f"tcp://127.0.0.1:{port}"
 
     def wait_workers(self, address: str, n: int) -> None:
@@ -219,3 +221,26 @@ def test_a_scheduler_lost_mid_sweep_ends_the_cli_in_one_line(tmp_path):
         procs.close()
     assert p.returncode == 2 and err.count("\n") == 1, err
     assert "lost the connection to the Dask scheduler" in err and not (tmp_path / "x.csv").exists()
+
+
+def test_a_worker_running_an_edited_engine_is_refused_in_one_line(bare_python, tmp_path, capsys):
+    # The same version number, one comment added to the training code: the source digest differs.
+    edited = tmp_path / "edited"
+    (edited / "sharp").mkdir(parents=True)
+    for f in (ROOT / "sharp").glob("*.py"):
+        (edited / "sharp" / f.name).write_bytes(f.read_bytes())
+    with open(edited / "sharp" / "train.py", "a") as f:
+        f.write("# edited on one worker only\n")
+    procs = Procs(tmp_path)
+    try:
+        address = procs.scheduler()
+        procs.worker(address)
+        _, odd = procs.worker(address, python=bare_python, path=edited)
+        procs.wait_workers(address, 2)
+        rc = main(["sweep", *GRID, "--scheduler", address, "--out", str(tmp_path / "x.csv")])
+    finally:
+        procs.close()
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1, err
+    assert f"the Dask worker {odd} runs sharp" in err and "engine" in err and "pip install ." in err
+    assert not (tmp_path / "x.csv").exists()
