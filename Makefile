@@ -6,10 +6,13 @@ BIN := $(VENV)/bin
 
 .PHONY: run test install install-dev lint bench browser
 
-$(BIN)/.app-installed: requirements.txt
+# The project itself is installed too (editable), so `dask scheduler` and `dask worker` from .venv import sharp
+# from any directory.
+$(BIN)/.app-installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q -e .
 	touch $@
 
 $(BIN)/.dev-installed: $(BIN)/.app-installed requirements-dev.txt

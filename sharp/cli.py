@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import sys
@@ -215,20 +216,32 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
 def _sweep_on_cluster(scheduler: str, configs, say, use_cache: bool, cap: float | None):
     from dask.distributed import Client, LocalCluster
 
-    from sharp.distributed import parse_scheduler, sweep_dask
+    from sharp.distributed import ClusterError, check_cluster, connect, parse_scheduler, sweep_dask
 
     address, workers = parse_scheduler(scheduler)
-    cluster = None
+    # The client logs a lost scheduler as tracebacks while it tries to reconnect; we say it in one line.
+    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+    cluster = client = None
     try:
         if workers:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0")
-        client = Client(cluster or address, timeout="20s")
-    except OSError as e:
-        raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({e})") from None
+            client = Client(cluster)
+            check_cluster(client)
+        else:
+            client = connect(address)  # checks that the scheduler and every worker run this engine
+    except ClusterError as e:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+        raise UsageError(f"--scheduler {scheduler}: {e}") from None
     try:
         if say:
-            say(f"Dask: {len(client.nthreads())} workers, {sum(client.nthreads().values())} threads")
+            say(f"Dask: {len(client.nthreads())} workers, {sum(client.nthreads().values())} threads, "
+                f"all running this engine")
         return sweep_dask(configs, client, progress=say, use_cache=use_cache, max_seconds=cap)
+    except (ClusterError, OSError) as e:  # the scheduler went away mid-sweep
+        raise UsageError(f"--scheduler {scheduler}: {e}") from None
     finally:
         client.close()  # before the cluster, so that no worker leaves with results still referenced
         if cluster is not None:

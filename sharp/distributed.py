@@ -6,17 +6,39 @@ the results afterwards. Seeds are still batched inside each task: Dask spreads c
 
     python -m sharp sweep --regime kernel --d 25,50,100,200 --n 600,2400 --scheduler tcp://head:8786 --out x.parquet
     python -m sharp sweep --regime kernel --d 25,50 --n 150,300 --scheduler local:4 --out x.csv   # 4 local workers
+
+A real cluster must run this same engine: `connect` asks the scheduler and every worker for the package
+version, the engine's source digest and the torch version, and refuses (`ClusterError`, one line naming
+the fix) a cluster where one cannot import sharp or differs. A task whose worker dies is run again elsewhere
+(Dask's retries), so a sweep survives losing workers as long as one remains or joins.
+
+The app's paper pages use the scheduler named by $SHARP_SCHEDULER (`from_env`), else they run here.
 """
 from __future__ import annotations
 
+import functools
+import os
+import socket
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pandas as pd
 
 from sharp import cache as disk
 from sharp.config import Config, ConfigError
-from sharp.sweep import TooBig, plan, tidy
+from sharp.sweep import Cancelled, Progress, TooBig, plan, seconds, tidy
 from sharp.train import train
+
+ENV = "SHARP_SCHEDULER"  # the app's paper pages run on this scheduler when set (tcp://host:8786)
+RETRIES = 3  # reruns of a task that raised (a lost worker's tasks are rescheduled by the scheduler itself)
+FIX = ("install this project in the same environment everywhere (`pip install .` from one checkout, or the "
+       "sharp image) and restart the scheduler and workers")
+
+
+class ClusterError(Exception):
+    """A scheduler that cannot be used (unreachable, no workers, or not running this engine): one line."""
 
 
 def _task(cfg: Config, use_cache: bool) -> pd.DataFrame:
@@ -26,6 +48,170 @@ def _task(cfg: Config, use_cache: bool) -> pd.DataFrame:
     engine_threads(1)  # one thread per task: a worker runs as many tasks as it has threads
     frame, _ = disk.cached(cfg, lambda c: tidy(c, list(train(c))), use=use_cache)
     return frame
+
+
+def _make_probe() -> Callable[[], dict]:
+    def probe() -> dict:
+        # Defined inside a function, so cloudpickle sends it by value: it runs even where sharp is missing
+        # and then says so instead of failing to unpickle.
+        import importlib.metadata
+
+        try:
+            import sharp
+            from sharp.cache import engine_fingerprint
+        except Exception as e:  # any import failure is the answer here
+            return {"error": f"{type(e).__name__}: {e}"}
+        return {"sharp": sharp.__version__, "engine": engine_fingerprint(),
+                "torch": importlib.metadata.version("torch")}
+
+    return probe
+
+
+probe = _make_probe()  # {"sharp": version, "engine": source digest, "torch": version} or {"error": ...}
+
+
+def _describe(fp: dict) -> str:
+    return f"sharp {fp['sharp']}, engine {fp['engine']}, torch {fp['torch']}"
+
+
+def check_fingerprints(mine: dict, theirs: dict[str, object]) -> None:
+    """Raise ClusterError (one line naming the fix) unless every process in theirs runs what mine describes.
+
+    Args:
+        mine: this process's `probe()`.
+        theirs: {"scheduler" or "worker tcp://...": probe() result, or the exception that prevented it}.
+    Example:
+        >>> check_fingerprints(probe(), {"worker tcp://a:1": probe()})  # same engine: no error
+    """
+    for who, fp in theirs.items():
+        if isinstance(fp, BaseException) or not isinstance(fp, dict):
+            raise ClusterError(f"the Dask {who} could not report its sharp version ({type(fp).__name__}: {fp}): {FIX}")
+        if "error" in fp:
+            raise ClusterError(f"the Dask {who} cannot import sharp ({fp['error']}): {FIX}")
+        if fp != mine:
+            raise ClusterError(f"the Dask {who} runs {_describe(fp)}, this client {_describe(mine)}: {FIX}")
+
+
+def check_cluster(client) -> None:
+    """Ask the scheduler and every worker which engine they run; raise ClusterError if any differs."""
+    theirs: dict[str, object] = {}
+    try:
+        theirs["scheduler"] = client.run_on_scheduler(probe)
+    except Exception as e:  # the scheduler could not even run the probe: report it, whatever it was
+        theirs["scheduler"] = e
+    for addr, fp in client.run(probe, on_error="return").items():
+        theirs[f"worker {addr}"] = fp
+    check_fingerprints(probe(), theirs)
+
+
+def reachable(address: str, timeout: float = 1.0) -> bool:
+    """Whether a TCP connection to the scheduler's host and port opens within timeout seconds."""
+    parts = urlsplit(address)
+    try:
+        with socket.create_connection((parts.hostname or "", parts.port or 8786), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def connect(address: str, timeout: float = 20.0, wait_workers: float = 10.0):
+    """A dask.distributed.Client on the scheduler at address, checked to run this engine everywhere.
+
+    Args:
+        address: tcp://host:port.
+        timeout: seconds to reach the scheduler.
+        wait_workers: seconds to wait for a first worker (a cluster with none would never finish).
+    Raises:
+        ClusterError: unreachable, no worker, or a process without this engine (one line naming the fix).
+    Example:
+        >>> client = connect("tcp://127.0.0.1:8786")
+    """
+    from dask.distributed import Client
+
+    if urlsplit(address).scheme in ("tcp", "tls") and not reachable(address, min(timeout, 5.0)):
+        # fail at once: the client would retry a refused connection for the whole timeout
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: nothing answers there "
+                           f"(start one with `dask scheduler`)")
+    try:
+        client = Client(address, timeout=f"{timeout}s")
+    except OSError as e:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address} ({e})") from None
+    try:
+        try:
+            client.wait_for_workers(1, timeout=wait_workers)
+        except TimeoutError:
+            raise ClusterError(f"the Dask scheduler at {address} has no workers after {wait_workers:g} s: start "
+                               f"some with `dask worker {address} --nthreads 1`") from None
+        check_cluster(client)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def sweep_dask(configs: Sequence[Config], client=None, *, progress: Callable[[str], None] | None = None,
+               on_progress: Progress | None = None, cancel: Callable[[], bool] | None = None,
+               use_cache: bool = True, max_seconds: float | None = None) -> pd.DataFrame:
+    """Train a grid on a Dask cluster and return the same tidy frame as `sharp.sweep.sweep`.
+
+    Args:
+        configs: the grid.
+        client: a dask.distributed.Client (the caller owns it).
+        progress: called with a one-line message as each run finishes (in completion order).
+        on_progress: called as (done, total, message) as each run finishes, in estimated seconds of work.
+        cancel: polled as each run finishes; True cancels the rest and raises `Cancelled` (finished runs kept).
+        use_cache: read and write this process's disk cache, and the workers'.
+        max_seconds: refuse (TooBig) a grid whose estimated compute, divided over the cluster's threads,
+            exceeds this; None = no cap.
+    Returns:
+        The tidy DataFrame of all runs, in grid order, with the column `run`.
+    Example:
+        >>> with Client(LocalCluster(n_workers=2)) as client: df = sweep_dask(grid(...), client)
+    """
+    from dask.distributed import as_completed
+
+    configs = list(configs)
+    if not configs:
+        raise ConfigError("grid", "empty", "at least one configuration")
+    p = plan(configs, use_cache)
+    threads = max(1, sum(client.nthreads().values()))
+    if max_seconds is not None and p.seconds / threads > max_seconds:
+        raise TooBig(f"this grid needs about {p.seconds / threads:.0f} s per worker thread on {threads} threads, "
+                     f"above the {max_seconds:.0f} s cap: narrow it or add workers")
+    frames: list[pd.DataFrame | None] = [disk.load(c) if use_cache else None for c in configs]
+    todo = [i for i, f in enumerate(frames) if f is None]
+    cost = [seconds(c) for c in configs]
+    total, done = float(sum(cost)), float(sum(cost)) - sum(cost[i] for i in todo)
+    futures = client.map(_task, [configs[i] for i in todo], use_cache=use_cache, pure=False, retries=RETRIES)
+    index = {f.key: i for i, f in zip(todo, futures)}
+    finished = False
+    try:
+        for count, (future, frame) in enumerate(as_completed(futures, with_results=True), start=1):
+            if not isinstance(frame, pd.DataFrame):  # a cancelled task's exception: the scheduler went away
+                raise ClusterError(f"lost the connection to the Dask scheduler mid-sweep ({type(frame).__name__}): "
+                                   f"start it again and rerun the sweep (finished runs are in the cache)")
+            i = index[future.key]
+            if use_cache:
+                disk.store(configs[i], frame)
+            frames[i] = frame
+            c, done = configs[i], done + cost[i]
+            label = f"[{count}/{len(todo)}] d={c.d} n={c.n} m={c.m} depth={c.depth} done"
+            if progress:
+                progress(label)
+            if on_progress:
+                on_progress(done, total, f"{label} (on Dask)")
+            if cancel and cancel() and count < len(todo):
+                raise Cancelled(_stack(frames))
+        finished = True
+    finally:
+        if not finished:  # cancelled, or the caller's callback raised: free the cluster for others
+            client.cancel(futures)
+    return _stack(frames)
+
+
+def _stack(frames: list[pd.DataFrame | None]) -> pd.DataFrame:
+    done = [f.assign(run=i) for i, f in enumerate(frames) if f is not None]
+    return pd.concat(done, ignore_index=True) if done else pd.DataFrame()
 
 
 def parse_scheduler(text: str) -> tuple[str | None, int]:
@@ -48,41 +234,79 @@ def parse_scheduler(text: str) -> tuple[str | None, int]:
     return text, 0
 
 
-def sweep_dask(configs: Sequence[Config], client=None, *, progress: Callable[[str], None] | None = None,
-               use_cache: bool = True, max_seconds: float | None = None) -> pd.DataFrame:
-    """Train a grid on a Dask cluster and return the same tidy frame as `sharp.sweep.sweep`.
+# --- the app's paper pages ------------------------------------------------------------------------------------
 
-    Args:
-        configs: the grid.
-        client: a dask.distributed.Client (the caller owns it).
-        progress: called with a one-line message as each run finishes (in completion order).
-        use_cache: read and write the disk caches (the workers' and this process's).
-        max_seconds: refuse (TooBig) a grid whose estimated compute, divided over the cluster's threads,
-            exceeds this; None = no cap.
-    Returns:
-        The tidy DataFrame of all runs, in grid order, with the column `run`.
+@dataclass(frozen=True)
+class Placement:
+    """Where the app's sweeps run, and the line the page shows about it."""
+
+    runner: Callable[..., pd.DataFrame] | None  # for `sharp.sweep.runs_on`; None = on this machine
+    message: str
+
+
+_clients: dict[str, object] = {}  # one checked Client per scheduler address, shared by the server's sessions
+_lock = threading.Lock()
+
+
+def _shared_client(address: str, timeout: float):
+    with _lock:
+        client = _clients.get(address)
+        if client is not None and client.status == "running":
+            check_cluster(client)  # a worker that joined since may run another engine
+            return client
+        if client is not None:
+            client.close()
+            del _clients[address]
+        _clients[address] = client = connect(address, timeout=timeout, wait_workers=timeout)
+        return client
+
+
+def from_env(env: dict[str, str] | None = None, timeout: float = 2.0) -> Placement | None:
+    """The app's choice: None when $SHARP_SCHEDULER is unset, else the cluster or, if unusable, this machine.
+
+    The scheduler is probed with a short timeout, so an unreachable one costs a page about timeout seconds,
+    and checked like the CLI's (`connect`); the Client is kept for the server's later sessions.
+
     Example:
-        >>> with Client(LocalCluster(n_workers=2)) as client: df = sweep_dask(grid(...), client)
+        >>> from_env({"SHARP_SCHEDULER": "tcp://127.0.0.1:9"}).message
+        'Dask scheduler tcp://127.0.0.1:9 (from $SHARP_SCHEDULER) unreachable or unusable, running here: ...'
     """
-    from dask.distributed import as_completed
+    address = (os.environ if env is None else env).get(ENV, "").strip()
+    if not address:
+        return None
+    try:
+        if parse_scheduler(address)[0] is None:
+            raise ClusterError(f"${ENV} must name a scheduler such as tcp://host:8786, got {address!r}")
+        client = _shared_client(address, timeout)
+        nthreads = client.nthreads()
+    except (ClusterError, ConfigError, OSError) as e:
+        return Placement(None, f"Dask scheduler {address} (from ${ENV}) unreachable or unusable, running here: {e}")
+    return Placement(functools.partial(_on_cluster, client, address),
+                     f"Runs on the Dask cluster at {address} ({_count(len(nthreads), 'worker')}, "
+                     f"{_count(sum(nthreads.values()), 'thread')}).")
 
-    configs = list(configs)
-    if not configs:
-        raise ConfigError("grid", "empty", "at least one configuration")
-    p = plan(configs, use_cache)
-    threads = max(1, sum(client.nthreads().values()))
-    if max_seconds is not None and p.seconds / threads > max_seconds:
-        raise TooBig(f"this grid needs about {p.seconds / threads:.0f} s per worker thread on {threads} threads, "
-                     f"above the {max_seconds:.0f} s cap: narrow it or add workers")
-    futures = client.map(_task, configs, use_cache=use_cache, pure=False)
-    index = {f.key: i for i, f in enumerate(futures)}
-    frames: list[pd.DataFrame | None] = [None] * len(configs)
-    for done, (future, frame) in enumerate(as_completed(futures, with_results=True), start=1):
-        i = index[future.key]
-        if use_cache:
-            disk.store(configs[i], frame)
-        frames[i] = frame.assign(run=i)
-        if progress:
-            c = configs[i]
-            progress(f"[{done}/{len(configs)}] d={c.d} n={c.n} m={c.m} depth={c.depth} done")
-    return pd.concat(frames, ignore_index=True)
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def _on_cluster(client, address: str, configs: Sequence[Config], **kw) -> pd.DataFrame:
+    """sweep_dask, and the rest of the grid here if the scheduler goes away (finished runs are in the cache)."""
+    import asyncio
+
+    from sharp.sweep import sweep
+
+    try:
+        return sweep_dask(configs, client, **kw)
+    except (ClusterError, OSError, TimeoutError, asyncio.CancelledError) as e:
+        on_progress = kw.get("on_progress")
+        if on_progress:
+            on_progress(0.0, 1.0, f"lost the Dask scheduler at {address} ({type(e).__name__}): continuing here")
+        with _lock:
+            if _clients.get(address) is client:
+                del _clients[address]
+        try:
+            client.close(timeout=2)  # else it keeps trying to reconnect, and logging so
+        except Exception:  # closing a client whose scheduler is gone may fail in several ways; it is gone anyway
+            pass
+        return sweep(configs, **kw)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +31,25 @@ STEP_OVERHEAD_S = (0.0005, 0.002)  # closed-form two-layer step, autograd step (
 LOG_OVERHEAD_S = 0.0005
 # Default cap on the estimated compute of one sweep (seconds on this machine); pages pass their own.
 MAX_SECONDS = 3600.0
+
+
+# Where `sweep` runs a grid: None = here. The app sets a Dask runner (sharp.distributed) for the length of one
+# page computation with `runs_on`, so the paper pages' many entry points need no extra argument.
+_RUNNER: ContextVar[Callable[..., pd.DataFrame] | None] = ContextVar("sharp_sweep_runner", default=None)
+
+
+@contextmanager
+def runs_on(runner: Callable[..., pd.DataFrame] | None) -> Iterator[None]:
+    """Within the block, `sweep` hands its grid and keywords to runner (None: runs here).
+
+    Example:
+        >>> with runs_on(functools.partial(sharp.distributed.sweep_dask, client=client)): paper.samples(...)
+    """
+    token = _RUNNER.set(runner)
+    try:
+        yield
+    finally:
+        _RUNNER.reset(token)
 
 
 class Cancelled(Exception):
@@ -162,6 +183,11 @@ def sweep(configs: Iterable[Config], progress: Callable[[str], None] | None = No
     configs = list(configs)
     if not configs:
         raise ConfigError("grid", "empty", "at least one configuration")
+    runner = _RUNNER.get()
+    if runner is not None:
+        with runs_on(None):  # a runner that falls back to this machine calls sweep again
+            return runner(configs, progress=progress, on_progress=on_progress, cancel=cancel, use_cache=use_cache,
+                          max_seconds=max_seconds)
     p = plan(configs, use_cache)
     if max_seconds is not None:
         check(p, max_seconds)

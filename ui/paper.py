@@ -234,7 +234,8 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
     import streamlit as st
 
     from sharp.config import ConfigError
-    from sharp.sweep import TooBig
+    from sharp.distributed import from_env
+    from sharp.sweep import TooBig, runs_on
 
     key = f"{page}:{json.dumps(settings, sort_keys=True, default=str)}"
     results: dict = st.session_state.setdefault("paper_results", {})
@@ -245,6 +246,9 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
     if st.session_state.get(f"{page}_cancelled") == key:
         st.info("Cancelled. Runs that finished are kept in the cache: press **Run** to continue from there.")
         return None
+    place = from_env()  # None unless $SHARP_SCHEDULER names a Dask scheduler
+    if place is not None:
+        st.info(place.message)
     bar = st.progress(0.0, text="Starting...")
     slot = st.empty()  # the Cancel button goes away with the progress bar
     slot.button("Cancel", key=f"{page}_cancel")
@@ -253,7 +257,8 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
         bar.progress(min(done / total, 1.0) if total > 0 else 1.0, text=message)
 
     try:
-        df = fn(on_progress=on_progress)
+        with runs_on(place.runner if place else None):
+            df = fn(on_progress=on_progress)
     except TooBig as e:
         st.error(f"Too much work for one page: {e}")
         return None

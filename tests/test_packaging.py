@@ -1,0 +1,36 @@
+"""`pip install .` builds a wheel of the engine alone, with its runtime dependencies declared."""
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_the_engine_and_declares_its_dependencies(tmp_path):
+    # Built from the tracked files only, as from a clean checkout; this venv's setuptools, no index needed.
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    src = tmp_path / "src"
+    for f in files:
+        if (ROOT / f).is_file():
+            (src / f).parent.mkdir(parents=True, exist_ok=True)
+            (src / f).write_bytes((ROOT / f).read_bytes())
+    p = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                        "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("sharp-*.whl")
+    import sharp
+
+    assert wheel.name.startswith(f"sharp-{sharp.__version__}-")
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        meta = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    code = {n for n in names if ".dist-info/" not in n}
+    assert code == {f"sharp/{f.name}" for f in (ROOT / "sharp").glob("*.py")}  # no pages, no figures, no tests
+    requires = {line.removeprefix("Requires-Dist: ") for line in meta.splitlines() if line.startswith("Requires-Dist")}
+    assert "torch==2.13.0" in requires
+    assert {r.split(">")[0].split("=")[0].split("[")[0] for r in requires} == {
+        "torch", "numpy", "pandas", "pyarrow", "platformdirs", "dask"}
