@@ -2,11 +2,11 @@
 import streamlit as st
 
 from sharp import paper
+from sharp.experiments import DEEP
 from ui.paper import PAGE_MAX_SECONDS, compute, deep_loss_vs_n, deep_vs_m, download, ran, start
 
 P = "deep"
-start(P, {"L": [1, 2], "m": [64, 128, 256], "n": [50, 100, 200, 400], "m0": 128, "n0": 200, "seeds": 2,
-          "activation": "softplus"})
+start(P, DEEP.defaults)
 
 st.title("Deep networks in the kernel regime: test loss against n and against the width")
 st.markdown(
@@ -39,9 +39,7 @@ s = {k: st.session_state[f"{P}_{k}"] for k in ("L", "m", "n", "m0", "n0", "seeds
 if not (s["L"] and s["m"] and s["n"]):
     st.info("Pick at least one depth, one width and one n above.")
     st.stop()
-df = compute(P, s, lambda on_progress: paper.deep(
-    sorted(s["L"]), sorted(s["m"]), sorted(s["n"]), m0=int(s["m0"]), n0=int(s["n0"]), seeds=int(s["seeds"]),
-    activation=s["activation"], sweep_kw=dict(on_progress=on_progress, max_seconds=PAGE_MAX_SECONDS)))
+df = compute(P, DEEP.settings(s), lambda **kw: DEEP.run(s, max_seconds=PAGE_MAX_SECONDS, **kw))
 if df is None:
     st.stop()
 
