@@ -3,10 +3,11 @@ widgets, calls sharp, and draws."""
 import streamlit as st
 
 import sharp  # first of the engine: it tunes OpenMP before torch loads
-from ui.paper import warm_up
+from sharp.experiments import WARM
+from sharp.jobs import warm_up_once
 
 sharp.engine_threads()  # a bounded share of the cores per server ($SHARP_THREADS, default min(2, cores))
-warm_up()  # once per server: the paper pages' default figures, computed in the background ($SHARP_WARM=0: off)
+warm_up_once(WARM)  # once per server: the paper pages' default figures, in the background (SHARP_WARM=0: off)
 
 st.set_page_config(page_title="sharp: kernel vs feature learning", page_icon="✳️", layout="wide")
 pg = st.navigation({

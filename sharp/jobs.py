@@ -40,6 +40,8 @@ Runner = Callable[..., pd.DataFrame]
 WARM_ENV = "SHARP_WARM"  # "0" turns the warm-up off (tests that must not compete for the cores)
 WORKERS_ENV = "SHARP_SWEEP_WORKERS"  # visitors' sweeps computed at once (default: half the cores, at least 1)
 MEMORY_ENV = "SHARP_SWEEP_MEMORY_MB"  # memory for finished frames (default 64 MB)
+NICE_ENV = "SHARP_WARM_NICE"  # the warm-up's niceness, 0 to 19 (default 19: only the cores nobody else wants)
+PAGES_ENV = "SHARP_WARM_PAGES"  # which pages to warm, in order, comma-separated (default all of them)
 _RUN = re.compile(r"^\[(\d+)/(\d+)\].* (done|cached)$")
 
 
@@ -301,15 +303,19 @@ def warm_enabled() -> bool:
     return os.environ.get(WARM_ENV, "1").strip().lower() not in ("0", "off", "false", "no")
 
 
-def subprocess_runner(page: str, settings: dict[str, Any] | None = None, nice: int = 19) -> Runner:
+def subprocess_runner(page: str, settings: dict[str, Any] | None = None, nice: int | None = None) -> Runner:
     """A Runner that computes a page's sweep in `python -m sharp.warm page` (nice, one torch thread),
     relaying its progress lines, and returns the frame it writes.
 
     Args:
         page: an entry of sharp.experiments.EXPERIMENTS.
         settings: its settings (default: the page's defaults).
-        nice: the child's niceness (19: it runs only when nothing else wants the cores).
+        nice: the child's niceness (default $SHARP_WARM_NICE or 19: it runs only when nothing else wants the
+            cores).
     """
+    if nice is None:
+        text = os.environ.get(NICE_ENV, "").strip()
+        nice = min(int(text), 19) if text.isdigit() else 19
     def run(on_progress: Callable[[float, float, str], None], cancel: Callable[[], bool]) -> pd.DataFrame:
         with tempfile.TemporaryDirectory(prefix="sharp-warm-") as tmp:
             out = Path(tmp) / "frame.parquet"
@@ -346,6 +352,27 @@ def _relay(proc: subprocess.Popen, on_progress: Callable[[float, float, str], No
         proc.stdout.close()
     err_file.seek(0)
     return err_file.read()
+
+
+_warm_lock = threading.Lock()
+_warm_thread: threading.Thread | None = None
+
+
+def warm_up_once(experiments: Sequence[Any]) -> bool:
+    """Start `warm_up(experiments)` on the shared registry unless this process already has, or $SHARP_WARM is 0.
+
+    The router calls it on every run; only the first call (the server's first session) starts anything.
+    $SHARP_WARM_PAGES (comma-separated page names) picks and orders the pages; names not in the list
+    given are skipped. Returns whether a warm-up has been started in this process.
+    """
+    global _warm_thread
+    if os.environ.get(PAGES_ENV, "").strip():
+        by_page = {e.page: e for e in experiments}
+        experiments = [by_page[p.strip()] for p in os.environ[PAGES_ENV].split(",") if p.strip() in by_page]
+    with _warm_lock:
+        if _warm_thread is None and warm_enabled():
+            _warm_thread = warm_up(experiments)
+        return _warm_thread is not None
 
 
 def warm_up(experiments: Sequence[Any], registry: Registry | None = None,

@@ -3,12 +3,11 @@
 The figure builders are pure: a tidy or summary DataFrame in, a Plotly figure out, testable without a
 browser. `compute` is the one piece of Streamlit glue: it gets a sweep from the server's job registry
 (sharp.jobs: computed once per server, shared by every session, kept in memory and in the disk cache) and
-shows its progress with a Cancel button. `warm_up` starts the server's background warm-up once.
+shows its progress with a Cancel button.
 """
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -321,19 +320,3 @@ def download(df: pd.DataFrame, name: str, key: str) -> None:
     st.download_button("Download the data (CSV)", df.to_csv(index=False).encode(), file_name=name, mime="text/csv",
                        key=key)
 
-
-_warm_lock = threading.Lock()
-_warm_started = False
-
-
-def warm_up() -> bool:
-    """Start the server's warm-up of every paper page's default figure, once per process (app.py calls it on
-    every run; only the first call starts anything). Off when $SHARP_WARM is 0. Returns whether it runs."""
-    global _warm_started
-    from sharp.experiments import WARM
-
-    with _warm_lock:
-        if not _warm_started and jobs.warm_enabled():
-            jobs.warm_up(WARM)
-            _warm_started = True
-        return _warm_started
