@@ -54,7 +54,7 @@ class Status:
     message: str  # the sweep's last progress line, e.g. "[3/42] d=8 n=64 m=20 depth=1 step 120"
     runs_done: int  # finished runs (cached ones included)
     runs_total: int  # runs in the sweep (0 until the first progress line)
-    ahead: int  # queued jobs ahead of this one (0 unless queued)
+    ahead: int  # visitors' jobs running or queued before this one (0 unless queued)
     warm: bool  # a warm-up job (computed for everyone)
     watchers: int  # sessions that looked at it in the last abandon_s
 
@@ -219,8 +219,8 @@ class Registry:
         return job
 
     def _renumber(self) -> None:
-        for i, j in enumerate(self._queue):
-            j.ahead = i
+        for i, j in enumerate(self._queue):  # the running jobs and the queued ones before it
+            j.ahead = self._running + i
 
     def _work(self, job: Job, fn: Runner) -> None:
         if not job.warm:
@@ -236,8 +236,8 @@ class Registry:
                         return
                     self._lock.wait(0.5)
                 self._queue.pop(0)
-                self._renumber()
                 self._running += 1
+                self._renumber()
                 self._lock.notify_all()
         with job._lock:
             job.state = "running"
@@ -255,6 +255,7 @@ class Registry:
         with self._lock:
             if not job.warm:
                 self._running -= 1
+                self._renumber()
             if self._live.get(job.key) is job:
                 del self._live[job.key]
             if state == "done":  # failed and cancelled jobs are forgotten: the next ask starts afresh

@@ -87,8 +87,8 @@ def test_queued_jobs_wait_their_turn_and_say_how_many_are_ahead():
     third = reg.submit("p:3", counting(), "c")
     time.sleep(0.2)
     assert first.status().state == "running"
-    assert (second.status().state, second.status().ahead) == ("queued", 0)
-    assert (third.status().state, third.status().ahead) == ("queued", 1)
+    assert (second.status().state, second.status().ahead) == ("queued", 1)  # behind the running one
+    assert (third.status().state, third.status().ahead) == ("queued", 2)
     gate.set()
     assert all(j.wait(DEADLINE) and j.state == "done" for j in (first, second, third))
 

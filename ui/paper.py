@@ -289,7 +289,7 @@ POLL_S = 0.25  # how often a waiting page redraws its progress bar
 def progress_text(status: jobs.Status) -> str:
     """The progress bar's line: where the sweep is, and whose it is."""
     if status.state == "queued":
-        return f"Waiting: {status.ahead + 1} sweep{'s' if status.ahead else ''} ahead (computed one at a time)"
+        return f"Waiting: {status.ahead} sweep{'s' if status.ahead != 1 else ''} ahead (other visitors' settings)"
     runs = f"{status.runs_done} of {status.runs_total} runs" if status.runs_total else "starting"
     if status.warm:
         return f"Being computed for everyone, {runs}: {status.message}"
