@@ -71,7 +71,7 @@ class Job:
         self.result: pd.DataFrame | None = None
         self.error: BaseException | None = None
         self.ahead = 0
-        self._progress = (0.0, 1.0, "Waiting to start...")
+        self._progress = (0.0, 1.0, "")
         self._runs = (0, 0)
         self._seen: dict[str, float] = {}  # session id -> last look (monotonic seconds)
         self.created = time.monotonic()
@@ -359,12 +359,13 @@ _warm_lock = threading.Lock()
 _warm_thread: threading.Thread | None = None
 
 
-def warm_up_once(experiments: Sequence[Any]) -> bool:
+def warm_up_once(experiments: Sequence[Any], also: Callable[[], Any] | None = None) -> bool:
     """Start `warm_up(experiments)` on the shared registry unless this process already has, or $SHARP_WARM is 0.
 
     The router calls it on every run; only the first call (the server's first session) starts anything.
     $SHARP_WARM_PAGES (comma-separated page names) picks and orders the pages; names not in the list
-    given are skipped. Returns whether a warm-up has been started in this process.
+    given are skipped. `also`, if given, runs once in a thread of its own at the same time (the router
+    warms Plotly with it). Returns whether a warm-up has been started in this process.
     """
     global _warm_thread
     if os.environ.get(PAGES_ENV, "").strip():
@@ -373,6 +374,8 @@ def warm_up_once(experiments: Sequence[Any]) -> bool:
     with _warm_lock:
         if _warm_thread is None and warm_enabled():
             _warm_thread = warm_up(experiments)
+            if also is not None:
+                threading.Thread(target=also, daemon=True, name="sharp-warm-up-also").start()
         return _warm_thread is not None
 
 

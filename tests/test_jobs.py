@@ -172,3 +172,16 @@ def test_subprocess_warm_up_fills_the_cache_and_matches_the_page(tmp_path, monke
     assert len(list((tmp_path / "cache").glob("*/*.parquet"))) == 2  # both runs are on disk for the page
     again = FIG1.run(settings)  # the page's own call: every run from the cache, the same numbers
     pd.testing.assert_frame_equal(frame, again)
+
+
+def test_warm_up_starts_once_per_process_with_the_pages_asked_for(monkeypatch):
+    calls, also = [], []
+    monkeypatch.setattr(jobs, "_warm_thread", None)
+    monkeypatch.setattr(jobs, "warm_up", lambda experiments: calls.append([e.page for e in experiments]) or "thread")
+    monkeypatch.setenv(jobs.WARM_ENV, "0")
+    assert not jobs.warm_up_once(WARM) and calls == []  # off
+    monkeypatch.setenv(jobs.WARM_ENV, "1")
+    monkeypatch.setenv(jobs.PAGES_ENV, "samples, nope,fig1")
+    done = threading.Event()
+    assert jobs.warm_up_once(WARM, also=done.set) and jobs.warm_up_once(WARM, also=also.append)
+    assert calls == [["samples", "fig1"]] and done.wait(DEADLINE) and also == []  # the second call started nothing

@@ -187,3 +187,9 @@ def test_progress_text_says_whose_computation_it_is():
     assert progress_text(shared) == f"3 of 42 runs (shared with 2 other visitors): {line}"
     assert "shared" not in progress_text(Status("running", 0.1, line, 3, 42, 0, warm=False, watchers=1))
     assert progress_text(Status("queued", 0.0, "", 0, 0, 2, warm=False, watchers=1)).startswith("Waiting: 2 sweeps")
+
+
+def test_warm_figures_builds_plotly_figures_without_streamlit():
+    from ui.paper import warm_figures
+
+    warm_figures()  # the router runs it in a thread of its own: it must not need a script run context

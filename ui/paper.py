@@ -291,11 +291,12 @@ def progress_text(status: jobs.Status) -> str:
     if status.state == "queued":
         return f"Waiting: {status.ahead} sweep{'s' if status.ahead != 1 else ''} ahead (other visitors' settings)"
     runs = f"{status.runs_done} of {status.runs_total} runs" if status.runs_total else "starting"
+    line = f": {status.message}" if status.message else ""
     if status.warm:
-        return f"Being computed for everyone, {runs}: {status.message}"
+        return f"Being computed for everyone, {runs}{line}"
     others = status.watchers - 1
     shared = f" (shared with {others} other visitor{'s' if others > 1 else ''})" if others > 0 else ""
-    return f"{runs}{shared}: {status.message}"
+    return f"{runs}{shared}{line}"
 
 
 def start(page: str, defaults: dict[str, Any]) -> None:
@@ -320,3 +321,15 @@ def download(df: pd.DataFrame, name: str, key: str) -> None:
     st.download_button("Download the data (CSV)", df.to_csv(index=False).encode(), file_name=name, mime="text/csv",
                        key=key)
 
+
+def warm_figures() -> None:
+    """Build and serialize one small figure of each kind the paper pages draw, so that a server's first
+    paper-page visitor does not wait for Plotly's first-use imports (several seconds on a busy machine).
+    Plain Python, no Streamlit: the router runs it once per server in a thread of its own."""
+    import plotly.io as pio
+
+    d = pd.DataFrame({"d": [25] * 4, "seed": [0, 0, 1, 1], "step": [0, 1, 0, 1], "test_error": [0.5, 0.0, 0.5, 0.1]})
+    table = pd.DataFrame([{"regime": r, "d": 8, "n": n, "test_error": 0.1, "diverged": 0.0}
+                          for r in ("feature", "kernel") for n in (32, 64)])
+    for fig in (figure1_figure(d), samples_figure(table)):
+        pio.to_json(fig, validate=True)
