@@ -172,6 +172,10 @@ def test_subprocess_warm_up_fills_the_cache_and_matches_the_page(tmp_path, monke
     assert len(list((tmp_path / "cache").glob("*/*.parquet"))) == 2  # both runs are on disk for the page
     again = FIG1.run(settings)  # the page's own call: every run from the cache, the same numbers
     pd.testing.assert_frame_equal(frame, again)
+    # a restarted server: everything is on disk, so the warm-up reads it in-process (no subprocess)
+    monkeypatch.setattr(jobs.subprocess, "Popen", None)
+    pd.testing.assert_frame_equal(jobs.subprocess_runner("fig1", settings)(on_progress=lambda *a: None,
+                                                                          cancel=lambda: False), frame)
 
 
 def test_warm_up_starts_once_per_process_with_the_pages_asked_for(monkeypatch):
