@@ -1,5 +1,6 @@
-"""The server's warm-up seen from the browser: a visitor who opens a page while its default figure is being
-computed for everyone watches that computation (never a second copy), and so does a second visitor."""
+"""Shared sweeps seen from the browser: a visitor who opens a page while its default figure is being warmed
+watches that computation (never a second copy), and so does a second visitor; visitors with the same settings
+share one sweep, and one with other settings waits its turn and says so."""
 import pytest
 from browser_support import chromium, exceptions, serve  # noqa: F401
 
@@ -47,3 +48,27 @@ def test_visitors_watch_the_warm_up_instead_of_starting_their_own(chromium, tmp_
         late.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1",
                                timeout=60_000)
         assert late.evaluate("window.__progress") == []
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_one_sweep_per_settings_and_a_queue_that_says_so(chromium, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("SHARP_SWEEP_WORKERS", "1")  # one visitors' sweep at a time, whatever the machine
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
+    with serve() as base:
+        pages = []
+        for url in ("/samples", "/deep", "/samples"):  # A; B with other settings; C with A's settings
+            ctx = chromium.new_context(viewport={"width": 1400, "height": 1000})
+            ctx.add_init_script(WATCH)
+            page = ctx.new_page()
+            page.goto(base + url)
+            page.get_by_role("button", name="Cancel").wait_for(timeout=60_000)
+            pages.append(page)
+        for page in pages:
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1",
+                                   timeout=300_000)
+        a, b, c = (page.evaluate("window.__progress") for page in pages)
+        assert any(t.startswith("Waiting: 1 sweep ahead") for t in b), b  # B waited for A's sweep, and said so
+        assert any("shared with 1 other visitor" in t for t in c), c  # C watched A's sweep ...
+        assert all(t.startswith(("Starting", "Waiting")) or "shared" in t for t in c), c  # ... never one of its own
+        assert all(exceptions(page) == 0 for page in pages)
