@@ -6,7 +6,7 @@ import streamlit as st
 
 import sharp  # first of the engine: it tunes OpenMP before torch loads
 from sharp.experiments import WARM
-from sharp.jobs import warm_up_once
+from sharp.warm import warm_up_once
 
 sharp.engine_threads()  # a bounded share of the cores per server ($SHARP_THREADS, default min(2, cores))
 # Once per server (its first session), in the background: the paper pages' default figures, and Plotly's
