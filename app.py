@@ -1,10 +1,17 @@
 """sharp: the Streamlit router. Pages live in views/ (not pages/: see README, Layout); each reads its
 widgets, calls sharp, and draws."""
+import importlib
+
 import streamlit as st
 
 import sharp  # first of the engine: it tunes OpenMP before torch loads
+from sharp.experiments import WARM
+from sharp.warm import warm_up_once
 
 sharp.engine_threads()  # a bounded share of the cores per server ($SHARP_THREADS, default min(2, cores))
+# Once per server (its first session), in the background: the paper pages' default figures, and Plotly's
+# first-use imports (SHARP_WARM=0: neither).
+warm_up_once(WARM, also=lambda: importlib.import_module("ui.paper").warm_figures())
 
 st.set_page_config(page_title="sharp: kernel vs feature learning", page_icon="✳️", layout="wide")
 pg = st.navigation({

@@ -174,3 +174,22 @@ def test_cancel_then_run_in_the_browser(server):
         page.get_by_role("button", name="Cancel").wait_for(timeout=30_000)
         page.get_by_text(re.compile(r"\[\d+/42\]")).first.wait_for(timeout=30_000)  # progress of the 42 runs
         browser.close()
+
+
+def test_progress_text_says_whose_computation_it_is():
+    from sharp.jobs import Status
+    from ui.paper import progress_text
+
+    line = "[3/42] d=8 n=64 m=20 depth=1 done"
+    warm = Status("running", 0.1, line, 3, 42, 0, warm=True, watchers=2)
+    assert progress_text(warm).startswith("Being computed for everyone, 3 of 42 runs")
+    shared = Status("running", 0.1, line, 3, 42, 0, warm=False, watchers=3)
+    assert progress_text(shared) == f"3 of 42 runs (shared with 2 other visitors): {line}"
+    assert "shared" not in progress_text(Status("running", 0.1, line, 3, 42, 0, warm=False, watchers=1))
+    assert progress_text(Status("queued", 0.0, "", 0, 0, 2, warm=False, watchers=1)).startswith("Waiting: 2 sweeps")
+
+
+def test_warm_figures_builds_plotly_figures_without_streamlit():
+    from ui.paper import warm_figures
+
+    warm_figures()  # the router runs it in a thread of its own: it must not need a script run context

@@ -1,12 +1,12 @@
 """Figures and page glue for the paper pages (Fig 1, iterations vs d, sample complexity, deep nets, theory).
 
 The figure builders are pure: a tidy or summary DataFrame in, a Plotly figure out, testable without a
-browser. `compute` is the one piece of Streamlit glue: it runs a sweep with a progress bar and a Cancel
-button and remembers the result per settings in the session (the disk cache remembers it across visits).
+browser. `compute` is the one piece of Streamlit glue: it gets a sweep from the server's job registry
+(sharp.jobs: computed once per server, shared by every session, kept in memory and in the disk cache) and
+shows its progress with a Cancel button.
 """
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from sharp import jobs
 from ui import params
 from ui.figures import rgba, ticks_125
 from ui.params import Param
@@ -218,60 +219,95 @@ def deep_vs_m(table: pd.DataFrame, metric: str) -> go.Figure:
 # --- Streamlit glue -------------------------------------------------------------------------------------------
 
 def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]) -> pd.DataFrame | None:
-    """Run fn(on_progress=...) once per settings, with a progress bar and a Cancel button.
+    """The page's sweep at these settings, computed once per server and shared by every session.
 
-    A Cancel click reruns the script, which stops the computation at its next progress update; finished
-    runs stay in the disk cache, so pressing Run again resumes quickly. A grid too large (TooBig) or a bad
-    setting (ConfigError) is shown as an error naming what to change.
+    The first session that asks starts the job (sharp.jobs) in a background thread; a session that asks for
+    the same page and settings while it runs (or after the server's warm-up started it) watches the same
+    job: a progress bar saying whose it is, and a Cancel button. Cancel detaches this visitor only; the job
+    stops when nobody else waits for it, unless it is the warm-up's. Finished runs stay in the disk cache, so
+    pressing Run again resumes quickly. A grid too large (TooBig) or a bad setting (ConfigError) is shown as
+    an error naming what to change.
 
     Args:
-        page: a short name, unique per page (prefixes the session keys).
-        settings: the page's settings; the result is remembered per their JSON.
-        fn: called as fn(on_progress=callback), returns the tidy frame.
+        page: a short name, unique per page (prefixes the session keys and the job key).
+        settings: the settings that decide the numbers; the job is shared per their JSON.
+        fn: called in the job's thread as fn(on_progress=..., cancel=...); returns the tidy frame. It must
+            not call Streamlit.
     Returns:
         The frame, or None when cancelled or refused (a message has been shown).
     """
     import streamlit as st
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     from sharp.config import ConfigError
     from sharp.distributed import from_env
+    from sharp.experiments import job_key
     from sharp.sweep import TooBig, runs_on
 
-    key = f"{page}:{json.dumps(settings, sort_keys=True, default=str)}"
-    results: dict = st.session_state.setdefault("paper_results", {})
-    if key in results:
-        return results[key]
+    key = job_key(page, settings)
+    reg = jobs.shared()
+    ctx = get_script_run_ctx()
+    who = ctx.session_id if ctx else "no-session"
+    previous = st.session_state.get(f"{page}_job")
+    if previous and previous != key and (old := reg.get(previous)) is not None:
+        old.leave(who)  # new settings: stop waiting for the old ones (the job stops if nobody else waits)
+    st.session_state[f"{page}_job"] = key
     if st.session_state.get(f"{page}_cancel"):
         st.session_state[f"{page}_cancelled"] = key
+        if (job := reg.get(key)) is not None:
+            job.leave(who)
     if st.session_state.get(f"{page}_cancelled") == key:
         st.info("Cancelled. Runs that finished are kept in the cache: press **Run** to continue from there.")
         return None
     place = from_env()  # None unless $SHARP_SCHEDULER names a Dask scheduler
     if place is not None:
         st.info(place.message)
-    bar = st.progress(0.0, text="Starting...")
-    slot = st.empty()  # the Cancel button goes away with the progress bar
-    slot.button("Cancel", key=f"{page}_cancel")
 
-    def on_progress(done: float, total: float, message: str) -> None:
-        bar.progress(min(done / total, 1.0) if total > 0 else 1.0, text=message)
+    def on_cluster(**kw: Any) -> pd.DataFrame:  # in the job's thread: the runner is a context variable
+        with runs_on(place.runner):
+            return fn(**kw)
 
-    try:
-        with runs_on(place.runner if place else None):
-            df = fn(on_progress=on_progress)
-    except TooBig as e:
-        st.error(f"Too much work for one page: {e}")
-        return None
-    except ConfigError as e:
-        st.error(f"A setting is out of range: {e}")
-        return None
-    finally:
+    job = reg.submit(key, on_cluster if place is not None and place.runner is not None else fn, who)
+    if not job.wait(0.05):
+        bar = st.progress(0.0, text="Starting...")
+        slot = st.empty()  # the Cancel button goes away with the progress bar
+        slot.button("Cancel", key=f"{page}_cancel")
+        for _ in range(int(4 * 3600 / POLL_S)):  # bounded; a page's sweep is capped far below this
+            if job.wait(POLL_S):
+                break
+            job.watch(who)
+            status = job.status()
+            bar.progress(status.fraction, text=progress_text(status))  # raises to stop if the visitor left
         bar.empty()
         slot.empty()
-    while len(results) >= 12:  # keep the session's memory bounded; the disk cache keeps the rest
-        results.pop(next(iter(results)))
-    results[key] = df
-    return df
+    if job.state == "failed":
+        if isinstance(job.error, TooBig):
+            st.error(f"Too much work for one page: {job.error}")
+        elif isinstance(job.error, ConfigError):
+            st.error(f"A setting is out of range: {job.error}")
+        else:
+            st.error(f"The computation failed: {job.error}")
+        return None
+    if job.state != "done":
+        st.info("Stopped (nobody was waiting for it). Press **Run** to continue from the runs already cached.")
+        return None
+    return job.result
+
+
+POLL_S = 0.25  # how often a waiting page redraws its progress bar
+
+
+def progress_text(status: jobs.Status) -> str:
+    """The progress bar's line: where the sweep is, and whose it is."""
+    if status.state == "queued":
+        return f"Waiting: {status.ahead} sweep{'s' if status.ahead != 1 else ''} ahead (other visitors' settings)"
+    runs = f"{status.runs_done} of {status.runs_total} runs" if status.runs_total else "starting"
+    line = f": {status.message}" if status.message else ""
+    if status.warm:
+        return f"Being computed for everyone, {runs}{line}"
+    others = status.watchers - 1
+    shared = f" (shared with {others} other visitor{'s' if others > 1 else ''})" if others > 0 else ""
+    return f"{runs}{shared}{line}"
 
 
 # Each paper page's URL parameters (name -> ui.params.Param), registered by start() for ran().
@@ -326,3 +362,16 @@ def download(df: pd.DataFrame, name: str, key: str) -> None:
 
     st.download_button("Download the data (CSV)", df.to_csv(index=False).encode(), file_name=name, mime="text/csv",
                        key=key)
+
+
+def warm_figures() -> None:
+    """Build and serialize one small figure of each kind the paper pages draw, so that a server's first
+    paper-page visitor does not wait for Plotly's first-use imports (several seconds on a busy machine).
+    Plain Python, no Streamlit: the router runs it once per server in a thread of its own."""
+    import plotly.io as pio
+
+    d = pd.DataFrame({"d": [25] * 4, "seed": [0, 0, 1, 1], "step": [0, 1, 0, 1], "test_error": [0.5, 0.0, 0.5, 0.1]})
+    table = pd.DataFrame([{"regime": r, "d": 8, "n": n, "test_error": 0.1, "diverged": 0.0}
+                          for r in ("feature", "kernel") for n in (32, 64)])
+    for fig in (figure1_figure(d), samples_figure(table)):
+        pio.to_json(fig, validate=True)

@@ -258,7 +258,7 @@ def step_samples() -> None:
     target = st.slider("target: final test error at most", 0.0, 0.1, step=0.01, key=f"{P}_target")
     ds, ns = st.session_state.get(f"{P}_sample_ds", T.SAMPLE_DS), st.session_state.get(f"{P}_sample_ns", T.SAMPLE_NS)
     table = compute(f"{P}5", {"d": list(ds), "n": list(ns)},
-                    lambda on_progress: T.samples(ds, ns, on_progress=on_progress, max_seconds=PAGE_MAX_SECONDS))
+                    lambda **kw: T.samples(ds, ns, max_seconds=PAGE_MAX_SECONDS, **kw))
     if table is None:
         return
     st.plotly_chart(samples_figure(table, c_lin=4, c_quad=1), key=f"{P}_samples_chart")
@@ -284,7 +284,7 @@ def step_deep() -> None:
     L = st.radio("depth L (hidden layers)", (1, 2), key=f"{P}_L", horizontal=True)
     ns = st.session_state.get(f"{P}_deep_ns", T.DEEP_NS)
     table = compute(f"{P}6", {"L": int(L), "n": list(ns)},
-                    lambda on_progress: T.deep(int(L), ns, on_progress=on_progress, max_seconds=PAGE_MAX_SECONDS))
+                    lambda **kw: T.deep(int(L), ns, max_seconds=PAGE_MAX_SECONDS, **kw))
     if table is None:
         return
     st.plotly_chart(deep_loss_vs_n(table), key=f"{P}_deep_chart")

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from sharp import paper
+from sharp.experiments import DEEP
 from ui.paper import PAGE_MAX_SECONDS, compute, deep_loss_vs_n, deep_vs_m, download, ran, start
 from ui.params import Choice, Int, Subset
 
@@ -10,8 +11,7 @@ URL = {"L": Subset([1, 2, 3, 4]), "m": Subset([32, 64, 128, 256, 512, 1024]),
        "n": Subset([25, 50, 100, 200, 400, 800, 1600]), "m0": Choice([32, 64, 128, 256, 512]),
        "n0": Choice([50, 100, 200, 400, 800]), "seeds": Int(1, 6),
        "activation": Choice(["softplus", "gelu"])}  # the form, in a link
-start(P, {"L": [1, 2], "m": [64, 128, 256], "n": [50, 100, 200, 400], "m0": 128, "n0": 200, "seeds": 2,
-          "activation": "softplus"}, URL)
+start(P, DEEP.defaults, URL)
 
 st.title("Deep networks in the kernel regime: test loss against n and against the width")
 st.markdown(
@@ -44,9 +44,7 @@ s = {k: st.session_state[f"{P}_{k}"] for k in ("L", "m", "n", "m0", "n0", "seeds
 if not (s["L"] and s["m"] and s["n"]):
     st.info("Pick at least one depth, one width and one n above.")
     st.stop()
-df = compute(P, s, lambda on_progress: paper.deep(
-    sorted(s["L"]), sorted(s["m"]), sorted(s["n"]), m0=int(s["m0"]), n0=int(s["n0"]), seeds=int(s["seeds"]),
-    activation=s["activation"], sweep_kw=dict(on_progress=on_progress, max_seconds=PAGE_MAX_SECONDS)))
+df = compute(P, DEEP.settings(s), lambda **kw: DEEP.run(s, max_seconds=PAGE_MAX_SECONDS, **kw))
 if df is None:
     st.stop()
 

@@ -1,14 +1,15 @@
 """Poster Fig 1: test error vs SGD iteration on XOR for several d, feature-learning regime."""
 import streamlit as st
 
-from sharp.sweep import figure1, zero_step_table
+from sharp.experiments import FIG1
+from sharp.sweep import zero_step_table
 from ui.paper import PAGE_MAX_SECONDS, compute, download, figure1_figure, ran, start
 from ui.params import Int, Subset
 
 P = "fig1"
 DS = [25, 50, 100, 200, 400, 800, 1600]
 URL = {"d": Subset(DS), "seeds": Int(1, 20), "steps": Int(4, 40), "m": Int(2, 200, even=True)}  # the form, in a link
-start(P, {"d": [25, 50, 100, 200, 400, 800], "seeds": 5, "steps": 12, "m": 20}, URL)
+start(P, FIG1.defaults, URL)
 
 st.title("Poster Fig 1: zero test error after about ln d iterations")
 st.markdown(
@@ -32,10 +33,7 @@ s = {k: st.session_state[f"{P}_{k}"] for k in ("d", "seeds", "steps", "m")}
 if not s["d"]:
     st.info("Pick at least one d above.")
     st.stop()
-ds = sorted(s["d"])
-df = compute(P, s, lambda on_progress: figure1(ds, seeds=int(s["seeds"]), steps=int(s["steps"]), m=int(s["m"]),
-                                                eta=float(s["m"]), on_progress=on_progress,
-                                                max_seconds=PAGE_MAX_SECONDS))
+df = compute(P, FIG1.settings(s), lambda **kw: FIG1.run(s, max_seconds=PAGE_MAX_SECONDS, **kw))
 if df is None:
     st.stop()
 

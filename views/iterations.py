@@ -2,6 +2,7 @@
 import streamlit as st
 
 from sharp import paper
+from sharp.experiments import ITERATIONS
 from ui.paper import PAGE_MAX_SECONDS, compute, download, iterations_figure, ran, start
 from ui.params import Choice, Float, Int, Subset
 
@@ -9,7 +10,7 @@ P = "iters"
 DS = [25, 50, 100, 200, 400, 800]
 URL = {"d": Subset(DS), "seeds": Int(1, 10), "kernel_steps": Int(10, 2000), "kernel_m": Choice([256, 512, 1024, 2048]),
        "threshold": Float(0.0, 0.4)}  # the form, in a link
-start(P, {"d": [25, 50, 100, 200], "seeds": 3, "kernel_steps": 120, "kernel_m": 512, "threshold": 0.0}, URL)
+start(P, ITERATIONS.defaults, URL)
 
 st.title("Iterations vs d: ln d for feature learning, about d for the kernel regime")
 st.markdown(
@@ -37,10 +38,8 @@ s = {k: st.session_state[f"{P}_{k}"] for k in ("d", "seeds", "kernel_steps", "ke
 if not s["d"]:
     st.info("Pick at least one d above.")
     st.stop()
-run = {k: v for k, v in s.items() if k != "threshold"}  # the threshold only changes the summary
-df = compute(P, run, lambda on_progress: paper.iterations(
-    sorted(s["d"]), seeds=int(s["seeds"]), kernel_steps=int(s["kernel_steps"]), kernel_m=int(s["kernel_m"]),
-    sweep_kw=dict(on_progress=on_progress, max_seconds=PAGE_MAX_SECONDS)))
+# the threshold only changes the summary, so it is not part of the sweep's settings
+df = compute(P, ITERATIONS.settings(s), lambda **kw: ITERATIONS.run(s, max_seconds=PAGE_MAX_SECONDS, **kw))
 if df is None:
     st.stop()
 

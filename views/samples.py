@@ -2,6 +2,7 @@
 import streamlit as st
 
 from sharp import paper
+from sharp.experiments import SAMPLES
 from ui.paper import PAGE_MAX_SECONDS, compute, download, ran, samples_figure, start
 from ui.params import Float, Int, Subset
 
@@ -9,7 +10,7 @@ P = "samples"
 DS = [8, 16, 32, 64]
 NS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 URL = {"d": Subset(DS), "n": Subset(NS), "seeds": Int(1, 6), "c_lin": Float(0.1, 100.0), "c_quad": Float(0.01, 10.0)}
-start(P, {"d": [8, 16, 32], "n": [16, 32, 64, 128, 256, 512, 1024], "seeds": 2, "c_lin": 8.0, "c_quad": 1.0}, URL)
+start(P, SAMPLES.defaults, URL)
 
 st.title("Sample complexity: about d samples with feature learning, about d^2 in the kernel regime")
 st.markdown(
@@ -36,10 +37,7 @@ s = {k: st.session_state[f"{P}_{k}"] for k in ("d", "n", "seeds", "c_lin", "c_qu
 if not s["d"] or not s["n"]:
     st.info("Pick at least one d and one n above.")
     st.stop()
-run = {k: s[k] for k in ("d", "n", "seeds")}
-df = compute(P, run, lambda on_progress: paper.samples(
-    sorted(s["d"]), sorted(s["n"]), seeds=int(s["seeds"]),
-    sweep_kw=dict(on_progress=on_progress, max_seconds=PAGE_MAX_SECONDS)))
+df = compute(P, SAMPLES.settings(s), lambda **kw: SAMPLES.run(s, max_seconds=PAGE_MAX_SECONDS, **kw))
 if df is None:
     st.stop()
 

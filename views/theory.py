@@ -2,12 +2,13 @@
 import streamlit as st
 
 from sharp import paper
+from sharp.experiments import THEORY
 from ui.paper import PAGE_MAX_SECONDS, compute, download, ran, start
 from ui.params import Int
 
 P = "theory"
 URL = {"d": Int(4, 1600), "m": Int(16, 1024, even=True), "n": Int(20, 2000), "L": Int(1, 4)}  # the form, in a link
-start(P, {"d": 25, "m": 128, "n": 200, "L": 2}, URL)
+start(P, THEORY.defaults, URL)
 
 st.title("Theory: what the paper proves, and what we measure")
 st.markdown("""
@@ -54,8 +55,7 @@ left.table(paper.table2_at(s["d"]).set_index(""))
 right.markdown(f"**Table 1 at m = {s['m']}, n = {s['n']}, L = {s['L']}** (shape only; e^O(L)/gamma^2 dropped)")
 right.table(paper.table1_at(s["m"], s["n"], s["L"]).set_index("").style.format({"value": "{:.4g}"}))
 
-df = compute(P, s, lambda on_progress: paper.theory(
-    s["d"], s["m"], s["n"], s["L"], sweep_kw=dict(on_progress=on_progress, max_seconds=PAGE_MAX_SECONDS)))
+df = compute(P, THEORY.settings(s), lambda **kw: THEORY.run(s, max_seconds=PAGE_MAX_SECONDS, **kw))
 if df is None:
     st.stop()
 st.markdown("**Measured here** (3 seeds; the deep run is the one of the *Deep nets* page: XOR on d = 8, "
