@@ -138,6 +138,9 @@ def test_twelve_sessions_keep_their_own_settings_and_the_server_stays_responsive
         states = until_finished(pages, 300, check)
         took = time.monotonic() - t0
         errors = sum(exceptions(p) for p in pages)
+        for i, (page, st) in enumerate(zip(pages, states)):  # what an unfinished session shows, for the record
+            if not st["replay"]:
+                page.screenshot(path=str(ARTIFACTS / f"load-unfinished-{i}.png"), full_page=True)
     close_sessions(pages)
     rss_peak = rss_mb(pid)
     rss_after = settle_rss(pid, rss_before + 50, 150)
@@ -145,7 +148,9 @@ def test_twelve_sessions_keep_their_own_settings_and_the_server_stays_responsive
                "seconds_to_finish": round(took, 1), "health_max_s": round(max(health.times), 3),
                "health_median_s": round(statistics.median(health.times), 4),
                "health_polls": len(health.times), "rss_before_mb": round(rss_before), "rss_peak_mb": round(rss_peak),
-               "rss_after_close_mb": round(rss_after), "lost_settings": lost}
+               "rss_after_close_mb": round(rss_after), "lost_settings": lost,
+               "unfinished": {i: s["url"].split("?")[-1][:60] for i, s in enumerate(states) if not s["replay"]},
+               "slowest_health_at_s": round(health.times.index(max(health.times)) * 0.25, 1)}
     record("load.json", {"twelve_sessions": figures})
     assert not lost, f"sessions lost their settings: {lost}"
     assert all(s["replay"] for s in states), "not every session's run finished within 300 s"
