@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,17 +43,22 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(entry: str = "app.py", timeout: float = 120) -> Iterator[str]:
-    """Run `streamlit run entry` from the repo root with this Python; yield its base URL once healthy."""
+def serve(entry: str = "app.py", timeout: float = 120, env: dict[str, str] | None = None,
+          on_start: Callable[[subprocess.Popen], None] | None = None) -> Iterator[str]:
+    """Run `streamlit run entry` from the repo root with this Python; yield its base URL once healthy.
+
+    env: extra environment variables for the server; on_start: called with the server process (its pid)."""
     port = free_port()
     log_path = ARTIFACTS / f"streamlit-{port}.log"
     ARTIFACTS.mkdir(exist_ok=True)
-    env = {**os.environ, "SHARP_THREADS": os.environ.get("SHARP_THREADS", "1")}
+    env = {**os.environ, "SHARP_THREADS": os.environ.get("SHARP_THREADS", "1"), **(env or {})}
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    if on_start:
+        on_start(proc)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

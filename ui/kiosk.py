@@ -272,8 +272,8 @@ def frame_svg(data: SceneData, shown: int, chart: str = "kiosk") -> str:
     names, colors, labels = series(scene)
     if scene.kind == "fig1":
         on = names[:shown]
-        marks = [(math.ceil(math.log(d)), f"d = {d}: ⌈ln d⌉ = {math.ceil(math.log(d))}", colors[n])
-                 for n, d in zip(names, FIG1_DS) if n in on]
+        # Unlabelled: several d share a marker; the readings beside the chart name each one's ceil(ln d).
+        marks = [(math.ceil(math.log(d)), "", colors[n]) for n, d in zip(names, FIG1_DS) if n in on]
         panel = figures.Panel([data.error[n] for n in on], "Test error", [0.0, 0.55], markers=marks)
         return figures.curves_svg([panel], x_max=data.steps, chart=chart, plot_height=250, colors=colors,
                                   labels=labels)

@@ -28,6 +28,7 @@ header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSideb
 .kiosk-caption {font-size: clamp(0.95rem, 1.3vw, 1.7rem); opacity: 0.8;}
 .kiosk-reading {font-size: clamp(1rem, 1.55vw, 2rem); margin: 0 0 1vw 0; line-height: 1.25;}
 .kiosk-reading b {display: block; font-size: 1.3em;}
+.kiosk-reading.compact {margin-bottom: 0.45vw;} .kiosk-reading.compact b {display: inline; font-size: 1.1em;}
 .kiosk-reading i {display: inline-block; width: 1.2em; height: 0.35em; vertical-align: middle; margin-right: 0.3em;}
 .kiosk-hint {font-size: clamp(1rem, 1.6vw, 2rem); font-weight: 600; margin-top: 1vw;}
 .kiosk-qr {width: min(14vw, 40vh); min-width: 120px; display: block; margin-top: 0.6vw;}
@@ -53,7 +54,10 @@ def loop() -> None:
     if not order:
         failed = "; ".join(store.errors.values())
         st.markdown('<div class="kiosk-headline">Kernel regime vs feature learning</div>', unsafe_allow_html=True)
-        st.error(f"The demo's runs failed: {failed}") if failed else st.info("Preparing the demo's runs…")
+        if failed:
+            st.error(f"The demo's runs failed: {failed}")
+        else:
+            st.info("Preparing the demo's runs…")
         return
     index, into = kiosk.position(time.monotonic() - ss.kiosk_t0, opts.scene_s, len(order))
     data = store.get(order[index])
@@ -71,8 +75,9 @@ def loop() -> None:
         unsafe_allow_html=True)
     chart, side = st.columns([2.3, 1], gap="large")
     chart.markdown(store.frame(scene.key, shown), unsafe_allow_html=True)
-    side_html = "".join(f'<div class="kiosk-reading"><b><i style="background:{r.color}"></i>{r.label}</b>'
-                        f'{r.value}</div>' for r in kiosk.readings(data, shown))
+    compact = " compact" if scene.kind == "fig1" else ""  # six lines: one each
+    side_html = "".join(f'<div class="kiosk-reading{compact}"><b><i style="background:{r.color}"></i>{r.label}</b>'
+                        f'{": " if compact else ""}{r.value}</div>' for r in kiosk.readings(data, shown))
     side_html += '<div class="kiosk-hint">Touch the screen or press a key to try it yourself.</div>'
     if base:
         link = kiosk.public_link(scene, base)

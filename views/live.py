@@ -10,7 +10,7 @@ import time
 import streamlit as st
 
 import sharp
-from ui import figures, live
+from ui import figures, kiosk, live, scripts
 
 TICK_S = 0.12  # the live view reruns this often while training
 WARMUP_S = 1.0  # ... except for a session's first tick, while the browser is still loading the page
@@ -79,6 +79,12 @@ def new_seeds() -> None:
 if "live_settings" not in ss:
     ss.live_settings, ss.live_problems = live.parse_query(st.query_params.to_dict())
     load(ss.live_settings)
+    # Opened from the booth's kiosk: keep its parameters in the URL and go back to the loop when left idle.
+    ss.live_kiosk = {k: v for k, v in st.query_params.to_dict().items() if k in ("from_kiosk", "idle_s", "scene_s")}
+# Keys (Space play/pause, right arrow step, R reset), the charts' SVG/PNG buttons, and the kiosk's idle return.
+st.html(scripts.HIDE + scripts.shortcuts() + scripts.downloads(), unsafe_allow_javascript=True)
+if back := kiosk.return_url(ss.get("live_kiosk", {})):
+    st.html(scripts.return_when_idle(*back), unsafe_allow_javascript=True)
 for key in KEYS:  # widget values are dropped while another page is shown; bring them back
     if key not in ss:
         ss[key] = getattr(ss.live_settings, key)
@@ -145,7 +151,7 @@ def sidebar(run: live.LiveRun | None) -> None:
 
 
 settings = live.Settings(**{key: ss[key] for key in KEYS})
-query = live.to_query(settings)
+query = {**live.to_query(settings), **ss.get("live_kiosk", {})}
 if st.query_params.to_dict() != query:
     st.query_params.from_dict(query)
 run = ss.get("live_run")
