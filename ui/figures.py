@@ -387,4 +387,9 @@ def neurons_svg(now: Snapshot, init: Snapshot, name: str, k: int, d: int, title:
     body.append(_baseline(y1))
     body.append(_text((LEFT + right) / 2, y1 + 18, f"neuron, sorted by its share now ({m} neurons, seed 0)",
                       anchor="middle"))
-    return _svg(body, y1 + 26, chart, m, f"{LABELS.get(name, name)}: {title}")
+    now_ok, init_ok = share[np.isfinite(share)], share0[np.isfinite(share0)]
+    desc = (f"{m} neurons, seed 0: median share on the relevant coordinates "
+            f"{np.median(now_ok) if now_ok.size else float('nan'):.2f} now, "
+            f"{np.median(init_ok) if init_ok.size else float('nan'):.2f} at init (k/d = {k / d:.2g}); "
+            f"{int((now_ok > 0.5).sum())} of {m} above one half.")
+    return _svg(body, y1 + 26, chart, m, f"{LABELS.get(name, name)}: {title}", desc)
