@@ -9,6 +9,7 @@ frames; it never calls streamlit, and its one background thread only trains.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import threading
 from collections import OrderedDict
@@ -197,9 +198,10 @@ def public_link(scene: Scene, base: str) -> str:
     return f"{base}/" + (f"?{urlencode(q)}" if q else "")
 
 
+@functools.lru_cache(maxsize=16)
 def qr_svg(url: str) -> str:
     """A QR code for url as inline SVG, black on white with its quiet zone (scanners need the contrast,
-    whatever the page's theme), scaled to its container."""
+    whatever the page's theme), scaled to its container. Cached: the loop redraws every second."""
     import segno  # imported here: only a kiosk with a public address draws one
 
     code = segno.make(url, error="m")
