@@ -35,11 +35,13 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def soak(minutes: float, every: float, scene_s: float, ready_timeout: float = 600) -> dict:
+def soak(minutes: float, every: float, scene_s: float, public_url: str = "https://booth.example.org",
+         ready_timeout: float = 600) -> dict:
     from playwright.sync_api import sync_playwright
 
     procs = []
-    with serve(on_start=procs.append) as base, sync_playwright() as pw:
+    env = {"SHARP_PUBLIC_URL": public_url}  # with the QR code, as at a booth ("" for none)
+    with serve(env=env, on_start=procs.append) as base, sync_playwright() as pw:
         pid = procs[0].pid
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -70,7 +72,8 @@ def soak(minutes: float, every: float, scene_s: float, ready_timeout: float = 60
         exceptions = page.locator('[data-testid="stException"]').count()
         browser.close()
     first, last = samples[0], samples[-1]
-    result = {"minutes": round(last["t_s"] / 60, 2), "scene_s": scene_s, "warm_s": round(warm_s, 1),
+    result = {"minutes": round(last["t_s"] / 60, 2), "scene_s": scene_s, "public_url": public_url,
+              "warm_s": round(warm_s, 1),
               "rss_start_mb": first["rss_mb"], "rss_end_mb": last["rss_mb"],
               "rss_max_mb": max(s["rss_mb"] for s in samples),
               "growth_mb": round(last["rss_mb"] - first["rss_mb"], 1),
@@ -84,13 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=30.0, help="how long to sample, after the warm-up (0.5 to 600)")
     ap.add_argument("--every", type=float, default=30.0, help="seconds between samples (1 to 600)")
     ap.add_argument("--scene-s", type=float, default=20.0, help="the kiosk's seconds per scene (3 to 600)")
+    ap.add_argument("--public-url", default="https://booth.example.org",
+                    help="SHARP_PUBLIC_URL for the server, so the QR code is drawn ('' for none)")
     ap.add_argument("--out", type=Path, default=ARTIFACTS / "kiosk_soak.json")
     a = ap.parse_args(argv)
     for name, value, lo, hi in (("--minutes", a.minutes, 0.5, 600), ("--every", a.every, 1, 600),
                                 ("--scene-s", a.scene_s, 3, 600)):
         if not lo <= value <= hi:
             ap.error(f"{name}={value:g} is not allowed: a number from {lo:g} to {hi:g}")
-    r = soak(a.minutes, a.every, a.scene_s)
+    r = soak(a.minutes, a.every, a.scene_s, a.public_url)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(r, indent=2))
     print(f"kiosk soak: {r['minutes']:.1f} min at {r['scene_s']:g} s per scene: server RSS {r['rss_start_mb']:.1f} -> "
