@@ -81,10 +81,6 @@ if "live_settings" not in ss:
     load(ss.live_settings)
     # Opened from the booth's kiosk: keep its parameters in the URL and go back to the loop when left idle.
     ss.live_kiosk = {k: v for k, v in st.query_params.to_dict().items() if k in ("from_kiosk", "idle_s", "scene_s")}
-# Keys (Space play/pause, right arrow step, R reset), the charts' SVG/PNG buttons, and the kiosk's idle return.
-st.html(scripts.HIDE + scripts.shortcuts() + scripts.downloads(), unsafe_allow_javascript=True)
-if back := kiosk.return_url(ss.get("live_kiosk", {})):
-    st.html(scripts.return_when_idle(*back), unsafe_allow_javascript=True)
 for key in KEYS:  # widget values are dropped while another page is shown; bring them back
     if key not in ss:
         ss[key] = getattr(ss.live_settings, key)
@@ -251,3 +247,8 @@ def live_view() -> None:
 live_view()
 in_full_run = False
 sidebar(run)
+# Keys (Space play/pause, right arrow step, R reset), the charts' SVG/PNG buttons, and the kiosk's idle return;
+# sent last, so the charts reach a new visitor first.
+st.html(scripts.HIDE + scripts.shortcuts() + scripts.downloads(), unsafe_allow_javascript=True)
+if back := kiosk.return_url(ss.get("live_kiosk", {})):
+    st.html(scripts.return_when_idle(*back), unsafe_allow_javascript=True)
