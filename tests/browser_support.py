@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,9 +46,11 @@ SERVERS: dict[str, subprocess.Popen] = {}  # base URL -> the server process, whi
 
 
 @contextlib.contextmanager
-def serve(entry: str = "app.py", timeout: float = 120, env: dict[str, str] | None = None) -> Iterator[str]:
+def serve(entry: str = "app.py", timeout: float = 120, env: dict[str, str] | None = None,
+          on_start: Callable[[subprocess.Popen], None] | None = None) -> Iterator[str]:
     """Run `streamlit run entry` from the repo root with this Python; yield its base URL once healthy.
 
+    env: extra environment variables for the server; on_start: called with the server process (its pid).
     The server's process is SERVERS[base] meanwhile (load tests read its CPU time and memory from /proc).
     """
     port = free_port()
@@ -60,6 +62,8 @@ def serve(entry: str = "app.py", timeout: float = 120, env: dict[str, str] | Non
             [sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    if on_start:
+        on_start(proc)
     base = f"http://127.0.0.1:{port}"
     SERVERS[base] = proc
     try:

@@ -211,3 +211,25 @@ def test_many_neurons_are_two_profiles():
     assert len(profiles) == 2
     ys = [y for _, y in points(profiles[0].get("d").split("V")[0])[0]]
     assert ys == sorted(ys)  # sorted by share now: heights fall (SVG y grows) left to right
+
+
+def test_every_chart_says_its_current_values():
+    """The text alternative (aria-label and <desc>) holds the values now drawn, not only what is drawn."""
+    panels = [Panel([flat("kernel", [0, 5, 10], [0.5, 0.4, 0.3], 0.05), flat("feature", [0, 5], [0.5, 0.02])],
+                    "Test error", [0, 0.6])]
+    root = parse(figures.curves_svg(panels, x_max=10))
+    alt = root.get("aria-label")
+    assert "kernel regime 0.3 at step 10 (seeds 0.25 to 0.35)" in alt and "feature learning 0.02 at step 5" in alt
+    assert root.find(f"{NS}desc").text == alt
+    assert {t.get("data-download") for t in texts(root) if t.get("data-download")} == {"svg", "png"}
+
+
+def test_neuron_view_says_its_shares():
+    from sharp import Snapshot
+    snap = Snapshot(step=0, samples=0, train_loss=0, test_loss=0, test_error=0, distance=0, feature_share=0,
+                    train_loss_seeds=(0,), test_loss_seeds=(0,), test_error_seeds=(0,), distance_seeds=(0,),
+                    feature_share_seeds=(0,), distance_layers=(0,), distance_layers_seeds=((0,),),
+                    neuron_relevant=(9.0, 1.0, 3.0), neuron_rest=(1.0, 9.0, 1.0))
+    root = parse(figures.neurons_svg(snap, snap, "feature", k=2, d=50))
+    assert "3 neurons, seed 0: median share on the relevant coordinates 0.75 now" in root.get("aria-label")
+    assert "2 of 3 above one half" in root.get("aria-label")

@@ -198,7 +198,7 @@ def test_every_page_survives_a_hostile_url(no_compute, path, data):
     q.update({k: "1" for k in unknown})
     at = run_page(path, q)
     assert not at.exception, at.exception
-    assert at.title, "the page still draws"
+    assert at.title or at.get("html"), "the page still draws"  # the kiosk draws its headline as HTML
     warnings = [w.value for w in at.warning]
     for w in warnings:
         if w.startswith("URL parameter"):

@@ -9,7 +9,7 @@ keep Plotly (ui/paper.py).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -17,7 +17,9 @@ import numpy as np
 
 from sharp import Snapshot
 
-COLORS = {"kernel": "#4C78A8", "feature": "#E45756", "linearized": "#72B7B2"}
+# Blue against orange: told apart with any colour-vision deficiency (not red against green), and each line has at
+# least 3:1 contrast on both Streamlit's light and dark backgrounds (tests/test_ui_figures.py checks both).
+COLORS = {"kernel": "#4C78A8", "feature": "#D95F02", "linearized": "#72B7B2"}
 LABELS = {"kernel": "kernel regime", "feature": "feature learning", "linearized": "linearized (NTK) net"}
 WIDTH = 560  # the viewBox width, about a column's on a laptop; the chart scales to its column, text with it
 LEFT, RIGHT = 46, 14  # room for the y tick labels; a little air on the right
@@ -161,13 +163,45 @@ def _baseline(y: float) -> str:
     return f'<path d="M{LEFT} {y}H{WIDTH - RIGHT}" stroke="currentColor" stroke-opacity="0.45"/>'
 
 
-def _svg(body: list[str], height: float, chart: str, points: int, label: str) -> str:
+def _svg(body: list[str], height: float, chart: str, points: int, label: str, desc: str = "") -> str:
     """The root element; data-chart / data-points let a browser test find the chart and count its points.
 
+    Its text alternative: aria-label holds what the chart shows and `desc` its current values (also kept in a
+    <desc> element, so a downloaded file carries them). Two small SVG / PNG buttons in the bottom right corner
+    are handled by the page's download script (ui/scripts.py); they are left out of the downloaded file.
     The opening tag ends its own line, so a Markdown renderer takes the whole chart as one raw HTML block."""
+    alt = f"{label}. {desc}" if desc else label
+    buttons = "".join(
+        f'<text x="{WIDTH - RIGHT - dx}" y="{height - 4:.0f}" font-size="11" fill="currentColor" '
+        f'fill-opacity="0.6" class="sharp-dl" data-download="{kind}" role="button" tabindex="0" '
+        f'aria-label="Download this chart as {kind.upper()}" style="cursor:pointer">{kind.upper()}</text>'
+        for dx, kind in ((52, "svg"), (24, "png")))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0f}" width="100%" role="img" '
-            f'aria-label="{escape(label)}" data-chart="{escape(chart)}" data-points="{points}" '
-            f'style="display:block;height:auto;overflow:visible">\n{"".join(body)}</svg>')
+            f'aria-label="{escape(alt)}" data-chart="{escape(chart)}" data-points="{points}" '
+            f'style="display:block;height:auto;overflow:visible">\n<desc>{escape(alt)}</desc>{"".join(body)}'
+            f'{buttons}</svg>')
+
+
+def describe(panels: Sequence[Panel], labels: Mapping[str, str] | None = None) -> str:
+    """The current values of each curve in words: the chart's text alternative.
+
+    Example: describe([Panel([c], "Test error", [0, 1])]) -> 'Test error: feature learning 0.02 at step 300
+    (seeds 0.01 to 0.03).'
+    """
+    labels = labels or LABELS
+    out = []
+    for p in panels:
+        parts = []
+        for c in p.curves:
+            ok = np.flatnonzero(np.isfinite(c.mean))
+            if not ok.size:
+                parts.append(f"{labels.get(c.name, c.name)} no value yet")
+                continue
+            j = ok[-1]
+            band = f" (seeds {c.lo[j]:.3g} to {c.hi[j]:.3g})" if c.hi[j] > c.lo[j] else ""
+            parts.append(f"{labels.get(c.name, c.name)} {c.mean[j]:.3g} at step {c.step[j]:.0f}{band}")
+        out.append(f"{p.title.split('  ')[0]}: {'; '.join(parts)}.")
+    return " ".join(out)
 
 
 @dataclass(frozen=True)
@@ -179,10 +213,12 @@ class Panel:
     y_range: Sequence[float]  # shared between the two columns
     marker: int | None = None  # a step to mark with a dashed vertical line, e.g. ceil(ln d)
     marker_label: str = ""
+    markers: Sequence[tuple[float, str, str]] = ()  # more marked steps: (step, label, colour), e.g. one per d
 
 
 def curves_svg(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, chart: str = "curves",
-               hover: bool = False, plot_height: int = 150) -> str:
+               hover: bool = False, plot_height: int = 150, colors: Mapping[str, str] | None = None,
+               labels: Mapping[str, str] | None = None) -> str:
     """Panels stacked on a shared step axis; a line per run (mean over seeds) with a shaded min-max band.
 
     Args:
@@ -193,6 +229,7 @@ def curves_svg(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, char
         hover: add a tooltip per logged step with every curve's values (left out while streaming: it adds
             a hundred elements to each redraw).
         plot_height: pixels of plot area per panel.
+        colors, labels: per curve name, instead of COLORS / LABELS (e.g. one colour per step size).
     Returns:
         The `<svg>` text.
     Example:
@@ -200,6 +237,7 @@ def curves_svg(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, char
     """
     right = WIDTH - RIGHT
     hi_x = math.log10(max(x_max, 2)) if log_x else max(x_max, 1)
+    colors, labels = {**COLORS, **(colors or {})}, {**LABELS, **(labels or {})}
 
     def sx(step: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -212,10 +250,10 @@ def curves_svg(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, char
     if legend:
         x = float(right)
         for name in reversed(names):
-            label = LABELS.get(name, name)
+            label = labels.get(name, name)
             x -= 30 + 6.5 * len(label)
             dash = ' stroke-dasharray="2 3"' if name == "linearized" else ""
-            body.append(f'<path d="M{x:.0f} 9H{x + 22:.0f}" stroke="{COLORS.get(name, "#888")}" stroke-width="2.5"'
+            body.append(f'<path d="M{x:.0f} 9H{x + 22:.0f}" stroke="{colors.get(name, "#888")}" stroke-width="2.5"'
                         f'{dash}/>' + _text(x + 26, 13, label))
     for i, p in enumerate(panels):
         y0 = top + 22  # the panel title above its plot area
@@ -235,7 +273,7 @@ def curves_svg(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, char
                 body.append(_text(x, y1 + 16, _num(v), anchor="middle", extra='fill-opacity="0.7"'))
         body.append(_baseline(y1))
         for c in p.curves:
-            color, xs = COLORS.get(c.name, "#888888"), sx(c.step)
+            color, xs = colors.get(c.name, "#888888"), sx(c.step)
             body.append(f'<path d="{_band(xs, sy(c.lo), sy(c.hi))}" fill="{rgba(color, 0.18)}"/>')
             dash = ' stroke-dasharray="2 4"' if c.name == "linearized" else ""
             body.append(f'<path d="{_path(xs, sy(c.mean))}" fill="none" stroke="{color}" stroke-width="2.5" '
@@ -245,16 +283,23 @@ def curves_svg(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, char
             x = float(sx(np.array(float(p.marker))))
             body.append(f'<path d="M{x:.1f} {y0}V{y1}" stroke="currentColor" stroke-opacity="0.6" '
                         f'stroke-dasharray="5 4"/>' + _text(x + 4, y0 + 13, p.marker_label))
+        for j, (step, text, color) in enumerate(p.markers):
+            if log_x and step <= 0:
+                continue
+            x = float(sx(np.array(float(step))))
+            body.append(f'<path d="M{x:.1f} {y0}V{y1}" stroke="{color}" stroke-width="2" stroke-dasharray="5 4"/>')
+            if text:  # stacked, so markers at the same step keep readable labels
+                body.append(_text(x + 4, y0 + 13 + 15 * j, text))
         top = y1 + 12
     top += 16 + 20  # the last panel's tick labels and the axis title
     body.append(_text((LEFT + right) / 2, top - 4, "SGD step" + (" (log scale)" if log_x else ""), anchor="middle"))
     if hover:
-        body.append(_hover_strips(panels, sx, 0, top - 36))
-    label = ", ".join(p.title for p in panels) + " against SGD step for " + ", ".join(map(LABELS.get, names))
-    return _svg(body, top, chart, points, label)
+        body.append(_hover_strips(panels, sx, 0, top - 36, labels))
+    label = ", ".join(p.title for p in panels) + " against SGD step for " + ", ".join(labels.get(n, n) for n in names)
+    return _svg(body, top, chart, points, label, describe(panels, labels))
 
 
-def _hover_strips(panels: Sequence[Panel], sx, y0: float, y1: float) -> str:
+def _hover_strips(panels: Sequence[Panel], sx, y0: float, y1: float, labels: Mapping[str, str]) -> str:
     """An invisible strip per logged step whose tooltip lists every curve's mean and band there."""
     steps = sorted({float(s) for p in panels for c in p.curves for s in c.step.tolist()})
     xs = sx(np.array(steps))
@@ -269,7 +314,7 @@ def _hover_strips(panels: Sequence[Panel], sx, y0: float, y1: float) -> str:
             for c in p.curves:
                 k = np.flatnonzero(c.step == step)
                 if k.size and math.isfinite(c.mean[k[0]]):
-                    lines.append(f"{LABELS.get(c.name, c.name)}, {p.title.split('  ')[0].lower()}: "
+                    lines.append(f"{labels.get(c.name, c.name)}, {p.title.split('  ')[0].lower()}: "
                                  f"{c.mean[k[0]]:.3g} (seeds {c.lo[k[0]]:.3g} to {c.hi[k[0]]:.3g})")
         out.append(f'<rect x="{left:.1f}" y="{y0:.0f}" width="{max(width, 1):.1f}" height="{y1 - y0:.0f}" '
                    f'fill="transparent"><title>{escape(chr(10).join(lines))}</title></rect>')
@@ -342,4 +387,9 @@ def neurons_svg(now: Snapshot, init: Snapshot, name: str, k: int, d: int, title:
     body.append(_baseline(y1))
     body.append(_text((LEFT + right) / 2, y1 + 18, f"neuron, sorted by its share now ({m} neurons, seed 0)",
                       anchor="middle"))
-    return _svg(body, y1 + 26, chart, m, f"{LABELS.get(name, name)}: {title}")
+    now_ok, init_ok = share[np.isfinite(share)], share0[np.isfinite(share0)]
+    desc = (f"{m} neurons, seed 0: median share on the relevant coordinates "
+            f"{np.median(now_ok) if now_ok.size else float('nan'):.2f} now, "
+            f"{np.median(init_ok) if init_ok.size else float('nan'):.2f} at init (k/d = {k / d:.2g}); "
+            f"{int((now_ok > 0.5).sum())} of {m} above one half.")
+    return _svg(body, y1 + 26, chart, m, f"{LABELS.get(name, name)}: {title}", desc)

@@ -22,8 +22,9 @@ from sharp.config import parse_bool
 ECHO_CHARS = 40  # an echoed value or name is cut to this many characters (plus an ellipsis)
 LIST_UNKNOWN = 5  # the unknown-parameter note names at most this many
 UNKNOWN = "?"  # the problems key of that note (no setting has this name)
-# Streamlit's own parameters (`?embed=true`), which no page reads but which are not the visitor's mistake.
-RESERVED = frozenset({"embed", "embed_options"})
+# Streamlit's own parameters (`?embed=true`), and the booth's hand-off parameters that the live page carries
+# back to the kiosk loop (ui.kiosk): no page reads them as settings, but they are not the visitor's mistake.
+RESERVED = frozenset({"embed", "embed_options", "from_kiosk", "idle_s", "scene_s"})
 # A plain decimal number, ASCII digits only: Python's float() would also take "nan", "inf", "1_000" and
 # non-ASCII digits such as "５０", none of which a URL should carry.
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,4})?", re.ASCII)

@@ -14,9 +14,10 @@ import streamlit as st
 from sharp import paper
 from sharp import tour as T
 from sharp.trajectory import Trajectory
+from ui import paper as paper_ui  # paper_ui.compute looked up at each call (tests may stand in for it)
 from ui import trajectories
 from ui.figures import COLORS, ticks_125
-from ui.paper import PAGE_MAX_SECONDS, _layout, compute, deep_loss_vs_n, samples_figure
+from ui.paper import PAGE_MAX_SECONDS, _layout, deep_loss_vs_n, samples_figure
 
 P = "tour"
 STEPS = ("The task", "The kernel regime", "Feature learning", "Why about ln d steps", "Samples: d against d²",
@@ -257,7 +258,7 @@ def step_samples() -> None:
                 "the Sample complexity page, on a smaller grid.")
     target = st.slider("target: final test error at most", 0.0, 0.1, step=0.01, key=f"{P}_target")
     ds, ns = st.session_state.get(f"{P}_sample_ds", T.SAMPLE_DS), st.session_state.get(f"{P}_sample_ns", T.SAMPLE_NS)
-    table = compute(f"{P}5", {"d": list(ds), "n": list(ns)},
+    table = paper_ui.compute(f"{P}5", {"d": list(ds), "n": list(ns)},
                     lambda **kw: T.samples(ds, ns, max_seconds=PAGE_MAX_SECONDS, **kw))
     if table is None:
         return
@@ -283,7 +284,7 @@ def step_deep() -> None:
                 "XOR at d = 8, softplus activation, NTK scale, width 128, η = 2, trained full batch for T = n steps.")
     L = st.radio("depth L (hidden layers)", (1, 2), key=f"{P}_L", horizontal=True)
     ns = st.session_state.get(f"{P}_deep_ns", T.DEEP_NS)
-    table = compute(f"{P}6", {"L": int(L), "n": list(ns)},
+    table = paper_ui.compute(f"{P}6", {"L": int(L), "n": list(ns)},
                     lambda **kw: T.deep(int(L), ns, max_seconds=PAGE_MAX_SECONDS, **kw))
     if table is None:
         return

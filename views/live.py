@@ -14,7 +14,7 @@ import streamlit as st
 
 import sharp
 from sharp.registry import Entry
-from ui import figures, live
+from ui import figures, kiosk, live, scripts
 from ui.server import runs
 
 TICK_S = 0.12  # the live view reruns this often while training...
@@ -94,6 +94,8 @@ def new_seeds() -> None:
 # The visitor's settings: from the URL at session start, then changed only by this visitor's own gestures.
 live.settle(ss, st.query_params)  # every value of a repeated key
 ss.setdefault("live_id", uuid.uuid4().hex)  # this visitor, for the server's count of streaming pages
+if "live_kiosk" not in ss:  # opened from the booth's kiosk: keep its parameters in the URL, return when idle
+    ss.live_kiosk = {k: v for k, v in st.query_params.to_dict().items() if k in ("from_kiosk", "idle_s", "scene_s")}
 
 # The live view reruns several times a second; Streamlit would fade its charts as "stale" during every rerun
 # that outlasts a moment (on a busy machine, most of them), which reads as flicker. Keep them opaque here.
@@ -157,7 +159,7 @@ def sidebar(run: live.Frame | None) -> None:
 
 
 settings = ss.live_settings
-query = live.to_query(settings)
+query = {**live.to_query(settings), **ss.get("live_kiosk", {})}
 if st.query_params.to_dict() != query:
     st.query_params.from_dict(query)
 watch: live.Watch | None = ss.get("live_watch")
@@ -293,3 +295,8 @@ frame_now = frame
 live_view()
 in_full_run = False
 sidebar(frame)
+# Keys (Space play/pause, right arrow step, R reset), the charts' SVG/PNG buttons, and the kiosk's idle return;
+# sent last, so the charts reach a new visitor first.
+st.html(scripts.HIDE + scripts.shortcuts() + scripts.downloads(), unsafe_allow_javascript=True)
+if back := kiosk.return_url(ss.get("live_kiosk", {})):
+    st.html(scripts.return_when_idle(*back), unsafe_allow_javascript=True)

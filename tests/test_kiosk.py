@@ -1,0 +1,262 @@
+"""The kiosk's controller (ui/kiosk.py) without a browser: the clock, the reveal, the URL knobs, the links, the
+QR code, the frames, and the colours of its series."""
+from __future__ import annotations
+
+import math
+import threading
+import xml.etree.ElementTree as ET
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ui import figures, kiosk, live
+from ui.kiosk import SCENES, Options
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+@given(st.floats(0, 1e7), st.floats(3, 600), st.integers(1, 4), st.integers(0, 3))
+def test_position_walks_the_scenes_in_order_and_wraps(t, scene_s, n, start):
+    index, into = kiosk.position(t, scene_s, n, start)
+    assert 0 <= index < n and -1e-6 <= into < scene_s + 1e-6
+    assert index == (start + math.floor(t / scene_s)) % n
+
+
+def test_position_examples():
+    assert kiosk.position(0, 20, 4) == (0, 0.0)
+    assert kiosk.position(45, 20, 4) == (2, 5.0)
+    assert kiosk.position(80, 20, 4) == (0, 0.0)
+    assert kiosk.position(5, 20, 3, start=2) == (2, 5.0)
+
+
+@given(st.integers(1, 500), st.floats(3, 600), st.floats(0, 1), st.floats(0, 1))
+def test_reveal_grows_then_holds_everything(total, scene_s, a, b):
+    early, late = sorted([a, b])
+    n0, n1 = kiosk.revealed(total, early * scene_s, scene_s), kiosk.revealed(total, late * scene_s, scene_s)
+    assert 1 <= n0 <= n1 <= total
+    assert kiosk.revealed(total, kiosk.REVEAL * scene_s, scene_s) == total  # the last part holds the full runs
+
+
+def test_reveal_has_few_distinct_frames():
+    counts = {kiosk.revealed(151, t / 10, 20) for t in range(0, 200)}
+    assert len(counts) == kiosk.FRAMES and min(counts) == 13 and max(counts) == 151
+    assert kiosk.revealed(0, 5, 20) == 0
+
+
+@pytest.mark.parametrize("query, expected", [
+    ({}, Options()),
+    ({"scene_s": "8", "idle_s": "30", "start": "c"}, Options(8.0, 30.0, "c")),
+    ({"scene_s": ["99", "12"]}, Options(scene_s=12.0)),
+])
+def test_options_from_the_url(query, expected):
+    assert kiosk.parse_options(query) == (expected, {})
+
+
+@pytest.mark.parametrize("name, text, needle", [
+    ("scene_s", "2", "scene_s='2' is not allowed: a number of seconds from 3 to 600; using the default 20"),
+    ("scene_s", "abc", "scene_s='abc' is not allowed"),
+    ("idle_s", "inf", "idle_s='inf' is not allowed: a number of seconds from 5 to 3600; using the default 120"),
+    ("start", "e", "start='e' is not allowed: one of a, b, c, d; using the default a"),
+])
+def test_bad_options_name_the_setting_and_its_range(name, text, needle):
+    opts, problems = kiosk.parse_options({name: text})
+    assert opts == Options() and problems[name].startswith(needle)
+
+
+@pytest.mark.parametrize("text, wanted", [("1", True), ("true", True), ("0", False), ("", False), ("x", False)])
+def test_wants_kiosk(text, wanted):
+    assert kiosk.wants_kiosk({"kiosk": text}) is wanted
+    assert kiosk.wants_kiosk({}) is False
+
+
+@pytest.mark.parametrize("scene", SCENES, ids=lambda s: s.key)
+def test_handoff_opens_the_scenes_settings_and_comes_back(scene):
+    url = kiosk.handoff_url(scene, Options(scene_s=7, idle_s=30))
+    q = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+    settings, problems = live.parse_query(q)
+    assert settings == scene.settings and not problems  # the live page opens exactly the scene's settings
+    back, idle = kiosk.return_url(q)
+    assert idle == 30.0
+    bq = {k: v[-1] for k, v in parse_qs(urlsplit(back).query).items()}
+    assert kiosk.wants_kiosk(bq) and kiosk.parse_options(bq) == (Options(scene_s=7, idle_s=30), {})
+
+
+def test_return_url_only_when_entered_from_the_kiosk():
+    assert kiosk.return_url({"d": "50"}) is None
+    assert kiosk.return_url({"from_kiosk": "1"}) == ("/?kiosk=1&idle_s=120&scene_s=20", 120.0)
+
+
+def test_public_base_from_the_environment():
+    assert kiosk.public_base({}) == (None, None)
+    assert kiosk.public_base({"SHARP_PUBLIC_URL": " https://b.example.org/ "}) == ("https://b.example.org", None)
+    assert kiosk.public_base({"SHARP_PUBLIC_URL": "http://10.0.0.5:8501"}) == ("http://10.0.0.5:8501", None)
+    base, problem = kiosk.public_base({"SHARP_PUBLIC_URL": "booth.example.org"})
+    assert base is None and problem.startswith("SHARP_PUBLIC_URL='booth.example.org' is not allowed: an http://")
+
+
+@pytest.mark.parametrize("scene", SCENES, ids=lambda s: s.key)
+def test_public_link_carries_the_scene(scene):
+    link = kiosk.public_link(scene, "https://booth.example.org")
+    parts = urlsplit(link)
+    assert (parts.scheme, parts.netloc, parts.path) == ("https", "booth.example.org", "/")
+    assert live.parse_query({k: v[-1] for k, v in parse_qs(parts.query).items()}) == (scene.settings, {})
+    assert len(link) < 120  # a small QR code, scannable from a step away
+
+
+def test_qr_code_decodes_to_its_link():
+    segno = pytest.importorskip("segno")
+    link = kiosk.public_link(SCENES[2], "https://booth.example.org")
+    svg = kiosk.qr_svg(link)
+    root = ET.fromstring(svg)
+    assert root.get("role") == "img" and link in root.get("aria-label")
+    # The same payload gives the same matrix: the SVG is segno's rendering of exactly this link.
+    ref = segno.make(link, error="m").svg_inline(dark="#000000", light="#ffffff", border=4, omitsize=True,
+                                                  svgclass="kiosk-qr")
+    assert svg.split(">", 1)[1] == ref.split(">", 1)[1]
+    assert segno.make(link, error="m").version <= 6
+
+
+def fake_frame(kind: str) -> pd.DataFrame:
+    """A tidy frame like sharp.sweep's for a scene: per run, seeds x steps with a falling error."""
+    scene = next(s for s in SCENES if s.kind == kind)
+    names = kiosk.series(scene)[0]
+    rows = []
+    for run, _ in enumerate(names):
+        for seed in range(3):
+            for step in range(0, 13 if kind == "fig1" else 31):
+                err = max(0.0, 0.5 - 0.1 * step / (run + 1) - 0.01 * seed)
+                rows.append(dict(run=run, seed=seed, step=step, d=kiosk.FIG1_DS[run] if kind == "fig1" else 50,
+                                 test_error=err, distance=step * 0.1 * (run + 1) + 0.01 * seed))
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("kind", ["race", "eta", "fig1"])
+def test_frames_grow_and_say_their_values(kind):
+    scene = next(s for s in SCENES if s.kind == kind)
+    data = kiosk.from_frame(scene, fake_frame(kind))
+    n = kiosk.total(data)
+    drawn = []
+    for shown in (1, max(1, n // 2), n):
+        root = ET.fromstring(kiosk.frame_svg(data, shown, chart="kiosk-x"))
+        assert root.get("data-chart") == "kiosk-x"
+        drawn.append(int(root.get("data-points")))
+        assert root.find(f"{NS}desc").text.startswith(root.get("aria-label")[:20])
+    assert drawn[0] < drawn[-1] and drawn == sorted(drawn)
+    if kind == "fig1":  # curves appear one by one, each with its ceil(ln d) marker
+        assert [r.label for r in kiosk.readings(data, 2)] == ["d = 25", "d = 50"]
+        assert data.first_zero["d25"] == 5.0  # 0.5 - 0.1 step (seed 0) is first 0 at step 5; median of seeds
+        svg = kiosk.frame_svg(data, 2)
+        assert svg.count("stroke-dasharray=\"5 4\"") == 2  # a marker per drawn d
+    else:
+        last = kiosk.readings(data, n)
+        assert len(last) == len(kiosk.series(scene)[0]) and "test error" in last[0].value
+
+
+def test_store_computes_once_in_the_background_and_bounds_its_frames():
+    calls, gate = [], threading.Event()
+
+    def compute(scene):
+        gate.wait(10)
+        calls.append(scene.key)
+        kind = scene.kind
+        return kiosk.from_frame(scene, fake_frame(kind))
+
+    store = kiosk.SceneStore(compute, max_frames=5)
+    store.warm()
+    store.warm()  # a second visitor: no second computation
+    assert store.ready() == []
+    gate.set()
+    store.join(30)
+    assert calls == ["a", "b", "c", "d"] and store.ready() == ["a", "b", "c", "d"]
+    first = store.frame("a", 3)
+    assert store.frame("a", 3) is first  # served from the cache
+    for shown in range(1, 20):
+        store.frame("b", shown)
+    assert len(store) == 5
+
+
+def test_store_reports_a_failed_scene_and_keeps_the_others():
+    def compute(scene):
+        if scene.key == "b":
+            raise RuntimeError("boom")
+        return kiosk.from_frame(scene, fake_frame(scene.kind))
+
+    store = kiosk.SceneStore(compute)
+    store.warm()
+    store.join(30)
+    assert store.ready() == ["a", "c", "d"] and store.errors == {"b": "RuntimeError: boom"}
+
+
+def test_loop_order_skips_scenes_not_ready():
+    assert kiosk.loop_order(["a", "b", "c", "d"], "a") == ["a", "b", "c", "d"]
+    assert kiosk.loop_order(["a", "b", "d"], "c") == ["d", "a", "b"]
+    assert kiosk.loop_order([], "a") == []
+
+
+def test_countdown():
+    assert kiosk.seconds_left(0, 20) == 20 and kiosk.seconds_left(5.2, 20) == 15 and kiosk.seconds_left(20, 20) == 0
+    assert kiosk.progress_share(5, 20) == 0.25 and kiosk.progress_share(30, 20) == 1.0
+
+
+# ---- colours ---------------------------------------------------------------------------------------------
+def lin(hex_color: str) -> np.ndarray:
+    c = np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def luminance(hex_color: str) -> float:
+    return float(lin(hex_color) @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted([luminance(a), luminance(b)])
+    return (lb + 0.05) / (la + 0.05)
+
+
+# Machado, Oliveira and Fernandes (2009), full severity, on linear RGB.
+CVD = {
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                            [-0.003882, -0.048116, 1.051998]]),
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                              [-0.011820, 0.042940, 0.968881]]),
+    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                            [0.004733, 0.691367, 0.303900]]),
+}
+
+
+def lab(rgb_linear: np.ndarray) -> np.ndarray:
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ rgb_linear
+    t = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def worst_cvd_difference(a: str, b: str) -> float:
+    """The smallest CIELAB distance between two colours as seen with each full dichromacy."""
+    return min(float(np.linalg.norm(lab(np.clip(m @ lin(a), 0, 1)) - lab(np.clip(m @ lin(b), 0, 1))))
+               for m in CVD.values())
+
+
+LIGHT_BG, DARK_BG = "#ffffff", "#0e1117"  # Streamlit's two default backgrounds
+
+
+def test_the_check_rejects_red_against_green():
+    assert worst_cvd_difference("#d62728", "#2ca02c") < 20  # the pair the issue rules out fails the check
+
+
+def test_regime_colours_are_told_apart_with_colour_blindness_and_readable_on_both_themes():
+    kernel, feature = figures.COLORS["kernel"], figures.COLORS["feature"]
+    assert worst_cvd_difference(kernel, feature) > 35
+    for c in (kernel, feature):
+        assert contrast(c, LIGHT_BG) >= 3 and contrast(c, DARK_BG) >= 3, c
+
+
+@pytest.mark.parametrize("palette", [kiosk.ETA_COLORS, kiosk.D_COLORS], ids=["eta", "d"])
+def test_kiosk_series_colours_are_readable_on_both_themes(palette):
+    for c in palette:
+        assert contrast(c, LIGHT_BG) >= 3 and contrast(c, DARK_BG) >= 3, c
+    assert len(set(palette)) == len(palette)

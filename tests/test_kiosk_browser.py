@@ -1,0 +1,189 @@
+"""The booth in a real browser: the kiosk loop advances on its own, a click leaves it for the live page at the
+scene's settings, idleness brings it back; the live page's keyboard shortcuts and chart downloads; and
+screenshots of both at 1920x1080, 1366x768 and a 390x844 phone, light and dark (artifacts/booth/).
+
+The first kiosk visit on a fresh machine trains the scenes' runs (about a minute, then on disk), hence the
+long first wait.
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from browser_support import ARTIFACTS, chromium, exceptions, serve  # noqa: F401
+
+from ui import kiosk, live
+
+pytestmark = pytest.mark.browser
+PUBLIC = "https://booth.example.org"
+SIZES = {"1920x1080": (1920, 1080), "1366x768": (1366, 768), "390x844": (390, 844)}
+SHOTS = ARTIFACTS / "booth"
+FAST = "d=12&n=72&seeds=1&kernel_m=32&feature_m=8&feature_eta=8"
+SCENE = "() => document.querySelector('[data-scene]')?.dataset.scene || ''"
+
+
+@pytest.fixture(scope="module")
+def booth(chromium):  # noqa: F811
+    with serve(env={"SHARP_PUBLIC_URL": PUBLIC}) as base:
+        yield base
+
+
+def open_kiosk(browser, base: str, query: str, size=(1920, 1080), scheme: str = "light", first_wait_s: float = 300):
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]}, color_scheme=scheme)
+    page.goto(f"{base}/?kiosk=1&{query}", wait_until="domcontentloaded")
+    page.wait_for_selector("[data-scene]", timeout=first_wait_s * 1000)
+    return page
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def test_kiosk_advances_by_itself(booth, chromium):  # noqa: F811
+    page = open_kiosk(chromium, booth, "scene_s=4")
+    assert page.locator('[data-testid="stSidebar"]').count() == 0
+    assert page.locator("input:visible, button:visible, [role=slider]:visible").count() == 0  # no widgets
+    seen = [page.evaluate(SCENE)]
+    for _ in range(120):  # bounded: at most about 60 s (more scenes become ready while the others train)
+        page.wait_for_timeout(500)
+        now = page.evaluate(SCENE)
+        if now != seen[-1]:
+            seen.append(now)
+        if len(seen) >= 3:
+            break
+    assert len(seen) >= 3, f"the kiosk did not move on by itself: {seen}"
+    count = page.locator("[data-countdown]").get_attribute("data-countdown")
+    assert 0 <= int(count) <= 4
+    qr = page.locator("svg.kiosk-qr")
+    assert qr.count() == 1 and qr.get_attribute("aria-label").startswith(f"QR code: {PUBLIC}/")
+    assert exceptions(page) == 0
+    page.close()
+
+
+def test_a_click_leaves_the_kiosk_and_idleness_brings_it_back(booth, chromium):  # noqa: F811
+    page = open_kiosk(chromium, booth, "scene_s=120&idle_s=8&start=b")
+    page.wait_for_function(f"() => ({SCENE})() === 'b'", timeout=120_000)
+    page.mouse.click(700, 600)
+    page.wait_for_url(lambda url: "from_kiosk=1" in url, timeout=30_000)
+    page.get_by_text("Kernel regime vs feature learning, live").wait_for(timeout=60_000)
+    page.wait_for_function("() => new URLSearchParams(location.search).has('d')", timeout=30_000)
+    q = query_of(page.url)
+    assert live.parse_query(q)[0] == kiosk.BY_KEY["b"].settings  # the scene's settings, on the live page
+    assert q["from_kiosk"] == "1" and q["idle_s"] == "8"
+    # No interaction: back to the loop after about 8 s (bounded wait, generous for a busy machine).
+    page.wait_for_url(lambda url: "kiosk=1" in url and "from_kiosk" not in url, timeout=60_000)
+    page.wait_for_selector("[data-scene]", timeout=120_000)
+    assert exceptions(page) == 0
+    page.close()
+
+
+def test_a_key_press_leaves_the_kiosk(booth, chromium):  # noqa: F811
+    page = open_kiosk(chromium, booth, "scene_s=120&start=a")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "from_kiosk=1" in url, timeout=30_000)
+    page.close()
+
+
+PLAY_LABEL = "() => document.querySelector('.st-key-play button')?.innerText.trim().split(/\\s+/).pop()"
+FIRST_STEP = "parseInt(document.querySelector('[data-testid=stMetricValue]').innerText)"
+
+
+def press(page, key: str, condition: str, tries: int = 3) -> None:
+    """Press `key` until the JS `condition` holds (up to `tries` presses, 15 s each). A press is retried because
+    the live page reruns eight times a second and a button press landing in one of those reruns is, rarely,
+    not seen by the server (the same holds for a mouse click on the button)."""
+    for i in range(tries):
+        page.keyboard.press(key)
+        try:
+            page.wait_for_function(condition, timeout=15_000)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; the last try re-raises
+            if i == tries - 1:
+                raise
+
+
+def test_live_page_keyboard_shortcuts(booth, chromium):  # noqa: F811
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{booth}/?{FAST}&steps=2000", wait_until="domcontentloaded")
+    page.get_by_role("button", name="Pause").wait_for(timeout=60_000)
+    page.wait_for_function("() => window.__sharpKeys === true", timeout=30_000)
+    page.evaluate("""() => { window.__stepClicks = 0; document.addEventListener('click', (e) => {
+      if (e.target.closest && e.target.closest('.st-key-step')) window.__stepClicks++; }, true); }""")
+    page.locator("h1").first.click()  # focus the page, not a control
+    press(page, "Space", f"() => ({PLAY_LABEL})() === 'Play'")  # paused
+    page.wait_for_timeout(500)
+    before = page.evaluate(f"() => {FIRST_STEP}")
+    press(page, "ArrowRight", f"() => {FIRST_STEP} > {before}")  # one logged interval further
+    assert page.evaluate(PLAY_LABEL) == "Play"  # stepping leaves it paused
+    press(page, "r", "() => new URLSearchParams(location.search).get('seed') === '1'")  # new seeds
+    press(page, "Space", f"() => ({PLAY_LABEL})() === 'Pause'")  # playing again
+    press(page, "Space", f"() => ({PLAY_LABEL})() === 'Play'")
+    # Keys typed into a control are the control's: the right arrow on a focused slider moves the slider only.
+    steps_pressed = page.evaluate("() => window.__stepClicks")
+    assert steps_pressed >= 1  # the right arrow above pressed Step
+    page.get_by_role("slider", name="seeds").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('seeds') === '2'", timeout=15_000)
+    page.wait_for_timeout(1000)
+    assert page.evaluate("() => window.__stepClicks") == steps_pressed  # ... and this one did not
+    assert exceptions(page) == 0
+    page.close()
+
+
+def test_charts_download_as_svg_and_png(booth, chromium):  # noqa: F811
+    page = chromium.new_page(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    page.goto(f"{booth}/?{FAST}&steps=20", wait_until="domcontentloaded")
+    page.get_by_role("button", name="Replay").wait_for(timeout=60_000)  # done: the charts hold still
+    chart = page.locator('svg[data-chart="curves-kernel"]')
+    assert "Test error: kernel regime" in chart.get_attribute("aria-label")  # the text alternative's values
+    with page.expect_download(timeout=20_000) as got:
+        chart.locator('[data-download="svg"]').click()
+    assert got.value.suggested_filename == "sharp-curves-kernel.svg"
+    text = open(got.value.path()).read()
+    assert text.startswith("<svg") and "sharp-dl" not in text and "color: rgb(" in text
+    with page.expect_download(timeout=20_000) as got:
+        chart.locator('[data-download="png"]').click()
+    assert got.value.suggested_filename == "sharp-curves-kernel.png"
+    assert open(got.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    page.close()
+
+
+BACKGROUND = "() => getComputedStyle(document.querySelector('.stApp')).backgroundColor"
+CHART_TEXT = "() => getComputedStyle(document.querySelector('svg[data-chart]')).color"
+
+
+def test_the_menu_switches_between_light_and_dark(booth, chromium):  # noqa: F811
+    """toolbarMode = "minimal" keeps the menu because app.py sets a menu item; the menu holds the theme choice,
+    and the charts' text (currentColor) follows it."""
+    page = chromium.new_page(viewport={"width": 1366, "height": 768}, color_scheme="light")
+    page.goto(f"{booth}/?{FAST}&steps=20", wait_until="domcontentloaded")
+    page.get_by_role("button", name="Replay").wait_for(timeout=60_000)
+    light_bg, light_text = page.evaluate(BACKGROUND), page.evaluate(CHART_TEXT)
+    page.locator('[data-testid="stMainMenu"]').click()
+    page.locator('[data-testid="stMainMenuItem-theme-Dark"]').click()
+    page.wait_for_function(f"() => ({BACKGROUND})() !== {light_bg!r}", timeout=10_000)
+    assert light_bg == "rgb(255, 255, 255)" and page.evaluate(CHART_TEXT) != light_text
+    page.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_screenshots_at_three_sizes(booth, chromium, scheme):  # noqa: F811
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for name, size in SIZES.items():
+        keys = [s.key for s in kiosk.SCENES] if name == "1920x1080" else ["a"]
+        for key in keys:
+            # Shown near the end of its scene, when the runs are drawn in full (the last 30% holds them).
+            page = open_kiosk(chromium, booth, f"scene_s=10&start={key}", size, scheme)
+            page.wait_for_function(f"() => ({SCENE})() === '{key}' && "
+                                   "+document.querySelector('[data-countdown]').dataset.countdown <= 2",
+                                   timeout=120_000)
+            page.screenshot(path=str(SHOTS / f"kiosk-{key}-{name}-{scheme}.png"))
+            assert exceptions(page) == 0
+            page.close()
+        page = chromium.new_page(viewport={"width": size[0], "height": size[1]}, color_scheme=scheme)
+        page.goto(f"{booth}/?steps=60", wait_until="domcontentloaded")
+        page.get_by_role("button", name="Replay").wait_for(timeout=120_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SHOTS / f"live-{name}-{scheme}.png"), full_page=name == "390x844")
+        assert exceptions(page) == 0
+        page.close()
