@@ -19,7 +19,6 @@ from ui.server import runs
 
 TICK_S = 0.12  # the live view reruns this often while training...
 FULL_PACE = 4  # ... while at most this many visitors stream at once; with more, each one's pace slows in proportion
-WARMUP_S = 1.0  # ... except for a session's first tick, while the browser is still loading the page
 FIRST_WAIT_S = 1.5  # a page waits at most this long for a new run's first points before drawing
 NEURONS_EVERY_S = 1.0  # the neuron views change slowly; redrawing them less often keeps the curves fluid
 KEYS = [f.name for f in dataclasses.fields(live.Settings)]
@@ -270,14 +269,13 @@ def pace() -> float:
 
 
 ticking = moving(frame)
-# A session's first tick waits: the browser is still loading the scripts of the page's widgets, and charts
-# arriving every TICK_S meanwhile delayed the first points on screen by about a second (3.3 s against 2.2 s
-# in a fresh browser). After that tick a full rerun switches to the fast pace.
-warming = ticking and not ss.get("live_warm", False)
 in_full_run = True  # False once this script run is over: a later call of live_view is one of its ticks
 
 
-@st.fragment(run_every=(WARMUP_S if warming else pace()) if ticking else None)
+# One pace from the page's first run on. (A slower first tick followed by a full rerun to switch to the fast
+# pace, which made first points appear sooner in a fresh browser, left some pages frozen for good under load:
+# the full rerun asked for from inside the fragment sometimes never re-armed the fragment's timer.)
+@st.fragment(run_every=pace() if ticking else None)
 def live_view() -> None:
     entry = shared_run()
     if ticking:
@@ -286,9 +284,6 @@ def live_view() -> None:
     draw(entry, frame, ss.live_settings.log_x)
     if ticking and not moving(frame):
         st.rerun()  # a full rerun stops the ticking and relabels Play
-    if warming and not in_full_run:
-        ss.live_warm = True
-        st.rerun()
 
 
 frame_now = frame
