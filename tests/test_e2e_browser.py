@@ -45,15 +45,17 @@ def test_live_page_streams_and_reacts(app_server, chromium):  # noqa: F811
     # "Warm server": it has imported torch and compiled the page (the first visit below does that). Measured
     # twice: in a new tab (Playwright's new_page opens a fresh browser context, so with an empty cache: a
     # first-time visitor), and on a reload of that tab (a returning visitor, scripts cached).
-    page = open_page(chromium, app_server + "/")
+    # Each visit on new seeds: the server shares runs, so a second visit of the same settings would find the
+    # first one's run finished instead of streaming one. 1000 steps stream for a while even with one visitor.
+    page = open_page(chromium, app_server + "/?seed=11&steps=1000")
     page.wait_for_function(TWO_CHARTS_WITH_POINTS, timeout=60_000)
     page.close()
     t0 = time.perf_counter()
-    page = open_page(chromium, app_server + "/")
+    page = open_page(chromium, app_server + "/?seed=12&steps=1000")
     page.wait_for_function(TWO_CHARTS_WITH_POINTS, polling=50, timeout=60_000)
     new_tab_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    page.goto(app_server + "/", wait_until="commit")
+    page.goto(app_server + "/?seed=13&steps=1000", wait_until="commit")
     page.get_by_text("Kernel regime vs feature learning, live").wait_for(timeout=30_000)
     title_s = time.perf_counter() - t0
     page.wait_for_function(TWO_CHARTS_WITH_POINTS, polling=50, timeout=30_000)

@@ -190,16 +190,21 @@ entry = shared_run()
 live.wait_first(entry, FIRST_WAIT_S)  # the first points come from a worker; the page shows them at once
 frame = watch.look(entry.job)
 
-with run_box:
+with run_box:  # Play and Step are drawn by the live view itself (below), so their labels follow every tick
+    c = st.columns([1, 1, 1, 1.2, 3], vertical_alignment="center")
+    c[2].button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", use_container_width=True,
+                help="start again with new seeds")
+    c[3].toggle("log-scale steps", **own("log_x"))
+
+
+def controls(frame: live.Frame) -> None:
+    """Play / Pause / Replay and Step, inside the ticking view: a click reruns the view, which relabels them."""
     c = st.columns([1, 1, 1, 1.2, 3], vertical_alignment="center")
     c[0].button("Pause" if frame.running else "Replay" if frame.done else "Play", key="play", on_click=play_pause,
                 icon=":material/pause:" if frame.running else ":material/replay:" if frame.done
                 else ":material/play_arrow:", use_container_width=True)
     c[1].button("Step", key="step", on_click=step_once, disabled=frame.done, icon=":material/skip_next:",
                 use_container_width=True, help="advance one logging interval, then pause")
-    c[2].button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", use_container_width=True,
-                help="start again with new seeds")
-    c[3].toggle("log-scale steps", **own("log_x"))
 
 
 def neurons(entry: Entry, frame: live.Frame, name: str) -> str:
@@ -272,18 +277,21 @@ ticking = moving(frame)
 in_full_run = True  # False once this script run is over: a later call of live_view is one of its ticks
 
 
-# One pace from the page's first run on. (A slower first tick followed by a full rerun to switch to the fast
-# pace, which made first points appear sooner in a fresh browser, left some pages frozen for good under load:
-# the full rerun asked for from inside the fragment sometimes never re-armed the fragment's timer.)
+# The view ticks while it moves, at one pace from the page's first run. Its Play and Step buttons are inside
+# it, so a click or the end of the run relabels them in the view's own rerun. A full rerun, to start or stop
+# the ticking, is asked for only when that changes; under load such a rerun asked for from inside the
+# fragment was now and then lost, which then costs a few idle ticks or a second click on Play, never a page
+# whose buttons say the wrong thing.
 @st.fragment(run_every=pace() if ticking else None)
 def live_view() -> None:
     entry = shared_run()
+    frame = frame_now if in_full_run else watch.look(entry.job)
     if ticking:
         runs().heartbeat(ss.live_id)
-    frame = frame_now if in_full_run else watch.look(entry.job)
+    controls(frame)
     draw(entry, frame, ss.live_settings.log_x)
-    if ticking and not moving(frame):
-        st.rerun()  # a full rerun stops the ticking and relabels Play
+    if not in_full_run and moving(frame) != ticking:
+        st.rerun()  # start or stop the ticking
 
 
 frame_now = frame
