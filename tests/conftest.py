@@ -22,3 +22,27 @@ def private_cache():
         os.environ.pop("SHARP_CACHE_DIR", None)
     else:
         os.environ["SHARP_CACHE_DIR"] = old
+
+
+_status = {}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _status["code"] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """End the process with the tests' own exit status once pytest has reported everything.
+
+    The app's background threads that AppTest started in this process (the kiosk's scene store, the paper
+    pages' sweep jobs, the live runs' workers) may still be inside torch when the interpreter shuts down,
+    and libtorch then aborts the process ("terminate called without an active exception"), which would turn
+    a passing run into exit code 134. A server's process does not exit that way; a test process should not.
+    """
+    if "code" in _status:
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_status["code"])

@@ -106,7 +106,9 @@ def leave_kiosk(url: str) -> str:
   const go = (e) => {{
     if (e.type === 'keydown' && (/^(F\\d+|Shift|Control|Alt|Meta|CapsLock|Escape)$/.test(e.key))) return;
     e.preventDefault();
-    window.location.assign(window.__sharpKioskTarget);
+    // the scene on screen says where it hands off (a late script of an earlier scene cannot send it elsewhere)
+    const shown = document.querySelector('[data-handoff]');
+    window.location.assign((shown && shown.dataset.handoff) || window.__sharpKioskTarget);
   }};
   for (const t of ['pointerdown', 'keydown']) document.addEventListener(t, go, {{capture: true}});""")
 

@@ -2,6 +2,7 @@
 a headline and a countdown, no widgets; a touch or key opens the normal page at the scene's settings, a QR
 code opens them on a phone. The scenes, the clock and the links live in ui/kiosk.py.
 """
+import html
 import os
 import time
 
@@ -68,7 +69,9 @@ def loop() -> None:
                     for s in kiosk.SCENES)
     left = kiosk.seconds_left(into, opts.scene_s)
     st.markdown(
-        f'<div class="kiosk-strip" data-scene="{scene.key}">{strip}<span class="count" data-countdown="{left}">'
+        f'<div class="kiosk-strip" data-scene="{scene.key}" '
+        f'data-handoff="{html.escape(kiosk.handoff_url(scene, opts))}">'
+        f'{strip}<span class="count" data-countdown="{left}">'
         f'next: {nxt.title} in {left} s</span></div>'
         f'<div class="kiosk-bar"><div style="width:{100 * kiosk.progress_share(into, opts.scene_s):.1f}%"></div></div>'
         f'<div class="kiosk-headline">{scene.headline}</div><div class="kiosk-caption">{scene.caption}</div>',
