@@ -191,10 +191,10 @@ live.wait_first(entry, FIRST_WAIT_S)  # the first points come from a worker; the
 frame = watch.look(entry.job)
 
 with run_box:  # Play and Step are drawn by the live view itself (below), so their labels follow every tick
-    c = st.columns([1, 1, 1, 1.2, 3], vertical_alignment="center")
-    c[2].button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", use_container_width=True,
+    c = st.columns([1, 1.2, 5], vertical_alignment="center")
+    c[0].button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", use_container_width=True,
                 help="start again with new seeds")
-    c[3].toggle("log-scale steps", **own("log_x"))
+    c[1].toggle("log-scale steps", **own("log_x"))
 
 
 def controls(frame: live.Frame) -> None:
