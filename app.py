@@ -8,10 +8,10 @@ import sharp  # first of the engine: it tunes OpenMP before torch loads
 from sharp.experiments import WARM
 from sharp.warm import warm_up_once
 from ui.kiosk import wants_kiosk
-from ui.server import quiet_gc
+from ui.server import tune_interpreter
 
 sharp.engine_threads()  # a bounded share of the cores per server ($SHARP_THREADS, default min(2, cores))
-quiet_gc()  # once per server: start-up's objects out of the garbage collector's sight (pauses were up to 0.65 s)
+tune_interpreter()  # once per server: 1 ms thread switches, start-up's objects out of the garbage collector's sight
 # Once per server (its first session), in the background: the paper pages' default figures, and Plotly's
 # first-use imports (SHARP_WARM=0: neither).
 warm_up_once(WARM, also=lambda: importlib.import_module("ui.paper").warm_figures())

@@ -80,7 +80,11 @@ def chromium(tmp_path_factory):
     if not os.access(CHROMIUM, os.X_OK):
         missing(f"Chromium not found at {CHROMIUM}: run scripts/ensure-chromium")
     wrapper = tmp_path_factory.mktemp("chromium") / "chromium"
-    wrapper.write_text(f'#!/bin/sh\nexec nice -n {BROWSER_NICE} "{CHROMIUM}" "$@"\n')
+    # As root, Chromium raises its own threads' priority (renderers back to nice 0, compositors to -8), which
+    # undid `nice` and had the 12 browsers crowd out the server (health answers up to 2.8 s). Without the
+    # capability to raise priority (setpriv), they stay at BROWSER_NICE.
+    keep_nice = "setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice " if os.geteuid() == 0 else ""
+    wrapper.write_text(f'#!/bin/sh\nexec {keep_nice}nice -n {BROWSER_NICE} "{CHROMIUM}" "$@"\n')
     wrapper.chmod(0o755)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS)
@@ -134,6 +138,21 @@ def warm_up(browser, base: str) -> None:
     close_sessions(pages)
 
 
+def browser_nice() -> int:
+    """The lowest nice value among the threads of the Chromium processes running now (what the kernel uses)."""
+    lowest = 20
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if not os.path.basename(os.readlink(f"/proc/{pid}/exe")).startswith("chromium"):
+                continue
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+                lowest = min(lowest, int(stat[stat.rindex(")") + 2:].split()[16]))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return lowest
+
+
 def settle_rss(pid: int, target: float, timeout: float) -> float:
     """The server's RSS once it is within target MB, or after timeout (sampled every 2 s)."""
     deadline = time.monotonic() + timeout
@@ -172,6 +191,7 @@ def test_twelve_sessions_keep_their_own_settings_and_the_server_stays_responsive
         states = until_finished(pages, 300, check)
         took = time.monotonic() - t0
         errors = sum(exceptions(p) for p in pages)
+        nice = browser_nice()
         for i, (page, st) in enumerate(zip(pages, states)):  # what an unfinished session shows, for the record
             if not st["replay"]:
                 page.screenshot(path=str(ARTIFACTS / f"load-unfinished-{i}.png"), full_page=True)
@@ -184,15 +204,15 @@ def test_twelve_sessions_keep_their_own_settings_and_the_server_stays_responsive
                "health_polls": len(health.times), "rss_before_mb": round(rss_before), "rss_peak_mb": round(rss_peak),
                "rss_after_close_mb": round(rss_after), "lost_settings": lost,
                "unfinished": {i: s["url"].split("?")[-1][:60] for i, s in enumerate(states) if not s["replay"]},
-               "slowest_health_at_s": round(health.times.index(max(health.times)) * 0.25, 1)}
+               "slowest_health_at_s": round(health.times.index(max(health.times)) * 0.25, 1),
+               "browser_nice_lowest": nice}
     record("load.json", {"twelve_sessions": figures})
     assert not lost, f"sessions lost their settings: {lost}"
     assert all(s["replay"] for s in states), "not every session's run finished within 300 s"
     assert all(min(s["points"]) > 0 for s in states) and errors == 0
-    # The issue's target is 1 s; measured here 1.6 to 3.1 s at worst (a median of 2 to 40 ms) while the 12
-    # browsers load at once on the same 2 cores, so it is not met yet (issue 10). The test holds the line
-    # that the server never stops answering; the figure is recorded in artifacts/load.json.
-    assert max(health.times) < 5.0, f"the health endpoint took {max(health.times):.2f} s"
+    # The browsers stand in for laptops: they must not have out-prioritized the server (see the fixture).
+    assert nice >= BROWSER_NICE, f"a browser thread ran at nice {nice}, not {BROWSER_NICE}"
+    assert max(health.times) < 1.0, f"the health endpoint took {max(health.times):.2f} s"
     assert rss_after - rss_before < 100, f"memory did not come back: {rss_before:.0f} -> {rss_after:.0f} MB"
 
 
