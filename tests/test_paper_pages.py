@@ -40,6 +40,12 @@ def test_page_computes_and_draws_on_a_tiny_grid(name):
     assert SAYS[name] in text
     assert at.title[0].value
     assert at.get("download_button"), "the page offers its data"
+    # every chart carries its values in words, right under it
+    alts = [e for e in at.expander if e.label == "This chart's values as text"]
+    assert len(alts) == CHARTS[name]
+    for e in alts:
+        words = " ".join(m.value for m in e.markdown)
+        assert words.startswith("**") and "→" in words and re.search(r"\d", words), words
     # a rerun with the same settings comes from the session, not a recomputation
     again = at.run()
     assert not again.exception and len(again.get("plotly_chart")) == CHARTS[name]

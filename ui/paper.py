@@ -356,6 +356,23 @@ def ran(page: str) -> None:
         st.rerun()  # the warnings were drawn above the form in this run already
 
 
+IMAGE = {"format": "png", "scale": 2}  # the chart's camera button: a PNG at twice the size on screen
+
+
+def chart(fig: go.Figure, key: str, where: Any = None) -> None:
+    """Draw a Plotly chart with its text alternative under it: the chart's values in words (ui.charttext), in
+    a collapsed expander that a screen reader reaches right after the chart. The chart's camera button
+    downloads it as a PNG named after the page (`key`)."""
+    import streamlit as st
+
+    from ui.charttext import figure_text
+
+    where = st if where is None else where
+    where.plotly_chart(fig, key=key, config={"toImageButtonOptions": {**IMAGE, "filename": key}})
+    with where.expander("This chart's values as text"):
+        st.markdown(figure_text(fig))
+
+
 def download(df: pd.DataFrame, name: str, key: str) -> None:
     """A CSV download button for the page's data."""
     import streamlit as st

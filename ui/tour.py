@@ -154,7 +154,7 @@ def step_task() -> None:
         sample["…"] = "…"
     sample["y = x1·x2"] = t.y[:6].astype(int)
     st.dataframe(sample, hide_index=True)
-    st.plotly_chart(task_figure(t), key=f"{P}_task_chart")
+    paper_ui.chart(task_figure(t), f"{P}_task_chart")
     top = float(np.abs(t.corr).max())
     noise = math.sqrt(2 * math.log(d) / t.n)
     _question(
@@ -233,7 +233,7 @@ def step_power() -> None:
     d = st.select_slider("input dimension d", DS_POWER, key=f"{P}_d4")
     with st.spinner("Training 8 seeds for 10 steps..."):
         p = _power(int(d))
-    st.plotly_chart(power_figure(p), key=f"{P}_power_chart")
+    paper_ui.chart(power_figure(p), f"{P}_power_chart")
     pi = p.power
     factors = ", ".join(f"{g:.2f}" for g in pi.growth_steps)
     cross = f"step **{pi.crossing}**" if pi.crossing is not None else "no step within the run"
@@ -262,7 +262,7 @@ def step_samples() -> None:
                     lambda **kw: T.samples(ds, ns, max_seconds=PAGE_MAX_SECONDS, **kw))
     if table is None:
         return
-    st.plotly_chart(samples_figure(table, c_lin=4, c_quad=1), key=f"{P}_samples_chart")
+    paper_ui.chart(samples_figure(table, c_lin=4, c_quad=1), f"{P}_samples_chart")
     edges = paper.sample_edges(table, float(target))
     st.dataframe(edges, hide_index=True)
     words = []
@@ -288,7 +288,7 @@ def step_deep() -> None:
                     lambda **kw: T.deep(int(L), ns, max_seconds=PAGE_MAX_SECONDS, **kw))
     if table is None:
         return
-    st.plotly_chart(deep_loss_vs_n(table), key=f"{P}_deep_chart")
+    paper_ui.chart(deep_loss_vs_n(table), f"{P}_deep_chart")
     s = T.slope(table)
     m, lo, hi = int(table.m.iloc[0]), float(table.distance.min()), float(table.distance.max())
     losses = ", ".join(f"n = {int(r.n)}: {r.test_loss:.4f}" for _, r in table.sort_values("n").iterrows())

@@ -3,7 +3,7 @@ import streamlit as st
 
 from sharp import paper
 from sharp.experiments import DEEP
-from ui.paper import PAGE_MAX_SECONDS, compute, deep_loss_vs_n, deep_vs_m, download, ran, start
+from ui.paper import PAGE_MAX_SECONDS, chart, compute, deep_loss_vs_n, deep_vs_m, download, ran, start
 from ui.params import Choice, Int, Subset
 
 P = "deep"
@@ -49,10 +49,10 @@ if df is None:
     st.stop()
 
 table = paper.final_table(df, ["axis", "L", "n", "m"])
-st.plotly_chart(deep_loss_vs_n(table), key=f"{P}_chart_n")
+chart(deep_loss_vs_n(table), f"{P}_chart_n")
 left, right = st.columns(2)
-left.plotly_chart(deep_vs_m(table, "test_loss"), key=f"{P}_chart_m")
-right.plotly_chart(deep_vs_m(table, "distance"), key=f"{P}_chart_dist")
+chart(deep_vs_m(table, "test_loss"), f"{P}_chart_m", left)
+chart(deep_vs_m(table, "distance"), f"{P}_chart_dist", right)
 slopes = paper.deep_slopes(table)
 st.markdown("**Fitted log-log slopes** (least squares over the points shown). The bound predicts at most -1 "
             "against n and 0 against m (Chen et al.'s shape would give +0.5 against m):")

@@ -3,7 +3,7 @@ import streamlit as st
 
 from sharp.experiments import FIG1
 from sharp.sweep import zero_step_table
-from ui.paper import PAGE_MAX_SECONDS, compute, download, figure1_figure, ran, start
+from ui.paper import PAGE_MAX_SECONDS, chart, compute, download, figure1_figure, ran, start
 from ui.params import Int, Subset
 
 P = "fig1"
@@ -37,7 +37,7 @@ df = compute(P, FIG1.settings(s), lambda **kw: FIG1.run(s, max_seconds=PAGE_MAX_
 if df is None:
     st.stop()
 
-st.plotly_chart(figure1_figure(df), key=f"{P}_chart")
+chart(figure1_figure(df), f"{P}_chart")
 table = zero_step_table(df).rename(columns={"per seed": "first zero-error step, per seed (- = not within the run)"})
 st.markdown("**First iteration with zero test error** (exactly 0 mistakes on the 4000 test points):")
 st.dataframe(table, hide_index=True)

@@ -3,7 +3,7 @@ import streamlit as st
 
 from sharp import paper
 from sharp.experiments import ITERATIONS
-from ui.paper import PAGE_MAX_SECONDS, compute, download, iterations_figure, ran, start
+from ui.paper import PAGE_MAX_SECONDS, chart, compute, download, iterations_figure, ran, start
 from ui.params import Choice, Float, Int, Subset
 
 P = "iters"
@@ -44,7 +44,7 @@ if df is None:
     st.stop()
 
 summary = paper.iteration_summary(df, float(s["threshold"]))
-st.plotly_chart(iterations_figure(summary, float(s["threshold"])), key=f"{P}_chart")
+chart(iterations_figure(summary, float(s["threshold"])), f"{P}_chart")
 fe, ke = paper.growth_exponent(summary, "feature"), paper.growth_exponent(summary, "kernel")
 st.markdown(f"**Measured growth** (least-squares slope of log median iterations against log d): "
             f"feature learning **{fe:.2f}**, kernel regime **{ke:.2f}** (ln d gives about 0.2 over this range, "

@@ -4,7 +4,7 @@ import dataclasses
 import streamlit as st
 
 from sharp import regime
-from ui.paper import compute, download, ran, start
+from ui.paper import chart, compute, download, ran, start
 from ui.regime import default_job, preset_cells, regime_figure, summary
 
 P = "regime"
@@ -37,7 +37,7 @@ df = compute(P, settings, fn)
 if df is None:
     st.stop()
 table = regime.table(df)
-st.plotly_chart(regime_figure(table), key=f"{P}_chart")
+chart(regime_figure(table), f"{P}_chart")
 st.markdown("**What this map shows.**  \n" + "  \n".join(summary(table)))
 st.markdown("**The presets** (the nearest cell of the grid):")
 st.dataframe(preset_cells(table), hide_index=True)

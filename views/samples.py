@@ -3,7 +3,7 @@ import streamlit as st
 
 from sharp import paper
 from sharp.experiments import SAMPLES
-from ui.paper import PAGE_MAX_SECONDS, compute, download, ran, samples_figure, start
+from ui.paper import PAGE_MAX_SECONDS, chart, compute, download, ran, samples_figure, start
 from ui.params import Float, Int, Subset
 
 P = "samples"
@@ -42,7 +42,7 @@ if df is None:
     st.stop()
 
 table = paper.final_table(df, ["regime", "d", "n"])
-st.plotly_chart(samples_figure(table, float(s["c_lin"]), float(s["c_quad"])), key=f"{P}_chart")
+chart(samples_figure(table, float(s["c_lin"]), float(s["c_quad"])), f"{P}_chart")
 edge = paper.sample_edges(table)
 st.markdown("**Smallest n with mean test error <= 0.02**, per d (blank: not within the n tried):")
 st.dataframe(edge, hide_index=True)
