@@ -48,6 +48,11 @@ def test_visitors_watch_the_warm_up_instead_of_starting_their_own(chromium, tmp_
         late.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1",
                                timeout=60_000)
         assert late.evaluate("window.__progress") == []
+        # the heat maps' text alternative, opened as a visitor would: the values row by row
+        late.get_by_text("This chart's values as text").first.click()
+        row = late.get_by_text("input dimension d = 8; training-set size n = 16 →").first
+        row.wait_for(timeout=30_000)
+        assert row.inner_text().endswith("1024 → 0.00")  # the default grid: n up to 1024, learned there
 
 
 @pytest.mark.slow
