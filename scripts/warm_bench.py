@@ -28,7 +28,8 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 # Each paper page: the Plotly charts its default figure draws, and a text the page writes after its figure (the
 # server has sent the whole page: what remains is the browser loading plotly.js and drawing).
 PAGES = {"figure1": (1, "First iteration with zero"), "iterations": (1, "Measured growth"),
-         "samples": (1, "Smallest n"), "deep": (3, "Fitted log-log slopes"), "theory": (0, "Measured here")}
+         "samples": (1, "Smallest n"), "deep": (3, "Fitted log-log slopes"), "theory": (0, "Measured here"),
+         "regime": (1, "What this map shows")}
 # Installed in each page: remembers every distinct text of a progress bar, to tell "was still computing" apart.
 WATCH_PROGRESS = """window.__progress = []; setInterval(() => {
   const bar = document.querySelector('[data-testid="stProgress"]');

@@ -3,22 +3,15 @@ the charts drawn, and the headline numbers of each page shown as computed from i
 import math
 
 import pytest
+from apptest_support import page as apptest_page
+from apptest_support import tmp_cache  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
-from sharp import cache
 from sharp import tour as T
 
 
-@pytest.fixture(autouse=True)
-def tmp_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
-
-
 def page(name: str, state: dict) -> AppTest:
-    at = AppTest.from_file(f"../views/{name}.py", default_timeout=300)
-    for k, v in state.items():
-        at.session_state[k] = v
-    return at.run()
+    return apptest_page(name, state, timeout=300)
 
 
 def text(at: AppTest) -> str:

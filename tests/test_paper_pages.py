@@ -2,7 +2,7 @@
 import re
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from apptest_support import page, tmp_cache  # noqa: F401
 
 from sharp import cache
 
@@ -16,18 +16,6 @@ TINY = {
 CHARTS = {"figure1": 1, "iterations": 1, "samples": 1, "deep": 3, "theory": 0}
 SAYS = {"figure1": "ceil(ln d)", "iterations": "Measured growth", "samples": "Smallest n",
         "deep": "Fitted log-log slopes", "theory": "Measured here"}
-
-
-@pytest.fixture(autouse=True)
-def tmp_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
-
-
-def page(name: str, state: dict) -> AppTest:
-    at = AppTest.from_file(f"../views/{name}.py", default_timeout=120)
-    for k, v in state.items():
-        at.session_state[k] = v
-    return at.run()
 
 
 @pytest.mark.parametrize("name", list(TINY))
