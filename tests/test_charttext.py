@@ -66,3 +66,12 @@ def test_deep_fit_lines_are_in_the_named_trace():
     lines = figure_text(deep_loss_vs_n(t)).splitlines()
     assert "- L = 2: fitted slope -1.00: 100 → 0.1; 200 → 0.05" in lines
     assert not any(ln.startswith("- :") or "None" in ln for ln in lines)
+
+
+def test_bars_and_horizontal_markers():
+    fig = go.Figure(go.Bar(x=["x1", "x2", "x1·x2"], y=[0.02, -0.01, 0.97]))
+    fig.add_hline(y=0.3)
+    fig.add_hline(y=-0.3)
+    lines = figure_text(fig).splitlines()
+    assert "- bars: x1 → 0.02; x2 → -0.01; x1·x2 → 0.97" in lines
+    assert "- Horizontal markers at y = 0.3, -0.3" in lines

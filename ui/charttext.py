@@ -111,7 +111,7 @@ def _curve(tr: Any, ax: _Axis, ay: _Axis, most: int) -> str:
     err = getattr(tr, "error_y", None)
     hi = list(err.array) if err is not None and err.array is not None else None
     lo = list(err.arrayminus) if err is not None and err.arrayminus is not None else hi
-    mode = tr.mode or ""
+    mode = getattr(tr, "mode", None) or ""  # bars have none
     if "markers" not in mode and "lines" in mode and n > 8:  # a reference line: where it starts and ends
         if ax.encoded() or ay.encoded():
             return "reference line"
