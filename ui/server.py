@@ -27,7 +27,7 @@ def tune_interpreter() -> None:
     Streamlit's event loop (which answers the health endpoint and every browser) starts a new thread for each
     rerun, and waits until that thread has run: behind the interpreter lock held by other sessions' scripts and
     the training workers. A 1 ms switch interval (Python's default is 5 ms) brought the slowest health answer
-    with 12 streaming sessions from 0.66-1.1 s to 0.49-0.56 s in the same setting (tests/test_load.py).
+    with 12 streaming sessions from 0.66-1.1 s to 0.29-0.65 s in the same setting (tests/test_load.py).
 
     The collector: load what every page needs, then move it all out of its sight. With a few hundred thousand
     long-lived objects (torch, pandas, plotly, streamlit), each full collection paused every thread of the
