@@ -24,12 +24,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sharp.registry import lower_priority
 from sharp.sweep import Cancelled
 
 # fn(on_progress=..., cancel=...) -> the tidy frame; raises sharp.sweep.Cancelled when cancel() turns True.
 Runner = Callable[..., pd.DataFrame]
 WORKERS_ENV = "SHARP_SWEEP_WORKERS"  # visitors' sweeps computed at once (default: half the cores, at least 1)
 MEMORY_ENV = "SHARP_SWEEP_MEMORY_MB"  # memory for finished frames (default 64 MB)
+NICE_ENV = "SHARP_SWEEP_NICE"  # how much lower the job threads' CPU priority is than the server's (default 5)
 _RUN = re.compile(r"^\[(\d+)/(\d+)\].* (done|cached)$")
 
 
@@ -157,8 +159,12 @@ class Registry:
     """
 
     def __init__(self, workers: int | None = None, max_bytes: int | None = None, max_results: int = 64,
-                 abandon_s: float = 15.0):
+                 abandon_s: float = 15.0, nice: int | None = None):
         self.workers = workers or _env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // 2))
+        # Sweeps train below the server's own threads, like the live runs' workers (sharp.registry), so that
+        # a visitor's sweep never delays the pages' redraws or the health endpoint.
+        text = os.environ.get(NICE_ENV, "").strip()
+        self.nice = (min(19, int(text)) if text.isdigit() else 5) if nice is None else nice
         self.max_bytes = max_bytes if max_bytes is not None else _env_int(MEMORY_ENV, 64) * 2 ** 20
         self.max_results, self.abandon_s = max_results, abandon_s
         self._lock = threading.Condition()
@@ -211,6 +217,7 @@ class Registry:
             j.ahead = self._running + i
 
     def _work(self, job: Job, fn: Runner) -> None:
+        lower_priority(self.nice)
         if not job.warm:
             with self._lock:
                 while self._running >= self.workers or self._queue[0] is not job:

@@ -110,6 +110,26 @@ def test_finished_frames_stay_within_the_count_and_byte_budget():
     assert reg.get("p:big") is None and reg.bytes() <= 10_000  # ... but it is not kept over the budget
 
 
+def test_a_sweep_trains_below_the_server_threads_priority(monkeypatch):
+    import os
+
+    def nice_now() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    base = nice_now()
+    seen = {}
+
+    def run(on_progress, cancel):
+        seen["nice"] = nice_now()
+        return pd.DataFrame({"x": [1]})
+
+    monkeypatch.setenv(jobs.NICE_ENV, "3")
+    job = jobs.Registry(workers=1).submit("k", run)
+    assert job.wait(DEADLINE) and job.status().state == "done"
+    assert seen["nice"] == min(19, base + 3)
+    assert nice_now() == base  # the asking thread (a session's) keeps its own
+
+
 def test_every_page_default_has_a_canonical_key():
     assert [e.page for e in WARM] == list(EXPERIMENTS)
     for exp in WARM:
