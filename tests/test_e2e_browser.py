@@ -138,3 +138,17 @@ def test_short_run_finishes_and_divergence_is_shown(app_server, chromium):  # no
         page.get_by_role("button", name="Settings (JSON)").click()
     assert json.loads(open(got.value.path()).read())["settings"]["steps"] == 30
     page.close()
+
+
+@pytest.mark.browser
+def test_a_page_gone_blank_reloads_itself_with_its_settings(app_server, chromium):  # noqa: F811
+    # ui.scripts.reload_if_blank: the app's content vanishes (as when Streamlit's frontend throws and unmounts
+    # everything); within BLANK_S and a second the page reloads, with the same URL, and draws again.
+    page = open_page(chromium, app_server + "/?seed=21&steps=40&d=31")
+    page.wait_for_function(TWO_CHARTS_WITH_POINTS, timeout=60_000)
+    url = page.evaluate("location.href")
+    page.evaluate("window.__sharpMarker = 1; document.getElementById('root').replaceChildren()")
+    page.wait_for_function("() => window.__sharpMarker === undefined", timeout=30_000)  # a new document
+    page.wait_for_function(TWO_CHARTS_WITH_POINTS, timeout=60_000)
+    assert page.evaluate("location.href") == url and "d=31" in url
+    assert page.evaluate("JSON.parse(sessionStorage.getItem('sharpReloads')).length") == 1

@@ -41,7 +41,8 @@ STEPS = 120  # short runs: the test is about many sessions, not long ones
 STATE = """() => ({url: location.href,
   sliders: Array.from(document.querySelectorAll('[role="slider"]')).map(e => +e.getAttribute('aria-valuenow')),
   replay: Array.from(document.querySelectorAll('button')).some(b => b.innerText.includes('Replay')),
-  points: Array.from(document.querySelectorAll('svg[data-chart^="curves"]')).map(e => +e.dataset.points)})"""
+  points: Array.from(document.querySelectorAll('svg[data-chart^="curves"]')).map(e => +e.dataset.points),
+  reloads: JSON.parse(sessionStorage.getItem('sharpReloads') || '[]').length})"""
 
 
 class Health(threading.Thread):
@@ -103,11 +104,17 @@ def settings_of(url: str) -> dict[str, str]:
     return {k: v[-1] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(url).query).items()}
 
 
+CONSOLE: dict[int, list[str]] = {}  # id(page) -> its last console errors and page errors, for the record
+
+
 def open_sessions(browser, base: str, links: list[str]) -> list:
     """One browser context (a separate visitor) per link, opened without waiting for each to load."""
     pages = []
     for link in links:
         page = browser.new_context(viewport=VIEW).new_page()
+        log = CONSOLE.setdefault(id(page), [])
+        page.on("console", lambda m, log=log: m.type == "error" and log.append(f"{m.type}: {m.text[:160]}"))
+        page.on("pageerror", lambda e, log=log: log.append(f"page error: {str(e)[:300]}"))
         page.goto(base + link, wait_until="commit")
         pages.append(page)
     return pages
@@ -205,7 +212,7 @@ def test_twelve_sessions_keep_their_own_settings_and_the_server_stays_responsive
                "rss_after_close_mb": round(rss_after), "lost_settings": lost,
                "unfinished": {i: s["url"].split("?")[-1][:60] for i, s in enumerate(states) if not s["replay"]},
                "slowest_health_at_s": round(health.times.index(max(health.times)) * 0.25, 1),
-               "browser_nice_lowest": nice}
+               "browser_nice_lowest": nice, "reloaded": sum(s.get("reloads", 0) for s in states)}
     record("load.json", {"twelve_sessions": figures})
     assert not lost, f"sessions lost their settings: {lost}"
     assert all(s["replay"] for s in states), "not every session's run finished within 300 s"
@@ -224,7 +231,14 @@ def test_identical_sessions_share_one_run(server, chromium):
         pages = open_sessions(chromium, server, [f"/?steps=300&seed={seed}"] * n)
         states = until_finished(pages, 240)
         cost[n] = dict(cpu_s=round(cpu_s(pid) - c0, 2), seconds=round(time.monotonic() - t0, 1),
-                       finished=sum(s["replay"] for s in states))
+                       finished=sum(s["replay"] for s in states),
+                       reloaded=sum(s.get("reloads", 0) for s in states))  # pages that went blank (scripts.py)
+        for i, (page, st) in enumerate(zip(pages, states)):  # what an unfinished session shows, for the record
+            if not st["replay"]:
+                cost[n].setdefault("unfinished", {})[i] = {
+                    "points": st["points"], "url": st["url"][-60:], "console": CONSOLE.get(id(page), [])[-10:],
+                    "text": page.evaluate("document.body.innerText.slice(0, 200)")}
+                page.screenshot(path=str(ARTIFACTS / f"identical-unfinished-{n}-{i}.png"), full_page=True)
         close_sessions(pages)
         time.sleep(2)
     ratio = cost[8]["cpu_s"] / cost[1]["cpu_s"]

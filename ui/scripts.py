@@ -125,3 +125,36 @@ def return_when_idle(url: str, idle_s: float) -> str:
   for (const t of ['pointerdown', 'pointermove', 'keydown', 'wheel', 'touchstart', 'scroll'])
     document.addEventListener(t, poke, {{capture: true, passive: true}});
   setInterval(() => {{ if (Date.now() - state.last > state.ms) window.location.assign(state.url); }}, 500);""")
+
+
+BLANK_S = 5.0  # a page blank this long reloads itself...
+RELOADS = 3  # ... at most this many times in RELOADS_WINDOW_S
+RELOADS_WINDOW_S = 300
+
+
+def reload_if_blank() -> str:
+    """A page whose app has vanished (white screen) reloads itself, at most RELOADS times in RELOADS_WINDOW_S.
+
+    Seen under load (2 pages in 17 tries of 8 visitors opening the same live run at once): a page went white,
+    its URL intact, and stayed so for minutes while the server was fine. The likely cause, not confirmed here:
+    Streamlit's frontend unmounts everything when it throws while applying an update (upstream reports: a
+    fragment's update landing where a full rerun has just cleared). The visitor's settings are in the URL, so
+    a reload brings the same view back. The count of reloads is kept
+    in sessionStorage (sharpReloads: the times of the recent ones), which the load test reads.
+    """
+    return _script(f"""
+  if (window.__sharpBlank) return;
+  window.__sharpBlank = true;
+  let since = null;
+  setInterval(() => {{
+    const root = document.getElementById('root') || document.body;
+    const blank = !document.querySelector('[data-testid="stApp"]') || !root.innerText.trim();
+    if (!blank) {{ since = null; return; }}
+    since = since || Date.now();
+    if (Date.now() - since < {BLANK_S * 1000:.0f}) return;
+    const recent = JSON.parse(sessionStorage.getItem('sharpReloads') || '[]')
+      .filter((t) => Date.now() - t < {RELOADS_WINDOW_S * 1000:.0f});
+    if (recent.length >= {RELOADS}) return;
+    sessionStorage.setItem('sharpReloads', JSON.stringify(recent.concat([Date.now()])));
+    window.location.reload();
+  }}, 1000);""")

@@ -298,8 +298,9 @@ frame_now = frame
 live_view()
 in_full_run = False
 sidebar(frame)
-# Keys (Space play/pause, right arrow step, R reset), the charts' SVG/PNG buttons, and the kiosk's idle return;
-# sent last, so the charts reach a new visitor first.
-st.html(scripts.HIDE + scripts.shortcuts() + scripts.downloads(), unsafe_allow_javascript=True)
+# Keys (Space play/pause, right arrow step, R reset), the charts' SVG/PNG buttons, a reload if the page goes
+# blank, and the kiosk's idle return; sent last, so the charts reach a new visitor first.
+st.html(scripts.HIDE + scripts.shortcuts() + scripts.downloads() + scripts.reload_if_blank(),
+        unsafe_allow_javascript=True)
 if back := kiosk.return_url(ss.get("live_kiosk", {})):
     st.html(scripts.return_when_idle(*back), unsafe_allow_javascript=True)
