@@ -234,6 +234,8 @@ def test_identical_sessions_share_one_run(server, chromium):
                        finished=sum(s["replay"] for s in states),
                        reloaded=sum(s.get("reloads", 0) for s in states))  # pages that went blank (scripts.py)
         for i, (page, st) in enumerate(zip(pages, states)):  # what an unfinished session shows, for the record
+            if st.get("reloads"):  # it went blank and came back: what its console said
+                cost[n].setdefault("reloaded_console", {})[i] = CONSOLE.get(id(page), [])[-10:]
             if not st["replay"]:
                 cost[n].setdefault("unfinished", {})[i] = {
                     "points": st["points"], "url": st["url"][-60:], "console": CONSOLE.get(id(page), [])[-10:],
