@@ -219,8 +219,11 @@ def _sweep_on_cluster(scheduler: str, configs, say, use_cache: bool, cap: float 
     from sharp.distributed import ClusterError, check_cluster, connect, parse_scheduler, sweep_dask
 
     address, workers = parse_scheduler(scheduler)
-    # The client logs a lost scheduler as tracebacks while it tries to reconnect; we say it in one line.
-    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+    # The client logs a lost scheduler as tracebacks while it tries to reconnect, and so, now and then, does
+    # tornado for the client's discarded futures ("Exception in callback ... Stream is closed"); we say it in
+    # one line. (In this process tornado runs only Dask's client.)
+    for name in ("distributed.client", "tornado.application"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     cluster = client = None
     try:
         if workers:
