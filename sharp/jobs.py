@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sharp.registry import lower_priority
+from sharp.registry import env_int, lower_priority
 from sharp.sweep import Cancelled
 
 # fn(on_progress=..., cancel=...) -> the tidy frame; raises sharp.sweep.Cancelled when cancel() turns True.
@@ -163,8 +163,7 @@ class Registry:
         self.workers = workers or _env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // 2))
         # Sweeps train below the server's own threads, like the live runs' workers (sharp.registry), so that
         # a visitor's sweep never delays the pages' redraws or the health endpoint.
-        text = os.environ.get(NICE_ENV, "").strip()
-        self.nice = (min(19, int(text)) if text.isdigit() else 5) if nice is None else nice
+        self.nice = env_int(NICE_ENV, 5, 0) if nice is None else nice
         self.max_bytes = max_bytes if max_bytes is not None else _env_int(MEMORY_ENV, 64) * 2 ** 20
         self.max_results, self.abandon_s = max_results, abandon_s
         self._lock = threading.Condition()

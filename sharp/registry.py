@@ -83,7 +83,8 @@ class Entry:
             return hit
 
 
-def _env_int(name: str, default: int, lo: int) -> int:
+def env_int(name: str, default: int, lo: int) -> int:
+    """An integer setting from the environment, at least lo; default when unset or not a number."""
     try:
         return max(lo, int(os.environ.get(name, "").strip()))
     except ValueError:
@@ -92,7 +93,7 @@ def _env_int(name: str, default: int, lo: int) -> int:
 
 def default_workers(threads_per_run: int = 1) -> int:
     """Worker threads sized to the machine: $SHARP_LIVE_WORKERS, else cores / torch threads per run (>= 1)."""
-    return _env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // max(1, threads_per_run)), 1)
+    return env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // max(1, threads_per_run)), 1)
 
 
 def lower_priority(nice: int) -> None:
@@ -123,10 +124,10 @@ class Registry:
     def __init__(self, workers: int | None = None, max_active: int | None = None, budget_mb: float | None = None,
                  slice_s: float = 0.05, nice: int | None = None):
         self.workers = workers or default_workers()
-        self.max_active = max_active or _env_int(ACTIVE_ENV, 2 * self.workers, 1)
-        self.budget = int((budget_mb or _env_int(BUDGET_ENV, 64, 1)) * 2**20)
+        self.max_active = max_active or env_int(ACTIVE_ENV, 2 * self.workers, 1)
+        self.budget = int((budget_mb or env_int(BUDGET_ENV, 64, 1)) * 2**20)
         self.slice_s = slice_s
-        self.nice = _env_int(NICE_ENV, 5, 0) if nice is None else nice
+        self.nice = env_int(NICE_ENV, 5, 0) if nice is None else nice
         self._entries: dict[Hashable, Entry] = {}
         self._queue: deque[Entry] = deque()  # waiting for a place among the active runs, oldest first
         self._active: deque[Entry] = deque()  # advanced round robin

@@ -82,8 +82,8 @@ def _axis(fig: go.Figure, ref: str | None, kind: str) -> _Axis:
         name = kind + "axis" + ((r or kind)[1:])
         return getattr(fig.layout, name, None) if name in fig.layout else None
 
-    axis = _Axis(layout_axis(ref))
     raw = layout_axis(ref)
+    axis = _Axis(raw)
     if not axis.title and raw is not None and raw.matches:
         axis = _Axis(layout_axis(raw.matches))
     if not axis.title:
@@ -185,4 +185,3 @@ def figure_text(fig: go.Figure, most: int = MOST) -> str:
         if at:
             lines.append(f"- {kind} markers at {'x' if kind == 'Vertical' else 'y'} = {', '.join(_fmt(v) for v in at)}")
     return "\n".join(lines)
-

@@ -139,8 +139,8 @@ def reload_if_blank() -> str:
     its URL intact, and stayed so for minutes while the server was fine. The likely cause, not confirmed here:
     Streamlit's frontend unmounts everything when it throws while applying an update (upstream reports: a
     fragment's update landing where a full rerun has just cleared). The visitor's settings are in the URL, so
-    a reload brings the same view back. The count of reloads is kept
-    in sessionStorage (sharpReloads: the times of the recent ones), which the load test reads.
+    a reload brings the same view back. The recent reloads' times are kept in sessionStorage (sharpReloads),
+    which the load test reads.
     """
     return _script(f"""
   if (window.__sharpBlank) return;
