@@ -137,26 +137,38 @@ def test_cli_sweep_on_the_cluster_equals_the_local_sweep_exactly(cluster, tmp_pa
 
 def test_a_sweep_survives_a_killed_worker_and_still_equals_the_local_sweep(cluster, tmp_path, monkeypatch):
     procs, address, client = cluster
-    victim = next(iter(client.nthreads()))  # a live worker's address
-    victim_proc = _worker_proc(procs, victim)
     p = _cli([*LONG, "--scheduler", address, "--out", "cluster.csv"], tmp_path)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in p.stderr], daemon=True).start()
+
+    def log() -> str:
+        out = []
+        while not lines.empty():
+            out.append(lines.get())
+        return "".join(out)
+
+    busy: list[str] = []
+
+    def a_worker_is_busy() -> bool:
+        if p.poll() is not None:  # the sweep ended (or failed) before any task was seen running: say so now
+            raise AssertionError(f"the sweep exited ({p.returncode}) before a worker was seen busy:\n{log()}")
+        busy.extend(w for w, keys in client.processing().items() if keys)
+        return bool(busy)
+
     try:
-        # Kill the worker while it runs one of the sweep's tasks (SIGKILL: no goodbye to the scheduler).
-        _until(lambda: bool(client.processing(workers=[victim]).get(victim)), SWEEP_S, "the victim got no task")
-        victim_proc.send_signal(signal.SIGKILL)
-        victim_proc.wait(timeout=30)
+        # Kill a worker while it runs one of the sweep's tasks (SIGKILL: no goodbye to the scheduler).
+        _until(a_worker_is_busy, SWEEP_S, "no worker got a task")
+        victim = _worker_proc(procs, busy[0])
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
         procs.worker(address)  # the replacement
         rc = p.wait(timeout=SWEEP_S)
     finally:
         if p.poll() is None:
             p.kill()
-    log = []
-    while not lines.empty():
-        log.append(lines.get())
-    assert rc == 0, "".join(log)
-    assert sum("done" in line for line in log) == 6
+    text = log()
+    assert rc == 0, text
+    assert sum("done" in line for line in text.splitlines()) == 6, text
     assert (tmp_path / "cluster.csv").read_bytes() == _local(LONG, tmp_path / "local.csv", monkeypatch)
 
 
