@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from pathlib import Path
 
 import pytest
 from browser_support import (
@@ -82,14 +83,23 @@ class Health:
         self.times = [float(x) for x in out.split()] or [5.0]
 
 
-BROWSER_NICE = 10  # the browsers stand in for the visitors' own machines: on this one they yield to the server
+BROWSER_NICE = 19  # the browsers stand in for the visitors' own machines: on this one they yield to the server
+AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
+
+
+def autogroups_on() -> bool:
+    """Whether the kernel shares the CPU between sessions first (autogroup), and only then by nice value."""
+    try:
+        return AUTOGROUP.read_text().strip() == "1"
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="module")
 def chromium(tmp_path_factory):
-    """Headless Chromium at a lower CPU priority than the server (a wrapper runs it under `nice`): in a
-    classroom the 12 browsers run on 12 laptops, here they share the server's 2 cores, and what is measured
-    is the server's responsiveness, not a contest for the cores with its own visitors' renderers."""
+    """Headless Chromium at the lowest CPU priority (a wrapper sets it): in a classroom the 12 browsers run on
+    12 laptops, here they share the server's 2 cores, and what is measured is the server's responsiveness,
+    not a contest for the cores with its own visitors' renderers."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -97,11 +107,21 @@ def chromium(tmp_path_factory):
     if not os.access(CHROMIUM, os.X_OK):
         missing(f"Chromium not found at {CHROMIUM}: run scripts/ensure-chromium")
     wrapper = tmp_path_factory.mktemp("chromium") / "chromium"
-    # As root, Chromium raises its own threads' priority (renderers back to nice 0, compositors to -8), which
-    # undid `nice` and had the 12 browsers crowd out the server (health answers up to 2.8 s). Without the
-    # capability to raise priority (setpriv), they stay at BROWSER_NICE.
+    # Two things undid a plain `nice`, and each had the browsers crowd out the server:
+    # - As root, Chromium raises its own threads' priority (renderers back to nice 0, compositors to -8).
+    #   Without the capability to raise priority (setpriv), they stay at BROWSER_NICE.
+    # - With autogroup scheduling (Linux's default on desktops, and on this machine), the kernel first
+    #   shares the CPU equally between sessions, and nice values count only inside a session. Playwright
+    #   starts the browser in a session of its own, the server runs in another: the 12 browsers got as much
+    #   CPU as the server whatever their nice value, and the health endpoint waited for a core (0.5 to
+    #   1.3 s). The wrapper lowers its own session's group to BROWSER_NICE too: only when it leads the
+    #   session, so that it never lowers the test's own.
     keep_nice = "setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice " if os.geteuid() == 0 else ""
-    wrapper.write_text(f'#!/bin/sh\nexec {keep_nice}nice -n {BROWSER_NICE} "{CHROMIUM}" "$@"\n')
+    wrapper.write_text("#!/bin/sh\n"
+                       'if [ "$(cut -d" " -f6 /proc/$$/stat)" = "$$" ] && [ -w /proc/self/autogroup ]; then\n'
+                       f"  echo {BROWSER_NICE} > /proc/self/autogroup\n"
+                       "fi\n"
+                       f'exec {keep_nice}nice -n {BROWSER_NICE} "{CHROMIUM}" "$@"\n')
     wrapper.chmod(0o755)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS)
@@ -161,19 +181,22 @@ def warm_up(browser, base: str) -> None:
     close_sessions(pages)
 
 
-def browser_nice() -> int:
-    """The lowest nice value among the threads of the Chromium processes running now (what the kernel uses)."""
-    lowest = 20
+def browser_priority() -> tuple[int, int | None]:
+    """The lowest nice value among the threads of the Chromium processes running now, and the lowest nice
+    value of their sessions' autogroups (None without autogroup scheduling): what the kernel uses."""
+    lowest, group = 20, 20 if autogroups_on() else None
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             if not os.path.basename(os.readlink(f"/proc/{pid}/exe")).startswith("chromium"):
                 continue
+            if group is not None:  # "/autogroup-1143 nice 19"
+                group = min(group, int(open(f"/proc/{pid}/autogroup").read().split()[-1]))
             for tid in os.listdir(f"/proc/{pid}/task"):
                 stat = open(f"/proc/{pid}/task/{tid}/stat").read()
                 lowest = min(lowest, int(stat[stat.rindex(")") + 2:].split()[16]))
         except OSError:  # gone meanwhile, or not ours to read
             continue
-    return lowest
+    return lowest, group
 
 
 def settle_rss(pid: int, target: float, timeout: float) -> float:
@@ -214,7 +237,7 @@ def test_twelve_sessions_keep_their_own_settings_and_the_server_stays_responsive
         states = until_finished(pages, 300, check)
         took = time.monotonic() - t0
         errors = sum(exceptions(p) for p in pages)
-        nice = browser_nice()
+        nice, group_nice = browser_priority()
         for i, (page, st) in enumerate(zip(pages, states)):  # what an unfinished session shows, for the record
             if not st["replay"]:
                 page.screenshot(path=str(ARTIFACTS / f"load-unfinished-{i}.png"), full_page=True)
@@ -224,21 +247,24 @@ def test_twelve_sessions_keep_their_own_settings_and_the_server_stays_responsive
     figures = {"sessions": len(links), "finished": sum(s["replay"] for s in states),
                "seconds_to_finish": round(took, 1), "health_max_s": round(max(health.times), 3),
                "health_median_s": round(statistics.median(health.times), 4),
-               "health_polls": len(health.times), "rss_before_mb": round(rss_before), "rss_peak_mb": round(rss_peak),
+               "health_polls": len(health.times), "health_over_half_s": sum(t > 0.5 for t in health.times),
+               "health_slowest_five_s": sorted(round(t, 3) for t in health.times)[-5:],
+               "rss_before_mb": round(rss_before), "rss_peak_mb": round(rss_peak),
                "rss_after_close_mb": round(rss_after), "lost_settings": lost,
                "unfinished": {i: s["url"].split("?")[-1][:60] for i, s in enumerate(states) if not s["replay"]},
                "slowest_health_at_s": round(health.times.index(max(health.times)) * 0.25, 1),
-               "browser_nice_lowest": nice, "reloaded": sum(s.get("reloads", 0) for s in states)}
+               "browser_nice_lowest": nice, "browser_group_nice": group_nice,
+               "reloaded": sum(s.get("reloads", 0) for s in states)}
     record("load.json", {"twelve_sessions": figures})
     assert not lost, f"sessions lost their settings: {lost}"
     assert all(s["replay"] for s in states), "not every session's run finished within 300 s"
     assert all(min(s["points"]) > 0 for s in states) and errors == 0
     # The browsers stand in for laptops: they must not have out-prioritized the server (see the fixture).
     assert nice >= BROWSER_NICE, f"a browser thread ran at nice {nice}, not {BROWSER_NICE}"
-    # The issue's target is 1 s. Since the browsers stay niced and the switch interval is 1 ms, the slowest answer
-    # was 0.29 to 1.26 s over seven runs (under 1 s in five): not met reliably yet (issue 10). The test holds
-    # the line at 2 s, and the figure goes to artifacts/load.json.
-    assert max(health.times) < 2.0, f"the health endpoint took {max(health.times):.2f} s"
+    assert group_nice in (None, BROWSER_NICE), f"the browsers' autogroup ran at nice {group_nice}, not {BROWSER_NICE}"
+    # The issue's target: every answer within 1 s. Measured 0.07 to 0.12 s since the browsers' session is niced
+    # too (see the chromium fixture); 0.29 to 1.26 s before, when it shared the CPU equally with the server's.
+    assert max(health.times) < 1.0, f"the health endpoint took {max(health.times):.2f} s"
     assert rss_after - rss_before < 100, f"memory did not come back: {rss_before:.0f} -> {rss_after:.0f} MB"
 
 
