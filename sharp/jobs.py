@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sharp.registry import env_int, lower_priority
+from sharp.registry import lower_priority
+from sharp.runtime import env_int
 from sharp.sweep import Cancelled
 
 # fn(on_progress=..., cancel=...) -> the tidy frame; raises sharp.sweep.Cancelled when cancel() turns True.
@@ -160,11 +161,11 @@ class Registry:
 
     def __init__(self, workers: int | None = None, max_bytes: int | None = None, max_results: int = 64,
                  abandon_s: float = 15.0, nice: int | None = None):
-        self.workers = workers or _env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // 2))
+        self.workers = workers or env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // 2), 1)
         # Sweeps train below the server's own threads, like the live runs' workers (sharp.registry), so that
         # a visitor's sweep never delays the pages' redraws or the health endpoint.
-        self.nice = env_int(NICE_ENV, 5, 0) if nice is None else nice
-        self.max_bytes = max_bytes if max_bytes is not None else _env_int(MEMORY_ENV, 64) * 2 ** 20
+        self.nice = env_int(NICE_ENV, 5, 0, 19) if nice is None else nice
+        self.max_bytes = max_bytes if max_bytes is not None else env_int(MEMORY_ENV, 64, 1) * 2 ** 20
         self.max_results, self.abandon_s = max_results, abandon_s
         self._lock = threading.Condition()
         self._live: dict[str, Job] = {}  # queued or running
@@ -271,11 +272,6 @@ class Registry:
         with self._lock:
             return {"started": sum(self.started.values()), "live": len(self._live), "kept": len(self._done),
                     "bytes": self.bytes()}
-
-
-def _env_int(name: str, default: int) -> int:
-    text = os.environ.get(name, "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else default
 
 
 _shared: Registry | None = None

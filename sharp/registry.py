@@ -35,6 +35,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sharp.runtime import env_int
+
 DEMAND_S = 4.0  # a run is computed for this long after a playing visitor last looked at it
 WATCHED_S = 20.0  # a run looked at within this long counts as watched: never evicted
 VIEWER_S = 3.0  # a visitor whose page ticked within this long counts as streaming (see heartbeat)
@@ -83,14 +85,6 @@ class Entry:
             return hit
 
 
-def env_int(name: str, default: int, lo: int) -> int:
-    """An integer setting from the environment, at least lo; default when unset or not a number."""
-    try:
-        return max(lo, int(os.environ.get(name, "").strip()))
-    except ValueError:
-        return default
-
-
 def default_workers(threads_per_run: int = 1) -> int:
     """Worker threads sized to the machine: $SHARP_LIVE_WORKERS, else cores / torch threads per run (>= 1)."""
     return env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // max(1, threads_per_run)), 1)
@@ -127,7 +121,7 @@ class Registry:
         self.max_active = max_active or env_int(ACTIVE_ENV, 2 * self.workers, 1)
         self.budget = int((budget_mb or env_int(BUDGET_ENV, 64, 1)) * 2**20)
         self.slice_s = slice_s
-        self.nice = env_int(NICE_ENV, 5, 0) if nice is None else nice
+        self.nice = env_int(NICE_ENV, 5, 0, 19) if nice is None else nice
         self._entries: dict[Hashable, Entry] = {}
         self._queue: deque[Entry] = deque()  # waiting for a place among the active runs, oldest first
         self._active: deque[Entry] = deque()  # advanced round robin

@@ -11,6 +11,7 @@ runtime, so they have no effect if torch was imported first.
 """
 from __future__ import annotations
 
+import logging
 import os
 
 if "OMP_WAIT_POLICY" not in os.environ:
@@ -19,17 +20,36 @@ if "OMP_WAIT_POLICY" not in os.environ:
 ENV = "SHARP_THREADS"
 
 
+_log = logging.getLogger(__name__)
+
+
+def env_int(name: str, default: int, lo: int, hi: int | None = None) -> int:
+    """An integer setting from the environment ($name), from lo to hi; default when unset.
+
+    A value that is not an integer gives the default, one out of range its nearest bound; either way the
+    server's log says which variable, what it held, the allowed range and the value used.
+
+    Example:
+        >>> env_int("SHARP_LIVE_NICE", 5, 0, 19)  # unset: 5; "7": 7; "99": 19 (logged); "x": 5 (logged)
+        5
+    """
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    used = default if value is None else max(lo, value if hi is None else min(hi, value))
+    if used != value:
+        allowed = f"an integer from {lo} to {hi}" if hi is not None else f"an integer, at least {lo}"
+        _log.warning("$%s is %r, must be %s: using %d", name, text[:40], allowed, used)
+    return used
+
+
 def thread_budget() -> int:
     """The intra-op thread count for the engine: $SHARP_THREADS if set (a positive integer), else min(2, cores)."""
-    text = os.environ.get(ENV, "").strip()
-    if text:
-        try:
-            value = int(text)
-        except ValueError:
-            value = 0
-        if value >= 1:
-            return value
-    return max(1, min(2, os.cpu_count() or 1))
+    return env_int(ENV, max(1, min(2, os.cpu_count() or 1)), 1)
 
 
 def engine_threads(n: int | None = None) -> int:

@@ -29,6 +29,7 @@ import pandas as pd
 
 import sharp  # noqa: F401 - first: it tunes OpenMP before torch loads
 from sharp.jobs import Registry, Runner, shared
+from sharp.runtime import env_int
 from sharp.sweep import Cancelled, TooBig
 
 WARM_ENV = "SHARP_WARM"  # "0" turns the warm-up off (tests that must not compete for the cores)
@@ -52,8 +53,7 @@ def subprocess_runner(page: str, settings: dict[str, Any] | None = None, nice: i
             cores).
     """
     if nice is None:
-        text = os.environ.get(NICE_ENV, "").strip()
-        nice = min(int(text), 19) if text.isdigit() else 19
+        nice = env_int(NICE_ENV, 19, 0, 19)
     def run(on_progress: Callable[[float, float, str], None], cancel: Callable[[], bool]) -> pd.DataFrame:
         from sharp.experiments import EXPERIMENTS
 

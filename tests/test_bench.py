@@ -88,3 +88,19 @@ def test_thread_budget_reads_sharp_threads_and_falls_back_to_at_most_two(monkeyp
         assert engine_threads(1) == 1 == torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("text, used, logged", [
+    ("", 5, False), ("7", 7, False), (" 0 ", 0, False), ("19", 19, False),
+    ("99", 19, True), ("-4", 0, True), ("seven", 5, True), ("1e3", 5, True),
+])
+def test_env_int_keeps_a_setting_in_its_range_and_logs_what_it_refused(monkeypatch, caplog, text, used, logged):
+    from sharp.runtime import env_int
+
+    monkeypatch.setenv("SHARP_LIVE_NICE", text)
+    with caplog.at_level("WARNING", logger="sharp.runtime"):
+        assert env_int("SHARP_LIVE_NICE", 5, 0, 19) == used
+    assert bool(caplog.records) == logged
+    if logged:  # names the variable, what it held, the range and the value used
+        assert caplog.records[0].getMessage() == (f"$SHARP_LIVE_NICE is {text!r}, must be an integer from 0 to 19: "
+                                                 f"using {used}")
