@@ -46,10 +46,17 @@ def test_samples_page_refuses_a_grid_too_large():
     assert not at.get("plotly_chart")
 
 
-def test_empty_selection_says_what_to_pick():
-    at = page("figure1", {"fig1_d": []})
+@pytest.mark.parametrize("name, empty, says", [
+    ("figure1", {"fig1_d": []}, "Pick at least one d above"),
+    ("iterations", {"iters_d": []}, "Pick at least one d above"),
+    ("samples", {**TINY["samples"], "samples_n": []}, "Pick at least one d and one n above"),
+    ("deep", {**TINY["deep"], "deep_L": []}, "Pick at least one depth, one width and one n above"),
+])
+def test_empty_selection_says_what_to_pick_and_computes_nothing(name, empty, says):
+    at = page(name, empty)
     assert not at.exception
-    assert "Pick at least one d" in at.info[0].value
+    assert [i.value for i in at.info] == [says + "."]
+    assert not at.get("plotly_chart") and not at.get("download_button")
 
 
 def test_theory_page_shows_rates_at_the_settings():

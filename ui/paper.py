@@ -297,6 +297,23 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
 POLL_S = 0.25  # how often a waiting page redraws its progress bar
 
 
+def experiment_frame(page: str, exp: Any, s: dict[str, Any], missing: str | None = None) -> pd.DataFrame:
+    """The page's frame for an experiment of sharp.experiments at the settings s, through `compute`.
+
+    Stops the script (st.stop) with `missing` as a hint when the visitor's choice leaves nothing to compute,
+    and when the sweep is cancelled or refused (compute has said why).
+    """
+    import streamlit as st
+
+    if missing:
+        st.info(missing)
+        st.stop()
+    df = compute(page, exp.settings(s), lambda **kw: exp.run(s, max_seconds=PAGE_MAX_SECONDS, **kw))
+    if df is None:
+        st.stop()
+    return df
+
+
 def progress_text(status: jobs.Status) -> str:
     """The progress bar's line: where the sweep is, and whose it is."""
     if status.state == "queued":

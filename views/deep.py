@@ -3,7 +3,7 @@ import streamlit as st
 
 from sharp import paper
 from sharp.experiments import DEEP
-from ui.paper import PAGE_MAX_SECONDS, chart, compute, deep_loss_vs_n, deep_vs_m, download, ran, start
+from ui.paper import chart, deep_loss_vs_n, deep_vs_m, download, experiment_frame, ran, start
 from ui.params import Choice, Int, Subset
 
 P = "deep"
@@ -41,12 +41,8 @@ with st.form(f"{P}_form"):
         ran(P)
 
 s = {k: st.session_state[f"{P}_{k}"] for k in ("L", "m", "n", "m0", "n0", "seeds", "activation")}
-if not (s["L"] and s["m"] and s["n"]):
-    st.info("Pick at least one depth, one width and one n above.")
-    st.stop()
-df = compute(P, DEEP.settings(s), lambda **kw: DEEP.run(s, max_seconds=PAGE_MAX_SECONDS, **kw))
-if df is None:
-    st.stop()
+df = experiment_frame(P, DEEP, s, None if s["L"] and s["m"] and s["n"] else
+                      "Pick at least one depth, one width and one n above.")
 
 table = paper.final_table(df, ["axis", "L", "n", "m"])
 chart(deep_loss_vs_n(table), f"{P}_chart_n")

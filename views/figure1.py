@@ -3,7 +3,7 @@ import streamlit as st
 
 from sharp.experiments import FIG1
 from sharp.sweep import zero_step_table
-from ui.paper import PAGE_MAX_SECONDS, chart, compute, download, figure1_figure, ran, start
+from ui.paper import chart, download, experiment_frame, figure1_figure, ran, start
 from ui.params import Int, Subset
 
 P = "fig1"
@@ -30,12 +30,7 @@ with st.form(f"{P}_form"):
         ran(P)
 
 s = {k: st.session_state[f"{P}_{k}"] for k in ("d", "seeds", "steps", "m")}
-if not s["d"]:
-    st.info("Pick at least one d above.")
-    st.stop()
-df = compute(P, FIG1.settings(s), lambda **kw: FIG1.run(s, max_seconds=PAGE_MAX_SECONDS, **kw))
-if df is None:
-    st.stop()
+df = experiment_frame(P, FIG1, s, None if s["d"] else "Pick at least one d above.")
 
 chart(figure1_figure(df), f"{P}_chart")
 table = zero_step_table(df).rename(columns={"per seed": "first zero-error step, per seed (- = not within the run)"})

@@ -3,7 +3,7 @@ import streamlit as st
 
 from sharp import paper
 from sharp.experiments import ITERATIONS
-from ui.paper import PAGE_MAX_SECONDS, chart, compute, download, iterations_figure, ran, start
+from ui.paper import chart, download, experiment_frame, iterations_figure, ran, start
 from ui.params import Choice, Float, Int, Subset
 
 P = "iters"
@@ -35,13 +35,8 @@ with st.form(f"{P}_form"):
         ran(P)
 
 s = {k: st.session_state[f"{P}_{k}"] for k in ("d", "seeds", "kernel_steps", "kernel_m", "threshold")}
-if not s["d"]:
-    st.info("Pick at least one d above.")
-    st.stop()
 # the threshold only changes the summary, so it is not part of the sweep's settings
-df = compute(P, ITERATIONS.settings(s), lambda **kw: ITERATIONS.run(s, max_seconds=PAGE_MAX_SECONDS, **kw))
-if df is None:
-    st.stop()
+df = experiment_frame(P, ITERATIONS, s, None if s["d"] else "Pick at least one d above.")
 
 summary = paper.iteration_summary(df, float(s["threshold"]))
 chart(iterations_figure(summary, float(s["threshold"])), f"{P}_chart")

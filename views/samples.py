@@ -3,7 +3,7 @@ import streamlit as st
 
 from sharp import paper
 from sharp.experiments import SAMPLES
-from ui.paper import PAGE_MAX_SECONDS, chart, compute, download, ran, samples_figure, start
+from ui.paper import chart, download, experiment_frame, ran, samples_figure, start
 from ui.params import Float, Int, Subset
 
 P = "samples"
@@ -34,12 +34,7 @@ with st.form(f"{P}_form"):
         ran(P)
 
 s = {k: st.session_state[f"{P}_{k}"] for k in ("d", "n", "seeds", "c_lin", "c_quad")}
-if not s["d"] or not s["n"]:
-    st.info("Pick at least one d and one n above.")
-    st.stop()
-df = compute(P, SAMPLES.settings(s), lambda **kw: SAMPLES.run(s, max_seconds=PAGE_MAX_SECONDS, **kw))
-if df is None:
-    st.stop()
+df = experiment_frame(P, SAMPLES, s, None if s["d"] and s["n"] else "Pick at least one d and one n above.")
 
 table = paper.final_table(df, ["regime", "d", "n"])
 chart(samples_figure(table, float(s["c_lin"]), float(s["c_quad"])), f"{P}_chart")

@@ -3,7 +3,7 @@ import streamlit as st
 
 from sharp import paper
 from sharp.experiments import THEORY
-from ui.paper import PAGE_MAX_SECONDS, compute, download, ran, start
+from ui.paper import download, experiment_frame, ran, start
 from ui.params import Int
 
 P = "theory"
@@ -55,9 +55,7 @@ left.table(paper.table2_at(s["d"]).set_index(""))
 right.markdown(f"**Table 1 at m = {s['m']}, n = {s['n']}, L = {s['L']}** (shape only; e^O(L)/gamma^2 dropped)")
 right.table(paper.table1_at(s["m"], s["n"], s["L"]).set_index("").style.format({"value": "{:.4g}"}))
 
-df = compute(P, THEORY.settings(s), lambda **kw: THEORY.run(s, max_seconds=PAGE_MAX_SECONDS, **kw))
-if df is None:
-    st.stop()
+df = experiment_frame(P, THEORY, s)
 st.markdown("**Measured here** (3 seeds; the deep run is the one of the *Deep nets* page: XOR on d = 8, "
             "softplus, NTK scale, eta = 2, T = n full-batch steps):")
 st.table(paper.theory_measured(df, **s).set_index("claim"))
