@@ -104,3 +104,31 @@ def test_env_int_keeps_a_setting_in_its_range_and_logs_what_it_refused(monkeypat
     if logged:  # names the variable, what it held, the range and the value used
         assert caplog.records[0].getMessage() == (f"$SHARP_LIVE_NICE is {text!r}, must be an integer from 0 to 19: "
                                                  f"using {used}")
+
+
+def test_the_collector_frees_reference_cycles_that_the_interpreter_left_alone():
+    import gc
+    import time
+    import weakref
+
+    from sharp.runtime import Collector
+
+    class Module:  # stands in for a dead script module: its function refers back to it
+        pass
+
+    gc.disable()  # only the collector's own collections may free it
+    collector = Collector(0.05).start()
+    try:
+        m = Module()
+        m.self = m
+        alive = weakref.ref(m)
+        del m
+        deadline = time.monotonic() + 5
+        while (alive() is not None or not collector.collections) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert alive() is None, "the cycle was not collected within 5 s"
+        assert collector.collections >= 1 and collector.longest_s > 0
+    finally:
+        collector.stop()
+        gc.enable()
+    assert not collector._thread.is_alive()

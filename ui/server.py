@@ -6,6 +6,7 @@ import sys
 import streamlit as st
 
 from sharp.registry import Registry, default_workers
+from sharp.runtime import Collector
 
 
 @st.cache_resource(show_spinner=False)
@@ -18,10 +19,11 @@ def runs() -> Registry:
 
 
 SWITCH_S = 0.001  # how long a thread may hold the interpreter lock while another waits for it
+GC_EVERY_S = 30.0  # a full garbage collection this often (sharp.runtime.Collector)
 
 
 @st.cache_resource(show_spinner=False)
-def tune_interpreter() -> None:
+def tune_interpreter() -> Collector:
     """Once per server: quicker hand-offs between threads, and start-up's objects out of the collector's sight.
 
     Streamlit's event loop (which answers the health endpoint and every browser) starts a new thread for each
@@ -33,7 +35,9 @@ def tune_interpreter() -> None:
     long-lived objects (torch, pandas, plotly, streamlit), each full collection paused every thread of the
     server for 0.1 to 0.65 s, health endpoint included, several times a minute while 12 visitors streamed.
     `gc.freeze()` puts the objects that exist now, at start-up, in a permanent generation the collector skips;
-    a larger first-generation threshold makes collections rarer. Objects created later are collected as usual.
+    a larger first-generation threshold makes collections rarer. So rare that the cycles every rerun leaves
+    behind were hardly ever freed: a full collection now runs every GC_EVERY_S seconds in a thread of its
+    own (sharp.runtime.Collector), a few milliseconds each. Returns that collector.
     """
     import gc
     import importlib
@@ -44,3 +48,4 @@ def tune_interpreter() -> None:
     gc.freeze()
     gc.set_threshold(10_000, 20, 20)
     sys.setswitchinterval(SWITCH_S)
+    return Collector(GC_EVERY_S).start()
