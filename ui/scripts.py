@@ -140,7 +140,9 @@ def reload_if_blank() -> str:
     Streamlit's frontend unmounts everything when it throws while applying an update (upstream reports: a
     fragment's update landing where a full rerun has just cleared). The visitor's settings are in the URL, so
     a reload brings the same view back. The recent reloads' times are kept in sessionStorage (sharpReloads),
-    which the load test reads.
+    which the load test reads. Seen once more in CI, with the console recorded: the page's connection to the
+    server had dropped ("Cannot send rerun backMessage when disconnected from server"), its content was gone,
+    and this watchdog, then sent at the end of the page, had not arrived. The live page now sends it first.
     """
     return _script(f"""
   if (window.__sharpBlank) return;

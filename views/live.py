@@ -99,6 +99,9 @@ if "live_kiosk" not in ss:  # opened from the booth's kiosk: keep its parameters
 # The live view reruns several times a second; Streamlit would fade its charts as "stale" during every rerun
 # that outlasts a moment (on a busy machine, most of them), which reads as flicker. Keep them opaque here.
 st.html("<style>.stMain [data-stale='true'] {opacity: 1 !important; transition: none !important;}</style>")
+# First of all, a reload if the page goes blank: in CI a page whose connection dropped before its charts came
+# was left blank for minutes, and the watchdog, then sent last, had never arrived.
+st.html(scripts.HIDE + scripts.reload_if_blank(), unsafe_allow_javascript=True)
 st.title("Kernel regime vs feature learning, live")
 st.markdown(
     "Two networks learn y = x₁·x₂ (XOR hidden in d random ±1 inputs) from the same samples. "
@@ -298,9 +301,8 @@ frame_now = frame
 live_view()
 in_full_run = False
 sidebar(frame)
-# Keys (Space play/pause, right arrow step, R reset), the charts' SVG/PNG buttons, a reload if the page goes
-# blank, and the kiosk's idle return; sent last, so the charts reach a new visitor first.
-st.html(scripts.HIDE + scripts.shortcuts() + scripts.downloads() + scripts.reload_if_blank(),
-        unsafe_allow_javascript=True)
+# Keys (Space play/pause, right arrow step, R reset), the charts' SVG/PNG buttons and the kiosk's idle return;
+# sent last, so the charts reach a new visitor first.
+st.html(scripts.HIDE + scripts.shortcuts() + scripts.downloads(), unsafe_allow_javascript=True)
 if back := kiosk.return_url(ss.get("live_kiosk", {})):
     st.html(scripts.return_when_idle(*back), unsafe_allow_javascript=True)
