@@ -131,7 +131,13 @@ def chromium(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(chromium):
-    with tempfile.TemporaryDirectory() as cache, serve(env={"SHARP_CACHE_DIR": cache, "SHARP_WARM": "0"}) as base:
+    yield from warm_server(chromium)
+
+
+def warm_server(chromium, **env: str):
+    """A server on an empty cache with no paper-page warm-up, visited once to the end; yields its address."""
+    with tempfile.TemporaryDirectory() as cache, serve(
+            env={"SHARP_CACHE_DIR": cache, "SHARP_WARM": "0", **env}) as base:
         warm_up(chromium, base)
         yield base
 
@@ -301,17 +307,13 @@ SOAK_BUDGET_MB = 4  # the soak's server keeps about 4 finished runs, so it reach
 @pytest.fixture(scope="module")
 def soak_server(chromium):
     """A server of its own whose run budget fills early: what grows after that is creep, not the cache filling."""
-    env = {"SHARP_WARM": "0", "SHARP_LIVE_BUDGET_MB": str(SOAK_BUDGET_MB)}
-    with tempfile.TemporaryDirectory() as cache, serve(env={"SHARP_CACHE_DIR": cache, **env}) as base:
-        warm_up(chromium, base)
-        yield base
+    yield from warm_server(chromium, SHARP_LIVE_BUDGET_MB=str(SOAK_BUDGET_MB))
 
 
 def test_soak_one_session_replaying(soak_server, chromium):
     duration = float(os.environ.get("SHARP_SOAK_S", "150"))
-    server = soak_server
-    pid = SERVERS[server].pid
-    page = open_sessions(chromium, server, [f"/?steps={STEPS}&seed=500"])[0]
+    pid = SERVERS[soak_server].pid
+    page = open_sessions(chromium, soak_server, [f"/?steps={STEPS}&seed=500"])[0]
     until_finished([page], 120)
     samples, replays, resets, t0 = [], 0, 0, time.monotonic()
     next_sample = t0
