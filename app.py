@@ -6,7 +6,7 @@ import streamlit as st
 
 import sharp  # first of the engine: it tunes OpenMP before torch loads
 from sharp.experiments import WARM
-from sharp.warm import warm_up_once
+from sharp.serve.warm import warm_up_once
 from ui.kiosk import wants_kiosk
 from ui.server import tune_interpreter
 

@@ -2,7 +2,7 @@
 
 Both sides do the same training work: the same Config, the same data (both call `make_data` and
 `batches`), the same initial weights (`init_params`), the same logistic loss and plain SGD, the same number
-of steps. The engine is `sharp.train` exactly as the app runs it; the baseline is what one would write
+of steps. The engine is `sharp.engine.train` exactly as the app runs it; the baseline is what one would write
 first: one nn.Module per seed, autograd, torch.optim.SGD, a Python loop over seeds. Each side's clock runs
 from the same start (data and weights included) to its last step; the engine also pays for its first and
 last snapshots and the forward pass at the final step, so its figures are, if anything, understated.
@@ -22,12 +22,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sharp.config import Config, preset
-from sharp.data import batches, make_data
-from sharp.nets import ACT, init_params, readout
-from sharp.runtime import engine_threads
-from sharp.sweep import figure1
-from sharp.train import train
+from sharp.engine.config import Config, preset
+from sharp.engine.data import batches, make_data
+from sharp.engine.nets import ACT, init_params, readout
+from sharp.engine.threads import engine_threads
+from sharp.engine.train import train
+from sharp.experiments.fig1 import figure1
 
 
 class SeedNet(nn.Module):
@@ -78,7 +78,7 @@ def baseline(cfg: Config) -> torch.Tensor:
 
 
 def engine(cfg: Config) -> torch.Tensor:
-    """The same run through `sharp.train`; (steps, R) training losses as in `baseline`.
+    """The same run through `sharp.engine.train`; (steps, R) training losses as in `baseline`.
 
     Example:
         >>> torch.allclose(engine(cfg), baseline(cfg), atol=1e-5)

@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sharp.config import PRESETS, Config, ConfigError, allowed_range, field_type, fields, parse_bool, preset
-from sharp.runtime import engine_threads
+from sharp.engine.config import PRESETS, Config, ConfigError, allowed_range, field_type, fields, parse_bool, preset
+from sharp.engine.threads import engine_threads
 
 
 class UsageError(Exception):
@@ -140,7 +140,7 @@ def _write(df, path: str) -> None:
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
-    from sharp.train import train
+    from sharp.engine.train import train
 
     cfg = preset(ns.regime, **overrides(ns))
     for snap in train(cfg):
@@ -149,7 +149,8 @@ def cmd_run(ns: argparse.Namespace) -> int:
 
 
 def cmd_figure1(ns: argparse.Namespace) -> int:
-    from sharp.sweep import TooBig, figure1, figure1_configs, zero_step_table
+    from sharp.engine.sweep import TooBig
+    from sharp.experiments.fig1 import figure1, figure1_configs, zero_step_table
 
     if ns.out is not None:
         check_out(ns.out, (".csv",))
@@ -188,7 +189,7 @@ GRID_AXES = ("d", "n", "m", "depth", "k", "steps", "seeds", "seed", "batch")
 
 
 def cmd_sweep(ns: argparse.Namespace) -> int:
-    from sharp.sweep import TooBig, grid, sweep
+    from sharp.engine.sweep import TooBig, grid, sweep
 
     check_out(ns.out, (".csv", ".parquet"))
     if not (math.isfinite(ns.max_minutes) and ns.max_minutes >= 0):

@@ -1,4 +1,4 @@
-"""Sweeps beyond one machine: the same grid as `sharp.sweep.sweep`, one Dask task per configuration.
+"""Sweeps beyond one machine: the same grid as `sharp.engine.sweep.sweep`, one Dask task per configuration.
 
 Each task trains one configuration (or reads it from the worker's disk cache) and returns its tidy frame;
 the client stacks the frames in grid order and stores each one in its own cache too, so the pages find
@@ -26,10 +26,10 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from sharp import cache as disk
-from sharp.config import Config, ConfigError
-from sharp.sweep import Cancelled, Progress, TooBig, plan, seconds, tidy
-from sharp.train import train
+from sharp.engine import store as disk
+from sharp.engine.config import Config, ConfigError
+from sharp.engine.sweep import Cancelled, Progress, TooBig, plan, seconds, tidy
+from sharp.engine.train import train
 
 ENV = "SHARP_SCHEDULER"  # the app's paper pages run on this scheduler when set (tcp://host:8786)
 RETRIES = 3  # reruns of a task that raised (a lost worker's tasks are rescheduled by the scheduler itself)
@@ -43,7 +43,7 @@ class ClusterError(Exception):
 
 def _task(cfg: Config, use_cache: bool) -> pd.DataFrame:
     """Runs on a worker: the configuration's tidy frame, through the worker's own cache."""
-    from sharp.runtime import engine_threads
+    from sharp.engine.threads import engine_threads
 
     engine_threads(1)  # one thread per task: a worker runs as many tasks as it has threads
     frame, _ = disk.cached(cfg, lambda c: tidy(c, list(train(c))), use=use_cache)
@@ -58,7 +58,7 @@ def _make_probe() -> Callable[[], dict]:
 
         try:
             import sharp
-            from sharp.cache import engine_fingerprint
+            from sharp.engine.store import engine_fingerprint
         except Exception as e:  # any import failure is the answer here
             return {"error": f"{type(e).__name__}: {e}"}
         return {"sharp": sharp.__version__, "engine": engine_fingerprint(),
@@ -152,7 +152,7 @@ def connect(address: str, timeout: float = 20.0, wait_workers: float = 10.0):
 def sweep_dask(configs: Sequence[Config], client=None, *, progress: Callable[[str], None] | None = None,
                on_progress: Progress | None = None, cancel: Callable[[], bool] | None = None,
                use_cache: bool = True, max_seconds: float | None = None) -> pd.DataFrame:
-    """Train a grid on a Dask cluster and return the same tidy frame as `sharp.sweep.sweep`.
+    """Train a grid on a Dask cluster and return the same tidy frame as `sharp.engine.sweep.sweep`.
 
     Args:
         configs: the grid.
@@ -240,7 +240,7 @@ def parse_scheduler(text: str) -> tuple[str | None, int]:
 class Placement:
     """Where the app's sweeps run, and the line the page shows about it."""
 
-    runner: Callable[..., pd.DataFrame] | None  # for `sharp.sweep.runs_on`; None = on this machine
+    runner: Callable[..., pd.DataFrame] | None  # for `sharp.engine.sweep.runs_on`; None = on this machine
     message: str
 
 
@@ -294,7 +294,7 @@ def _on_cluster(client, address: str, configs: Sequence[Config], **kw) -> pd.Dat
     """sweep_dask, and the rest of the grid here if the scheduler goes away (finished runs are in the cache)."""
     import asyncio
 
-    from sharp.sweep import sweep
+    from sharp.engine.sweep import sweep
 
     try:
         return sweep_dask(configs, client, **kw)

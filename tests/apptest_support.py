@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sharp import cache
+from sharp.engine import store as cache
 
 
 @pytest.fixture(autouse=True)

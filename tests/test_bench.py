@@ -10,7 +10,7 @@ import torch
 from sharp import preset
 from sharp.bench import baseline, cases, engine, flops_per_step, format_report, run
 from sharp.cli import main
-from sharp.data import fast_signs
+from sharp.engine.data import fast_signs
 
 
 @pytest.mark.parametrize("cfg", [
@@ -76,7 +76,7 @@ def test_report_judges_against_the_stated_targets():
 
 
 def test_thread_budget_reads_sharp_threads_and_falls_back_to_at_most_two(monkeypatch):
-    from sharp.runtime import engine_threads, thread_budget
+    from sharp.engine.threads import engine_threads, thread_budget
 
     monkeypatch.setenv("SHARP_THREADS", "1")
     assert thread_budget() == 1
@@ -95,10 +95,10 @@ def test_thread_budget_reads_sharp_threads_and_falls_back_to_at_most_two(monkeyp
     ("99", 19, True), ("-4", 0, True), ("seven", 5, True), ("1e3", 5, True),
 ])
 def test_env_int_keeps_a_setting_in_its_range_and_logs_what_it_refused(monkeypatch, caplog, text, used, logged):
-    from sharp.runtime import env_int
+    from sharp.engine.threads import env_int
 
     monkeypatch.setenv("SHARP_LIVE_NICE", text)
-    with caplog.at_level("WARNING", logger="sharp.runtime"):
+    with caplog.at_level("WARNING", logger="sharp.engine.threads"):
         assert env_int("SHARP_LIVE_NICE", 5, 0, 19) == used
     assert bool(caplog.records) == logged
     if logged:  # names the variable, what it held, the range and the value used
@@ -111,7 +111,7 @@ def test_the_collector_frees_reference_cycles_that_the_interpreter_left_alone():
     import time
     import weakref
 
-    from sharp.runtime import Collector
+    from sharp.serve.runtime import Collector
 
     class Module:  # stands in for a dead script module: its function refers back to it
         pass

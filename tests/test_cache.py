@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 import sharp
-from sharp import cache
-from sharp.config import preset
-from sharp.sweep import tidy
-from sharp.train import train
+from sharp.engine import store as cache
+from sharp.engine.config import preset
+from sharp.engine.sweep import tidy
+from sharp.engine.train import train
 
 
 @pytest.fixture(autouse=True)
@@ -129,8 +129,8 @@ def test_clear_removes_entries():
 
 
 def test_an_edit_to_the_engine_changes_every_key(monkeypatch):
-    from sharp import cache
-    from sharp.config import preset
+    from sharp.engine import store as cache
+    from sharp.engine.config import preset
 
     cfg = preset("feature", d=20, steps=3)
     before = cache.key(cfg)

@@ -26,7 +26,7 @@ def test_run_prints_one_json_object_per_logged_step():
 
 def test_every_config_field_is_a_flag():
     from sharp.cli import build_parser
-    from sharp.config import fields
+    from sharp.engine.config import fields
 
     help_text = build_parser()._subparsers._group_actions[0].choices["run"].format_help()
     for f in fields():

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from sharp import cache
 from sharp.cli import main
+from sharp.engine import store as cache
 
 TINY = ["--d", "8", "--n", "24", "--steps", "3", "--seeds", "2", "--n-test", "20"]
 
@@ -48,12 +48,13 @@ def no_compute(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("computed before refusing")
 
-    import sharp.sweep  # noqa: F401 (the modules; the package re-exports functions of the same names)
-    import sharp.train  # noqa: F401
+    import sharp.engine.sweep  # noqa: F401 (the modules; the package re-exports functions of the same names)
+    import sharp.engine.train  # noqa: F401
+    import sharp.experiments.fig1  # noqa: F401
 
-    monkeypatch.setattr(sys.modules["sharp.sweep"], "sweep", boom)
-    monkeypatch.setattr(sys.modules["sharp.sweep"], "figure1", boom)
-    monkeypatch.setattr(sys.modules["sharp.train"], "train", boom)
+    monkeypatch.setattr(sys.modules["sharp.engine.sweep"], "sweep", boom)
+    monkeypatch.setattr(sys.modules["sharp.experiments.fig1"], "figure1", boom)
+    monkeypatch.setattr(sys.modules["sharp.engine.train"], "train", boom)
 
 
 def test_online_with_batch_is_refused_and_names_n():

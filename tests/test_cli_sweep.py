@@ -2,8 +2,8 @@
 import pandas as pd
 import pytest
 
-from sharp import cache
 from sharp.cli import main
+from sharp.engine import store as cache
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sharp.config import Config, ConfigError, allowed_range, fields, from_strings, parse_field, preset
+from sharp.engine.config import Config, ConfigError, allowed_range, fields, from_strings, parse_field, preset
 
 
 def test_presets_follow_science_defaults():

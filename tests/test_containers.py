@@ -80,7 +80,7 @@ def test_the_makefile_installs_the_project_so_workers_import_it():
     make = (ROOT / "Makefile").read_text()
     assert "$(BIN)/python -m pip install -q -e ." in make
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert 'build-backend = "setuptools.build_meta"' in pyproject and 'packages = ["sharp"]' in pyproject
+    assert 'build-backend = "setuptools.build_meta"' in pyproject and 'include = ["sharp", "sharp.*"]' in pyproject
     pins = {line.split("==")[0]: line for line in (ROOT / "requirements.txt").read_text().splitlines()
             if "==" in line}
     assert f'"{pins["torch"]}"' in pyproject  # the same pin in both: workers must run the same torch

@@ -1,7 +1,7 @@
 import torch
 
-from sharp.config import Config, preset
-from sharp.data import batches, make_data, parity
+from sharp.engine.config import Config, preset
+from sharp.engine.data import batches, make_data, parity
 
 
 def test_parity_labels_are_products_of_the_first_k_coordinates():

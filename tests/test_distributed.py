@@ -5,7 +5,7 @@ from dask.distributed import Client, LocalCluster
 from sharp import ConfigError, preset
 from sharp.cli import main
 from sharp.distributed import parse_scheduler, sweep_dask
-from sharp.sweep import grid, sweep
+from sharp.engine.sweep import grid, sweep
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def test_dask_sweep_equals_the_local_sweep_in_grid_order(client, tmp_path, monke
 
 
 def test_dask_sweep_fills_the_local_cache(client, tmp_path, monkeypatch):
-    from sharp import cache
+    from sharp.engine import store as cache
 
     monkeypatch.setenv("SHARP_CACHE_DIR", str(tmp_path))
     cfg = preset("kernel", d=10, n=30, m=32, steps=4, every=2, seeds=2, n_test=200)
@@ -134,7 +134,7 @@ def tcp_cluster():
 
 def test_page_sweeps_run_on_the_named_scheduler_and_equal_the_local_ones(tcp_cluster, tmp_path, monkeypatch):
     from sharp.distributed import from_env
-    from sharp.sweep import runs_on
+    from sharp.engine.sweep import runs_on
 
     monkeypatch.setenv("SHARP_CACHE_DIR", str(tmp_path))
     place = from_env({"SHARP_SCHEDULER": tcp_cluster})

@@ -1,13 +1,13 @@
-"""The server-wide sweep registry (sharp.jobs): one job per key, shared, cancelled only when nobody waits,
+"""The server-wide sweep registry (sharp.serve.jobs): one job per key, shared, cancelled only when nobody waits,
 queued fairly, bounded in memory; and the pages' experiments (sharp.experiments) it is keyed by."""
 import threading
 import time
 
 import pandas as pd
 
-from sharp import jobs
+from sharp.engine.sweep import Cancelled
 from sharp.experiments import EXPERIMENTS, FIG1, WARM, job_key
-from sharp.sweep import Cancelled
+from sharp.serve import jobs
 
 DEADLINE = 30  # seconds any wait in these tests may take (generous: the machine is shared)
 

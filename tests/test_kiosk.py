@@ -121,7 +121,7 @@ def test_qr_code_decodes_to_its_link():
 
 
 def fake_frame(kind: str) -> pd.DataFrame:
-    """A tidy frame like sharp.sweep's for a scene: per run, seeds x steps with a falling error."""
+    """A tidy frame like sharp.engine.sweep's for a scene: per run, seeds x steps with a falling error."""
     scene = next(s for s in SCENES if s.kind == kind)
     names = kiosk.series(scene)[0]
     rows = []

@@ -7,7 +7,7 @@ from apptest_support import page as apptest_page
 from apptest_support import tmp_cache  # noqa: F401
 from streamlit.testing.v1 import AppTest
 
-from sharp import tour as T
+from sharp.experiments import tour as T
 
 
 def page(name: str, state: dict) -> AppTest:

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from sharp.config import Config
-from sharp.nets import ACT, act_grad, forward, init_params, linearize, readout
+from sharp.engine.config import Config
+from sharp.engine.nets import ACT, act_grad, forward, init_params, linearize, readout
 
 
 def test_init_scale_and_readout():

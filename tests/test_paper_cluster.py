@@ -3,7 +3,8 @@ import pytest
 from dask.distributed import LocalCluster
 from streamlit.testing.v1 import AppTest
 
-from sharp import cache, distributed
+from sharp import distributed
+from sharp.engine import store as cache
 from tests.browser_support import free_port
 
 SAMPLES = {"samples_d": [8], "samples_n": [32, 64], "samples_seeds": 1}

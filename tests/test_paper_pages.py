@@ -4,7 +4,7 @@ import re
 import pytest
 from apptest_support import page, tmp_cache  # noqa: F401
 
-from sharp import cache
+from sharp.engine import store as cache
 
 TINY = {
     "figure1": {"fig1_d": [25], "fig1_seeds": 1, "fig1_steps": 6},
@@ -178,7 +178,7 @@ def test_cancel_then_run_in_the_browser(server):
 
 
 def test_progress_text_says_whose_computation_it_is():
-    from sharp.jobs import Status
+    from sharp.serve.jobs import Status
     from ui.paper import progress_text
 
     line = "[3/42] d=8 n=64 m=20 depth=1 done"

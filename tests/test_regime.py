@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sharp import cache, regime
+from sharp.engine import store as cache
+from sharp.experiments import regime
 from ui.regime import default_job, preset_cells, regime_figure, summary
 
 

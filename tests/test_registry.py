@@ -1,4 +1,4 @@
-"""The server-wide run registry (sharp/registry.py), driven directly with small fake jobs and one real live run.
+"""The server-wide run registry (sharp/serve/scheduler.py), driven directly with small fake jobs and one real live run.
 
 Every wait is bounded: `until` polls a condition for at most a few seconds.
 """
@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from sharp import registry as reg_mod
-from sharp.registry import Registry
+from sharp.serve import scheduler as reg_mod
+from sharp.serve.scheduler import Registry
 from ui import live
 
 

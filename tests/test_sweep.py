@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sharp import cache, paper
-from sharp import sweep as sw
-from sharp.config import ConfigError, preset
+from sharp.engine import store as cache
+from sharp.engine import sweep as sw
+from sharp.engine.config import ConfigError, preset
+from sharp.experiments import fig1, paper
 
 
 @pytest.fixture(autouse=True)
@@ -88,16 +89,16 @@ def test_work_model_grows_with_every_size():
 def test_first_hits_marks_censored_seeds():
     df = pd.DataFrame({"d": 10, "seed": [0, 0, 0, 1, 1, 1], "step": [0, 1, 2] * 2,
                        "test_error": [0.5, 0.0, 0.0, 0.5, 0.2, 0.1]})
-    hits = sw.first_hits(df)
+    hits = fig1.first_hits(df)
     assert hits.step.tolist() == [1.0, 2.0] and hits.reached.tolist() == [True, False]
-    assert sw.first_hits(df, threshold=0.15).reached.tolist() == [True, True]
-    table = sw.zero_step_table(df)
+    assert fig1.first_hits(df, threshold=0.15).reached.tolist() == [True, True]
+    table = fig1.zero_step_table(df)
     assert table["per seed"].item() == "1 -" and table["ceil(ln d)"].item() == 3
 
 
 def test_figure1_small_d_reaches_zero_error_near_ceil_ln_d():
-    df = sw.figure1([25], seeds=3, steps=8, n_test=1000)
-    hits = sw.first_hits(df)
+    df = fig1.figure1([25], seeds=3, steps=8, n_test=1000)
+    hits = fig1.first_hits(df)
     assert hits.reached.all()
     assert (hits.step - math.ceil(math.log(25))).abs().max() <= 2
 
@@ -147,6 +148,6 @@ def test_the_library_never_imports_streamlit_or_plotly():
     import subprocess
     import sys
 
-    code = ("import sys, sharp.paper, sharp.cache, sharp.sweep, sharp.cli; "
+    code = ("import sys, sharp.experiments.paper, sharp.engine.store, sharp.engine.sweep, sharp.cli; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('streamlit', 'plotly')]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from sharp import cache
-from sharp import tour as T
+from sharp.engine import store as cache
+from sharp.experiments import tour as T
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +69,7 @@ def test_step4_own_component_doubles_per_step_and_overtakes_the_rest_after_about
 
 @pytest.mark.slow
 def test_step5_feature_learning_needs_far_fewer_samples():
-    from sharp import paper
+    from sharp.experiments import paper
 
     edges = paper.sample_edges(T.samples(), 0.02).set_index("d")
     for d in T.SAMPLE_DS:

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from sharp import ConfigError, lockstep, preset, train
-from sharp.config import Config
-from sharp.nets import forward, init_params
-from sharp.train import _autograd_step, _fast_step, first_zero_step
+from sharp.engine.config import Config
+from sharp.engine.nets import forward, init_params
+from sharp.engine.train import _autograd_step, _fast_step, first_zero_step
 
 
 @pytest.mark.parametrize("act", ["quadratic", "relu", "softplus", "gelu"])

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from sharp import ConfigError, preset, train
-from sharp.trajectory import Trajectory, own_component, plane, power_iteration, trajectory
+from sharp.experiments.trajectory import Trajectory, own_component, plane, power_iteration, trajectory
 
 
 def small(**kw):

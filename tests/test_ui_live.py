@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sharp.train import PAIRED
+from sharp.engine.train import PAIRED
 from ui import figures, live, params
 
 SMALL = live.Settings(d=12, n=72, steps=20, seeds=2, kernel_m=32, feature_m=8, feature_eta=8.0)

@@ -4,7 +4,7 @@ import re
 import numpy as np
 
 from sharp import preset
-from sharp.trajectory import Trajectory
+from sharp.experiments.trajectory import Trajectory
 from ui import trajectories as tj
 
 

@@ -17,7 +17,7 @@ from test_paper_pages import CHARTS, TINY
 from url_fuzz_support import HOSTILE, ROOT, UNKNOWN_KEYS, pages, reads
 
 import sharp
-from sharp import cache
+from sharp.engine import store as cache
 from ui import live, params
 from ui.params import Bool, Choice, Float, Int, Subset
 

@@ -1,4 +1,4 @@
-"""The warm-up (sharp.warm): each default computed once, joining a visitor's job rather than duplicating it,
+"""The warm-up (sharp.serve.warm): each default computed once, joining a visitor's job rather than duplicating it,
 started once per process, and its subprocess giving the numbers the page itself computes."""
 import dataclasses
 import json
@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from test_jobs import DEADLINE, counting
 
-from sharp import cache, jobs, warm
+from sharp.engine import store as cache
 from sharp.experiments import FIG1, WARM
+from sharp.serve import jobs, warm
 
 
 def tiny(exp, **values):

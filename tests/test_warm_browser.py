@@ -4,7 +4,7 @@ share one sweep, and one with other settings waits its turn and says so."""
 import pytest
 from browser_support import chromium, exceptions, serve  # noqa: F401
 
-from sharp import cache
+from sharp.engine import store as cache
 
 # Installed in each page: every distinct text the progress bar showed.
 WATCH = """window.__progress = []; setInterval(() => {

@@ -2,7 +2,7 @@
 of it is drawn, the hand-off links (click here, or scan the QR code on a phone) and the URL's timing knobs.
 
 A kiosk replays finished runs: each scene's runs are trained once per server (or read from the disk cache of
-`sharp.sweep`), and the screen shows a growing prefix of them chosen by the clock alone, so an attract loop
+`sharp.engine.sweep`), and the screen shows a growing prefix of them chosen by the clock alone, so an attract loop
 left running for hours costs the server almost nothing. `SceneStore` holds the finished runs and the drawn
 frames; it never calls streamlit, and its one background thread only trains.
 """
@@ -22,8 +22,9 @@ from urllib.parse import urlencode, urlsplit
 import numpy as np
 import pandas as pd
 
-from sharp.config import Config
-from sharp.sweep import figure1_configs, first_hits, sweep
+from sharp.engine.config import Config
+from sharp.engine.sweep import sweep
+from sharp.experiments.fig1 import figure1_configs, first_hits
 from ui import figures, live
 
 PUBLIC_URL_ENV = "SHARP_PUBLIC_URL"  # the address phones reach the app at; no QR code when unset
@@ -243,7 +244,7 @@ class SceneData:
 
 
 def from_frame(scene: Scene, frame: pd.DataFrame) -> SceneData:
-    """Curves from the tidy frame of `sharp.sweep.sweep` (a column `run` numbers the scene's runs).
+    """Curves from the tidy frame of `sharp.engine.sweep.sweep` (a column `run` numbers the scene's runs).
 
     Race and step-size scenes draw the mean over seeds, Fig 1 the median (as the poster and the Fig 1 page).
     """

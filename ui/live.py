@@ -4,7 +4,7 @@ A `Settings` is what a visitor can set on the page; `parse_query` turns URL para
 value is reported and replaced by its default), `to_query` writes it back, and `settle` keeps a session's
 settings its visitor's own. `LiveRun` owns the lockstep generator of the compared runs and the snapshots so
 far; one LiveRun serves every visitor with the same settings (the server's workers advance it, see
-sharp/registry.py), and each visitor's `Watch` says which `Frame` of it they see.
+sharp/serve/scheduler.py), and each visitor's `Watch` says which `Frame` of it they see.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 import sharp
-from sharp.config import ACTIVATIONS, Config
+from sharp.engine.config import ACTIVATIONS, Config
 from ui import figures, params, runstore
 
 REGIMES = ("kernel", "feature")  # the two columns, in page order
@@ -229,7 +229,7 @@ def too_heavy(s: Settings) -> str | None:
 class LiveRun:
     """The compared runs of one setting: the lockstep stream and the snapshots so far.
 
-    One LiveRun serves every visitor with the same settings (see `sharp.registry`): one worker thread at a time
+    One LiveRun serves every visitor with the same settings (see `sharp.serve.scheduler`): one worker thread at a time
     advances it, and any thread may read it. `count` is the number of logged steps taken, raised only after
     every run's snapshot of the step is in, so a reader takes `history[name][:count]` and never sees half a row.
     """
@@ -403,7 +403,7 @@ class Watch:
 def wait_first(entry: Any, timeout: float) -> bool:
     """Wait (at most timeout seconds) until a shared run has its first points or has ended; True if it has points.
 
-    A new run's first slice jumps the workers' queue (sharp.registry), so this is short unless the server is
+    A new run's first slice jumps the workers' queue (sharp.serve.scheduler), so this is short unless the server is
     saturated, in which case the page says how many runs are ahead.
     """
     deadline = time.monotonic() + timeout

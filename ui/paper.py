@@ -2,7 +2,7 @@
 
 The figure builders are pure: a tidy or summary DataFrame in, a Plotly figure out, testable without a
 browser. `compute` is the one piece of Streamlit glue: it gets a sweep from the server's job registry
-(sharp.jobs: computed once per server, shared by every session, kept in memory and in the disk cache) and
+(sharp.serve.jobs: computed once per server, shared by every session, kept in memory and in the disk cache) and
 shows its progress with a Cancel button.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from sharp import jobs
+from sharp.serve import jobs
 from ui import params
 from ui.figures import rgba, ticks_125
 from ui.params import Param
@@ -45,7 +45,7 @@ def figure1_figure(df: pd.DataFrame) -> go.Figure:
     """Poster Fig 1: test error vs SGD step per d (median line, min-max band over seeds), ceil(ln d) markers.
 
     Args:
-        df: tidy frame of `sharp.sweep.figure1` (columns d, seed, step, test_error).
+        df: tidy frame of `sharp.experiments.fig1.figure1` (columns d, seed, step, test_error).
     """
     fig = go.Figure()
     colors = d_colors(sorted(df.d.unique()))
@@ -107,7 +107,7 @@ def samples_figure(table: pd.DataFrame, c_lin: float = 4.0, c_quad: float = 1.0)
     """Heat maps of final test error over (n, d), one per regime, with the lines n = c_lin d and n = c_quad d^2.
 
     Args:
-        table: `sharp.paper.final_table(df, ["regime", "d", "n"])`.
+        table: `sharp.experiments.paper.final_table(df, ["regime", "d", "n"])`.
     """
     regimes = [r for r in ("feature", "kernel") if r in set(table.regime)]
     fig = make_subplots(rows=1, cols=len(regimes), shared_yaxes=True, horizontal_spacing=0.06,
@@ -163,7 +163,7 @@ def deep_loss_vs_n(table: pd.DataFrame) -> go.Figure:
     """Final test loss against n (log-log) per depth L, with each fitted line and the slope -1 reference.
 
     Args:
-        table: `sharp.paper.final_table(df, ["axis", "L", "n", "m"])`; uses the rows with axis == "n".
+        table: `sharp.experiments.paper.final_table(df, ["axis", "L", "n", "m"])`; uses the rows with axis == "n".
     """
     fig, gn = go.Figure(), table[table.axis == "n"]
     for i, (L, g) in enumerate(gn.groupby("L")):
@@ -221,7 +221,7 @@ def deep_vs_m(table: pd.DataFrame, metric: str) -> go.Figure:
 def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]) -> pd.DataFrame | None:
     """The page's sweep at these settings, computed once per server and shared by every session.
 
-    The first session that asks starts the job (sharp.jobs) in a background thread; a session that asks for
+    The first session that asks starts the job (sharp.serve.jobs) in a background thread; a session that asks for
     the same page and settings while it runs (or after the server's warm-up started it) watches the same
     job: a progress bar saying whose it is, and a Cancel button. Cancel detaches this visitor only; the job
     stops when nobody else waits for it, unless it is the warm-up's. Finished runs stay in the disk cache, so
@@ -239,10 +239,10 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
     import streamlit as st
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    from sharp.config import ConfigError
     from sharp.distributed import from_env
+    from sharp.engine.config import ConfigError
+    from sharp.engine.sweep import TooBig, runs_on
     from sharp.experiments import job_key
-    from sharp.sweep import TooBig, runs_on
 
     key = job_key(page, settings)
     reg = jobs.shared()

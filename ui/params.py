@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sharp.config import parse_bool
+from sharp.engine.config import parse_bool
 
 ECHO_CHARS = 40  # an echoed value or name is cut to this many characters (plus an ellipsis)
 LIST_UNKNOWN = 5  # the unknown-parameter note names at most this many

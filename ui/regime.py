@@ -15,8 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sharp import regime as R
-from sharp.paper import fit_slope
+from sharp.experiments import regime as R
+from sharp.experiments.paper import fit_slope
 from ui.paper import PAGE_MAX_SECONDS, _layout
 
 SCALE_NAME = {"mf": "mean-field scale c = 1/m", "ntk": "NTK scale c = 1/√m"}
@@ -49,7 +49,7 @@ def regime_figure(t: pd.DataFrame) -> go.Figure:
     contour where the distance crosses 1 (white), and the regimes' presets marked.
 
     Args:
-        t: `sharp.regime.table(df)`.
+        t: `sharp.experiments.regime.table(df)`.
     """
     scales = [s for s in ("mf", "ntk") if s in set(t.scale)]
     fig = make_subplots(rows=len(scales), cols=2, horizontal_spacing=0.13, vertical_spacing=0.14,

@@ -1,7 +1,7 @@
 """Finished live runs on disk, so a restart, or a run evicted from the server's memory, costs no training.
 
 One gzipped JSON file per compared set of runs (the live page's kernel and feature runs, plus the overlay),
-named by the disk cache's keys of their configurations (sharp.cache.key: the configuration, the package
+named by the disk cache's keys of their configurations (sharp.engine.store.key: the configuration, the package
 version and the engine's source), so an edited engine never replays old numbers. Written atomically (a
 temporary file, then os.replace); an unreadable file is deleted and the run computed again.
 
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sharp import cache
-from sharp.config import Config
-from sharp.train import Snapshot
+from sharp.engine import store as cache
+from sharp.engine.config import Config
+from sharp.engine.train import Snapshot
 
 SCHEMA = 1  # bump when the stored fields change
 _ARRAYS = ("neuron_relevant", "neuron_rest")

@@ -5,21 +5,22 @@ import sys
 
 import streamlit as st
 
-from sharp.registry import Registry, default_workers
-from sharp.runtime import Collector
+from sharp.serve.runtime import Collector
+from sharp.serve.scheduler import Registry, default_workers
 
 
 @st.cache_resource(show_spinner=False)
 def runs() -> Registry:
     """The server's shared live runs and their worker pool: $SHARP_LIVE_WORKERS threads (default: cores / torch
-    threads), $SHARP_LIVE_ACTIVE runs advanced at once, $SHARP_LIVE_BUDGET_MB for finished runs (sharp/registry.py)."""
+    threads), $SHARP_LIVE_ACTIVE runs advanced at once, $SHARP_LIVE_BUDGET_MB for finished runs
+    (sharp/serve/scheduler.py)."""
     import torch
 
     return Registry(workers=default_workers(torch.get_num_threads()))
 
 
 SWITCH_S = 0.001  # how long a thread may hold the interpreter lock while another waits for it
-GC_EVERY_S = 30.0  # a full garbage collection this often (sharp.runtime.Collector)
+GC_EVERY_S = 30.0  # a full garbage collection this often (sharp.engine.threads.Collector)
 
 
 @st.cache_resource(show_spinner=False)
@@ -37,12 +38,12 @@ def tune_interpreter() -> Collector:
     `gc.freeze()` puts the objects that exist now, at start-up, in a permanent generation the collector skips;
     a larger first-generation threshold makes collections rarer. So rare that the cycles every rerun leaves
     behind were hardly ever freed: a full collection now runs every GC_EVERY_S seconds in a thread of its
-    own (sharp.runtime.Collector), a few milliseconds each. Returns that collector.
+    own (sharp.engine.threads.Collector), a few milliseconds each. Returns that collector.
     """
     import gc
     import importlib
 
-    for name in ("pandas", "plotly.graph_objects", "ui.live", "ui.figures", "ui.paper", "sharp.sweep"):
+    for name in ("pandas", "plotly.graph_objects", "ui.live", "ui.figures", "ui.paper", "sharp.engine.sweep"):
         importlib.import_module(name)
     gc.collect()
     gc.freeze()

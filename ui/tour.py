@@ -1,6 +1,7 @@
 """The guided tour's page controller: six steps, each with one idea, one control, one question and an answer shown
-on request. Every number a step states is read off the run it shows (sharp.tour); the figure builders here are
-pure (data in, Plotly figure out). The neuron-trajectories page shares the runs of steps 2 and 3 (`fixed_runs`).
+on request. Every number a step states is read off the run it shows (sharp.experiments.tour); the figure builders
+here are pure (data in, Plotly figure out). The neuron-trajectories page shares the runs of steps 2 and 3
+(`fixed_runs`).
 """
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from sharp import paper
-from sharp import tour as T
-from sharp.trajectory import Trajectory
+from sharp.experiments import paper
+from sharp.experiments import tour as T
+from sharp.experiments.trajectory import Trajectory
 from ui import paper as paper_ui  # paper_ui.compute looked up at each call (tests may stand in for it)
 from ui import trajectories
 from ui.figures import COLORS, ticks_125

@@ -13,7 +13,7 @@ from html import escape
 
 import numpy as np
 
-from sharp.trajectory import Trajectory
+from sharp.experiments.trajectory import Trajectory
 from ui import figures
 
 SIZE = 360  # the plane's viewBox side

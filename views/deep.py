@@ -1,8 +1,7 @@
 """Deep nets in the kernel regime (poster Table 1): test loss vs n and vs m, distance from init vs m."""
 import streamlit as st
 
-from sharp import paper
-from sharp.experiments import DEEP
+from sharp.experiments import DEEP, paper
 from ui.paper import chart, deep_loss_vs_n, deep_vs_m, download, experiment_frame, ran, start
 from ui.params import Choice, Int, Subset
 

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from sharp.experiments import FIG1
-from sharp.sweep import zero_step_table
+from sharp.experiments.fig1 import zero_step_table
 from ui.paper import chart, download, experiment_frame, figure1_figure, ran, start
 from ui.params import Int, Subset
 

@@ -1,8 +1,7 @@
 """Iterations vs d: the first zero-error iteration for both regimes on the same online data stream."""
 import streamlit as st
 
-from sharp import paper
-from sharp.experiments import ITERATIONS
+from sharp.experiments import ITERATIONS, paper
 from ui.paper import chart, download, experiment_frame, iterations_figure, ran, start
 from ui.params import Choice, Float, Int, Subset
 

@@ -2,7 +2,7 @@
 
 The page keeps the visitor's `ui.live.Settings` (changed only by their own widgets and buttons, see
 `live.settle`) and a small `live.Watch` (how far they have seen, play or pause). The runs themselves are the
-server's (`ui.server.runs()`, a `sharp.registry.Registry`): the first visitor with some settings starts
+server's (`ui.server.runs()`, a `sharp.serve.scheduler.Registry`): the first visitor with some settings starts
 them, background workers train them, and everyone with the same settings watches the same run. A fragment
 reruns several times a second to draw what is new, with the pure builders in `ui.figures`.
 """
@@ -13,7 +13,7 @@ import uuid
 import streamlit as st
 
 import sharp
-from sharp.registry import Entry
+from sharp.serve.scheduler import Entry
 from ui import figures, kiosk, live, scripts
 from ui.server import runs
 

@@ -3,7 +3,7 @@ import dataclasses
 
 import streamlit as st
 
-from sharp import regime
+from sharp.experiments import regime
 from ui.paper import chart, compute, download, ran, start
 from ui.regime import default_job, preset_cells, regime_figure, summary
 

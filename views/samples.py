@@ -1,8 +1,7 @@
 """Sample complexity: final test error over (d, n) with a fixed training set, one heat map per regime."""
 import streamlit as st
 
-from sharp import paper
-from sharp.experiments import SAMPLES
+from sharp.experiments import SAMPLES, paper
 from ui.paper import chart, download, experiment_frame, ran, samples_figure, start
 from ui.params import Float, Int, Subset
 

@@ -1,8 +1,7 @@
 """Theory: Tables 1 and 2, the theorem in words, and the rates beside measurements at the chosen settings."""
 import streamlit as st
 
-from sharp import paper
-from sharp.experiments import THEORY
+from sharp.experiments import THEORY, paper
 from ui.paper import download, experiment_frame, ran, start
 from ui.params import Int
 

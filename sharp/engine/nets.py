@@ -20,8 +20,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from sharp.config import Config
-from sharp.data import _INIT, generator
+from sharp.engine.config import Config
+from sharp.engine.data import _INIT, generator
 
 Params = dict[str, torch.Tensor]
 

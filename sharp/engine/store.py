@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import platformdirs
 
-from sharp.config import Config
+from sharp.engine.config import Config
 
 # Bump when the tidy frame's columns or meaning change: old entries are then never read.
 SCHEMA = 1

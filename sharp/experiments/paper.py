@@ -1,6 +1,6 @@
 """The paper's claims as experiments: the grids behind the paper pages and the numbers they summarize.
 
-Each experiment is a grid of configurations handed to `sharp.sweep.sweep` (so it is cached run by run)
+Each experiment is a grid of configurations handed to `sharp.engine.sweep.sweep` (so it is cached run by run)
 plus a pure summary of the tidy frame. Pages call these; the rates of the theory (SCIENCE.md section 1)
 are in `rates`.
 """
@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sharp.config import Config, preset
-from sharp.sweep import first_hits, sweep
+from sharp.engine.config import Config, preset
+from sharp.engine.sweep import sweep
+from sharp.experiments.fig1 import first_hits
 
 
 def _run(labelled: list[tuple[dict[str, Any], Config]], **sweep_kw: Any) -> pd.DataFrame:
@@ -92,7 +93,7 @@ def samples(ds: Sequence[int], ns: Sequence[int], sweep_kw: dict | None = None, 
 def final_table(df: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     """Mean over seeds of the last logged step's metrics, per group (e.g. regime, d, n).
 
-    A seed that diverged has nan metrics (see sharp.train) and is left out of the means; the column
+    A seed that diverged has nan metrics (see sharp.engine.train) and is left out of the means; the column
     `diverged` is the share of such seeds, so a page can flag the cell.
     """
     last = df[df.step == df.groupby(["run", "seed"]).step.transform("max")]

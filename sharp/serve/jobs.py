@@ -3,13 +3,13 @@
 A job is named by its key (the page and its settings, `sharp.experiments.job_key`). The first session that
 asks for a key starts the job in a background thread; a later session with the same key gets the same
 `Job` and reads its progress and, when done, its frame. Finished frames stay in memory, least recently used
-out first, within a count and a byte budget (the disk cache, sharp.cache, holds every run anyway).
+out first, within a count and a byte budget (the disk cache, sharp.engine.store, holds every run anyway).
 
 Sessions never wait on each other: a job's thread only updates plain fields under a lock; a session reads
 them (`Job.status`) and draws. Nothing here knows about Streamlit.
 
 Visitors' jobs run in this process, at most `workers` at a time (the rest queue and say how many are ahead).
-Warm-up jobs (sharp.warm) run each page's default figure in a niced subprocess. A job nobody has looked at
+Warm-up jobs (sharp.serve.warm) run each page's default figure in a niced subprocess. A job nobody has looked at
 for `abandon_s` stops at its next step, unless it is a warm-up job.
 """
 from __future__ import annotations
@@ -24,11 +24,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sharp.registry import lower_priority
-from sharp.runtime import env_int
-from sharp.sweep import Cancelled
+from sharp.engine.sweep import Cancelled
+from sharp.engine.threads import env_int
+from sharp.serve.runtime import lower_priority
 
-# fn(on_progress=..., cancel=...) -> the tidy frame; raises sharp.sweep.Cancelled when cancel() turns True.
+# fn(on_progress=..., cancel=...) -> the tidy frame; raises sharp.engine.sweep.Cancelled when cancel() turns True.
 Runner = Callable[..., pd.DataFrame]
 WORKERS_ENV = "SHARP_SWEEP_WORKERS"  # visitors' sweeps computed at once (default: half the cores, at least 1)
 MEMORY_ENV = "SHARP_SWEEP_MEMORY_MB"  # memory for finished frames (default 64 MB)
@@ -162,7 +162,7 @@ class Registry:
     def __init__(self, workers: int | None = None, max_bytes: int | None = None, max_results: int = 64,
                  abandon_s: float = 15.0, nice: int | None = None):
         self.workers = workers or env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // 2), 1)
-        # Sweeps train below the server's own threads, like the live runs' workers (sharp.registry), so that
+        # Sweeps train below the server's own threads, like the live runs' workers (sharp.serve.scheduler), so that
         # a visitor's sweep never delays the pages' redraws or the health endpoint.
         self.nice = env_int(NICE_ENV, 5, 0, 19) if nice is None else nice
         self.max_bytes = max_bytes if max_bytes is not None else env_int(MEMORY_ENV, 64, 1) * 2 ** 20

@@ -6,7 +6,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from sharp.nets import Params
+from sharp.engine.nets import Params
 
 
 def logistic(f: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

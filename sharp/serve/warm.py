@@ -1,8 +1,8 @@
 """The server's warm-up: each paper page's default figure computed once, in the background, at the lowest
-priority, as a job of the shared registry (sharp.jobs), so that a visitor finds it done or watches it.
+priority, as a job of the shared registry (sharp.serve.jobs), so that a visitor finds it done or watches it.
 
 Parent side (the server): `warm_up_once` starts a thread that submits each page's default sweep in turn
-as a warm-up job whose runner is `subprocess_runner`: `python -m sharp.warm PAGE --out FILE`, at nice 19
+as a warm-up job whose runner is `subprocess_runner`: `python -m sharp.serve.warm PAGE --out FILE`, at nice 19
 with one torch thread. A subprocess because niceness and torch's thread count are per process: a niced
 thread in the server would leave its OpenMP workers at full priority, and set_num_threads would slow the
 live runs too. The child also hands its memory back when it exits.
@@ -28,9 +28,9 @@ from typing import Any
 import pandas as pd
 
 import sharp  # noqa: F401 - first: it tunes OpenMP before torch loads
-from sharp.jobs import Registry, Runner, shared
-from sharp.runtime import env_int
-from sharp.sweep import Cancelled, TooBig
+from sharp.engine.sweep import Cancelled, TooBig
+from sharp.engine.threads import env_int
+from sharp.serve.jobs import Registry, Runner, shared
 
 WARM_ENV = "SHARP_WARM"  # "0" turns the warm-up off (tests that must not compete for the cores)
 NICE_ENV = "SHARP_WARM_NICE"  # the warm-up's niceness, 0 to 19 (default 19: only the cores nobody else wants)
@@ -43,7 +43,7 @@ def warm_enabled() -> bool:
 
 
 def subprocess_runner(page: str, settings: dict[str, Any] | None = None, nice: int | None = None) -> Runner:
-    """A Runner that computes a page's sweep in `python -m sharp.warm page` (nice, one torch thread),
+    """A Runner that computes a page's sweep in `python -m sharp.serve.warm page` (nice, one torch thread),
     relaying its progress lines, and returns the frame it writes.
 
     Args:
@@ -65,7 +65,7 @@ def subprocess_runner(page: str, settings: dict[str, Any] | None = None, nice: i
         with tempfile.TemporaryDirectory(prefix="sharp-warm-") as tmp:
             out = Path(tmp) / "frame.parquet"
             env = {**os.environ, "SHARP_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-            cmd = [sys.executable, "-m", "sharp.warm", page, "--out", str(out), "--nice", str(nice)]
+            cmd = [sys.executable, "-m", "sharp.serve.warm", page, "--out", str(out), "--nice", str(nice)]
             if settings is not None:
                 cmd += ["--settings", json.dumps(settings)]
             with open(Path(tmp) / "stderr.txt", "w+") as err_file:  # a file: a full pipe would block the child
@@ -155,10 +155,10 @@ def warm_up(experiments: Sequence[Any], registry: Registry | None = None,
 # --- the child ---
 
 def main(argv: list[str] | None = None) -> int:
+    from sharp.engine.threads import engine_threads
     from sharp.experiments import EXPERIMENTS
-    from sharp.runtime import engine_threads
 
-    p = argparse.ArgumentParser(prog="python -m sharp.warm", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m sharp.serve.warm", description=__doc__.splitlines()[0])
     p.add_argument("page", choices=sorted(EXPERIMENTS), help="the page whose sweep to compute")
     p.add_argument("--out", required=True, help="Parquet file for the tidy frame")
     p.add_argument("--settings", help="the page's settings as JSON (default: its defaults)")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sharp.config import Config
+from sharp.engine.config import Config
 
 # Independent random streams per (base seed, ensemble member).
 _TEST, _TRAIN, _INIT = 0, 1, 2

@@ -1,7 +1,7 @@
 """The regime map: where does the kernel regime end? Final test error and distance from initialization over a
 grid of width m and step size eta, at fixed d and n = 6d, for the mean-field (1/m) and NTK (1/sqrt(m)) scales.
 
-A grid of configurations handed to `sharp.sweep.sweep` (cached run by run) and a pure summary of its tidy frame.
+A grid of configurations handed to `sharp.engine.sweep.sweep` (cached run by run) and a pure summary of its tidy frame.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sharp.config import PRESETS, Config
-from sharp.sweep import sweep
+from sharp.engine.config import PRESETS, Config
+from sharp.engine.sweep import sweep
 
 
 @dataclass(frozen=True)

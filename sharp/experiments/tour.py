@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sharp import paper
-from sharp.config import Config, preset
-from sharp.data import make_data
-from sharp.trajectory import PowerIteration, Trajectory, own_component, power_iteration, trajectory
+from sharp.engine.config import Config, preset
+from sharp.engine.data import make_data
+from sharp.experiments import paper
+from sharp.experiments.trajectory import PowerIteration, Trajectory, own_component, power_iteration, trajectory
 
 # Steps 2 and 3: both regimes on the same fixed training set of n = 6d samples, full batch.
 FIXED_D = 50
@@ -124,7 +124,7 @@ SAMPLE_NS = (16, 32, 64, 128, 256, 512)
 
 
 def samples(ds=SAMPLE_DS, ns=SAMPLE_NS, seeds: int = 2, **sweep_kw: Any) -> pd.DataFrame:
-    """The samples page's experiment (sharp.paper.samples) on a small grid; final means per (regime, d, n)."""
+    """The samples page's experiment (paper.samples) on a small grid; final means per (regime, d, n)."""
     return paper.final_table(paper.samples(list(ds), list(ns), seeds=seeds, sweep_kw=sweep_kw), ["regime", "d", "n"])
 
 

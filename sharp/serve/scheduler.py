@@ -26,7 +26,6 @@ Example:
 from __future__ import annotations
 
 import atexit
-import ctypes
 import os
 import threading
 import time
@@ -35,7 +34,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sharp.runtime import env_int
+from sharp.engine.threads import env_int
+from sharp.serve.runtime import lower_priority, release_memory
 
 DEMAND_S = 4.0  # a run is computed for this long after a playing visitor last looked at it
 WATCHED_S = 20.0  # a run looked at within this long counts as watched: never evicted
@@ -88,28 +88,6 @@ class Entry:
 def default_workers(threads_per_run: int = 1) -> int:
     """Worker threads sized to the machine: $SHARP_LIVE_WORKERS, else cores / torch threads per run (>= 1)."""
     return env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // max(1, threads_per_run)), 1)
-
-
-def lower_priority(nice: int) -> None:
-    """Lower the calling thread's CPU priority (Linux: nice is per thread; threads it starts inherit it).
-
-    The workers train at a lower priority than the server's own threads, so the pages' redraws and the
-    health endpoint are answered first when the cores are busy; training takes whatever is left.
-    """
-    if nice > 0 and hasattr(os, "setpriority"):
-        try:
-            tid = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
-        except OSError:
-            pass
-
-
-def release_memory() -> None:
-    """Hand freed heap pages back to the OS (glibc keeps them otherwise, so memory would look leaked)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 class Registry:

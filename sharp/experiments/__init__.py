@@ -1,7 +1,7 @@
 """The paper pages' experiments in one place: each page's default settings and the sweep they run.
 
 A page seeds its widgets from `Experiment.defaults` and runs `Experiment.run`; the server's warm-up
-(sharp.jobs, sharp.warm) computes the same sweep at the defaults, under the same job key, so a visitor
+(sharp.serve.jobs, sharp.serve.warm) computes the same sweep at the defaults, under the same job key, so a visitor
 finds it done or in progress. A new page with a default figure worth warming adds one `Experiment` and
 appends it to `WARM`.
 """
@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from sharp import paper
-from sharp.sweep import figure1
+from sharp.experiments import paper
+from sharp.experiments.fig1 import figure1
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Experiment:
         return job_key(self.page, self.settings(values))
 
     def run(self, values: dict[str, Any] | None = None, **sweep_kw: Any) -> pd.DataFrame:
-        """Run the sweep at these settings (default: the page's defaults); sweep_kw goes to sharp.sweep.sweep
+        """Run the sweep at these settings (default: the page's defaults); sweep_kw goes to sharp.engine.sweep.sweep
         (on_progress, cancel, max_seconds, use_cache)."""
         return self.sweep(self.settings(values), **sweep_kw)
 
@@ -71,7 +71,7 @@ THEORY = Experiment(
     lambda s, **kw: paper.theory(int(s["d"]), int(s["m"]), int(s["n"]), int(s["L"]), sweep_kw=kw))
 
 def _regime(s: dict[str, Any], **kw: Any) -> pd.DataFrame:
-    from sharp.regime import MapSettings, regime_map
+    from sharp.experiments.regime import MapSettings, regime_map
 
     return regime_map(MapSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in s.items()}), **kw)
 
@@ -80,7 +80,7 @@ def _regime_defaults() -> dict[str, Any]:
     """The Regime map page's settings as ui.regime.default_job gives them (tuples as lists)."""
     import dataclasses
 
-    from sharp.regime import MapSettings
+    from sharp.experiments.regime import MapSettings
 
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(MapSettings()).items()}
 

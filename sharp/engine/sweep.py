@@ -1,7 +1,7 @@
 """Sweeps: a grid of configurations in, a tidy pandas DataFrame out (one row per run, seed and logged step).
 
 One function, `sweep`, serves the CLI (`python -m sharp sweep`) and the paper pages. It reads finished
-runs from the disk cache (sharp.cache), estimates the rest of the work and refuses a grid too large for
+runs from the disk cache (sharp.engine.store), estimates the rest of the work and refuses a grid too large for
 this machine before it starts, reports progress after every logged step, and stops between steps when
 asked to (raising `Cancelled`, which carries the runs finished so far).
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from sharp import cache as disk
-from sharp.config import Config, ConfigError, preset
-from sharp.train import Snapshot, train
+from sharp.engine import store as disk
+from sharp.engine.config import Config, ConfigError
+from sharp.engine.train import Snapshot, train
 
 METRICS = ("train_loss", "test_loss", "test_error", "distance", "feature_share")
 
@@ -173,7 +172,7 @@ def sweep(configs: Iterable[Config], progress: Callable[[str], None] | None = No
             work, so done / total is the fraction finished (a page's progress bar).
         cancel: polled after every logged step; when it returns True the sweep stops and raises
             `Cancelled` carrying the finished runs (each finished run is already in the cache).
-        use_cache: read and write the disk cache (sharp.cache); False recomputes everything.
+        use_cache: read and write the disk cache (sharp.engine.store); False recomputes everything.
         max_seconds: refuse (TooBig) a grid whose uncached runs need more estimated seconds; None = no cap.
     Returns:
         The tidy DataFrame of all runs (see `tidy`) with a column `run`, the run's index in the grid.
@@ -219,52 +218,3 @@ def sweep(configs: Iterable[Config], progress: Callable[[str], None] | None = No
 
 def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def figure1_configs(ds: Sequence[int], seeds: int = 10, steps: int = 12, seed: int = 0, m: int = 20,
-                    eta: float = 20.0, n_test: int = 4000) -> list[Config]:
-    """Poster Fig 1: feature regime, online batches of 6d, eta = m = 20, every step logged."""
-    return [preset("feature", d=d, n=6 * d, online=True, m=m, eta=eta, steps=steps, every=1, seeds=seeds,
-                   seed=seed, n_test=n_test) for d in ds]
-
-
-def figure1(ds: Sequence[int], progress: Callable[[str], None] | None = None, *,
-            on_progress: Progress | None = None, cancel: Callable[[], bool] | None = None,
-            use_cache: bool = True, max_seconds: float | None = MAX_SECONDS, **kw) -> pd.DataFrame:
-    """Poster Fig 1 as a tidy DataFrame (columns include d, seed, step, test_error, distance).
-
-    Example:
-        >>> figure1([25, 50], seeds=3).groupby("d").test_error.min()
-    """
-    return sweep(figure1_configs(ds, **kw), progress=progress, on_progress=on_progress, cancel=cancel,
-                 use_cache=use_cache, max_seconds=max_seconds)
-
-
-def first_hits(df: pd.DataFrame, by: Sequence[str] = ("d",), threshold: float = 0.0) -> pd.DataFrame:
-    """Per group and seed: the first logged step with test error <= threshold, or censored at the last step.
-
-    Returns:
-        Columns *by, seed, step (first hit, or the run's last step when never reached), reached (bool).
-    Example:
-        >>> first_hits(figure1([25], seeds=3)).step.tolist()
-        [4.0, 4.0, 4.0]
-    """
-    keys = [*by, "seed"]
-    hit = df[df.test_error <= threshold].groupby(keys).step.min()
-    last = df.groupby(keys).step.max()
-    out = pd.DataFrame({"step": last.astype(float), "reached": False})
-    out.loc[hit.index, "step"] = hit.astype(float)
-    out.loc[hit.index, "reached"] = True
-    return out.reset_index()
-
-
-def zero_step_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Per d: ceil(ln d) beside each seed's first zero-test-error step (nan if never within the run)."""
-    hits = first_hits(df)
-    rows = []
-    for d, g in hits.groupby("d"):
-        firsts = g.step.where(g.reached)
-        rows.append({"d": int(d), "ceil(ln d)": math.ceil(math.log(d)),
-                     "median first zero-error step": firsts.median(),
-                     "per seed": " ".join("-" if math.isnan(f) else str(int(f)) for f in firsts)})
-    return pd.DataFrame(rows)

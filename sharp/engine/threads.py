@@ -11,11 +11,8 @@ runtime, so they have no effect if torch was imported first.
 """
 from __future__ import annotations
 
-import gc
 import logging
 import os
-import threading
-import time
 
 if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "10000")
@@ -74,40 +71,3 @@ def engine_threads(n: int | None = None) -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return torch.get_num_threads()
-
-
-class Collector:
-    """A daemon thread that runs a full garbage collection every `every_s` seconds, for a long-lived server.
-
-    Streamlit runs each page script in a fresh module; the functions the script defines refer back to that
-    module, so every rerun leaves a reference cycle that holds what the run's globals held (the shared run,
-    its frames, figures). Only a full collection frees such cycles, and with start-up's objects frozen and a
-    large first threshold (ui.server.tune_interpreter) the interpreter ran one about never: in a soak of one
-    visitor replaying, 24 dead script modules held 10 finished runs after 160 s, where the registry kept 4.
-    A timed collection bounds that; each one takes milliseconds, since the frozen objects are skipped.
-
-    Example:
-        >>> c = Collector(30.0).start(); ...; c.stop()
-    """
-
-    def __init__(self, every_s: float):
-        self.every_s = every_s
-        self.collections = 0
-        self.longest_s = 0.0  # the longest pause a collection caused
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="sharp-gc")
-
-    def start(self) -> Collector:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            t = time.perf_counter()
-            gc.collect()
-            self.longest_s = max(self.longest_s, time.perf_counter() - t)
-            self.collections += 1

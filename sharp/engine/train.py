@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from sharp import metrics
-from sharp.config import Config, ConfigError
-from sharp.data import Data, batches, make_data
-from sharp.nets import ACT, Params, act_grad, forward, init_params, linearize, readout
+from sharp.engine import metrics
+from sharp.engine.config import Config, ConfigError
+from sharp.engine.data import Data, batches, make_data
+from sharp.engine.nets import ACT, Params, act_grad, forward, init_params, linearize, readout
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ def resolve_device(name: str) -> torch.device:
     return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
 
 
-# Reads something small off the weights at each logged step (e.g. sharp.trajectory.plane); its result rides on
-# the Snapshot as `probe`. Called under torch.no_grad; it must not modify the parameters.
+# Reads something small off the weights at each logged step (e.g. sharp.experiments.trajectory.plane); its
+# result rides on the Snapshot as `probe`. Called under torch.no_grad; it must not modify the parameters.
 Probe = Callable[[dict[str, torch.Tensor]], Any]
 StepFn = Callable[[Params, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor, Params | None]]
 

@@ -10,7 +10,7 @@ other coordinates only pick up sampling noise: a power iteration. Each neuron's 
 1/sqrt(d) and the rest of its weight vector has norm about 1, so the aligned part overtakes the rest after
 about log2(sqrt(d)) ~ ln d / 1.4 doublings, plus the steps the saturating loss slows down.
 
-`plane` reads (u . w_j, v . w_j, ||w_j restricted to x_3..x_d||) off the weights (a probe for sharp.train),
+`plane` reads (u . w_j, v . w_j, ||w_j restricted to x_3..x_d||) off the weights (a probe for sharp.engine.train),
 `trajectory` runs a configuration and keeps them per step, `power_iteration` summarises the growth.
 """
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sharp.config import Config, ConfigError
-from sharp.train import train
+from sharp.engine.config import Config, ConfigError
+from sharp.engine.train import train
 
 SQRT2 = math.sqrt(2.0)
 
