@@ -97,12 +97,12 @@ def test_thread_budget_reads_sharp_threads_and_falls_back_to_at_most_two(monkeyp
 def test_env_int_keeps_a_setting_in_its_range_and_logs_what_it_refused(monkeypatch, caplog, text, used, logged):
     from sharp.engine.threads import env_int
 
-    monkeypatch.setenv("SHARP_LIVE_NICE", text)
+    monkeypatch.setenv("SHARP_NICE", text)
     with caplog.at_level("WARNING", logger="sharp.engine.threads"):
-        assert env_int("SHARP_LIVE_NICE", 5, 0, 19) == used
+        assert env_int("SHARP_NICE", 5, 0, 19) == used
     assert bool(caplog.records) == logged
     if logged:  # names the variable, what it held, the range and the value used
-        assert caplog.records[0].getMessage() == (f"$SHARP_LIVE_NICE is {text!r}, must be an integer from 0 to 19: "
+        assert caplog.records[0].getMessage() == (f"$SHARP_NICE is {text!r}, must be an integer from 0 to 19: "
                                                  f"using {used}")
 
 

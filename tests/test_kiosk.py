@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sharp.serve.scheduler import Scheduler
 from ui import figures, kiosk, live
 from ui.kiosk import SCENES, Options
 
@@ -156,16 +157,24 @@ def test_frames_grow_and_say_their_values(kind):
         assert len(last) == len(kiosk.series(scene)[0]) and "test error" in last[0].value
 
 
-def test_store_computes_once_in_the_background_and_bounds_its_frames():
+@pytest.fixture
+def own_scheduler():
+    """A scheduler of the test's own: the process's shared one keeps earlier tests' scenes."""
+    s = Scheduler(workers=1)
+    yield s
+    s.close()
+
+
+def test_store_computes_once_in_the_background_and_bounds_its_frames(own_scheduler):
     calls, gate = [], threading.Event()
 
-    def compute(scene):
+    def compute(scene, **sweep_kw):
         gate.wait(10)
         calls.append(scene.key)
         kind = scene.kind
         return kiosk.from_frame(scene, fake_frame(kind))
 
-    store = kiosk.SceneStore(compute, max_frames=5)
+    store = kiosk.SceneStore(compute, max_frames=5, scheduler=own_scheduler)
     store.warm()
     store.warm()  # a second visitor: no second computation
     assert store.ready() == []
@@ -179,13 +188,13 @@ def test_store_computes_once_in_the_background_and_bounds_its_frames():
     assert len(store) == 5
 
 
-def test_store_reports_a_failed_scene_and_keeps_the_others():
-    def compute(scene):
+def test_store_reports_a_failed_scene_and_keeps_the_others(own_scheduler):
+    def compute(scene, **sweep_kw):
         if scene.key == "b":
             raise RuntimeError("boom")
         return kiosk.from_frame(scene, fake_frame(scene.kind))
 
-    store = kiosk.SceneStore(compute)
+    store = kiosk.SceneStore(compute, scheduler=own_scheduler)
     store.warm()
     store.join(30)
     assert store.ready() == ["a", "c", "d"] and store.errors == {"b": "RuntimeError: boom"}

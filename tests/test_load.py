@@ -307,7 +307,7 @@ SOAK_BUDGET_MB = 4  # the soak's server keeps about 4 finished runs, so it reach
 @pytest.fixture(scope="module")
 def soak_server(chromium):
     """A server of its own whose run budget fills early: what grows after that is creep, not the cache filling."""
-    yield from warm_server(chromium, SHARP_LIVE_BUDGET_MB=str(SOAK_BUDGET_MB))
+    yield from warm_server(chromium, SHARP_MEMORY_MB=str(SOAK_BUDGET_MB))
 
 
 def test_soak_one_session_replaying(soak_server, chromium):

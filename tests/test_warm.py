@@ -1,83 +1,80 @@
-"""The warm-up (sharp.serve.warm): each default computed once, joining a visitor's job rather than duplicating it,
-started once per process, and its subprocess giving the numbers the page itself computes."""
+"""The warm-up (sharp.serve.warm): each default submitted once as background work of the scheduler, joining a
+visitor's job rather than duplicating it, started once per process, with the numbers the page itself computes."""
 import dataclasses
-import json
 import threading
-import time
 
 import pandas as pd
 import pytest
-from test_jobs import DEADLINE, counting
+from test_scheduler import DEADLINE, counting, until
 
-from sharp.engine import store as cache
 from sharp.experiments import FIG1, WARM
-from sharp.serve import jobs, warm
+from sharp.serve import warm
+from sharp.serve.jobs import FunctionJob
+from sharp.serve.scheduler import Priority, Scheduler
 
 
 def tiny(exp, **values):
     return dataclasses.replace(exp, defaults={**exp.defaults, **values})
 
 
-def test_warm_up_computes_each_default_once_and_joins_a_visitors_job():
-    reg, started = jobs.Registry(), []
-    a, b = tiny(FIG1, d=[25]), dataclasses.replace(tiny(FIG1, d=[50]), page="other")
+@pytest.fixture
+def sched():
+    s = Scheduler(workers=1)
+    yield s
+    s.close()
+
+
+def test_warm_up_computes_each_default_once_and_joins_a_visitors_job(sched):
     gate = threading.Event()
-    visitor = reg.submit(b.key(), counting(gate=gate), "alice")  # a visitor got there first
-
-    def runner(page, settings):
-        inner = counting()
-
-        def run(on_progress, cancel):  # called only when a job is really started
-            started.append((page, json.dumps(settings, sort_keys=True)))
-            return inner(on_progress, cancel)
-        return run
-    t = warm.warm_up([a, b], reg, runner)
-    time.sleep(0.3)
+    a, b = tiny(FIG1, d=[25], seeds=2, steps=4), dataclasses.replace(tiny(FIG1, d=[50]), page="other")
+    visitor = sched.submit(b.key(), lambda: FunctionJob(counting(gate=gate)), "alice")  # a visitor got there first
+    entries = warm.warm_up([a, b], sched)
+    assert entries[1] is visitor and visitor.background  # joined, not started again
     gate.set()
-    t.join(DEADLINE)
-    assert not t.is_alive()
-    assert started == [("fig1", json.dumps(a.settings(), sort_keys=True))]  # b was the visitor's: not started again
-    assert reg.get(a.key()).warm and reg.get(a.key()).state == "done" and visitor.state == "done"
+    assert all(e.wait(DEADLINE) and e.state == "done" for e in entries)
+    assert sched.started == 2
+    pd.testing.assert_frame_equal(entries[0].job.result, a.run())  # the page's own call gives the same frame
 
 
-def test_warm_up_restarts_a_default_whose_visitor_cancelled_it():
-    reg, gate = jobs.Registry(), threading.Event()
+def test_a_warmed_default_keeps_going_when_its_visitor_cancels(sched):
+    gate = threading.Event()
     exp = tiny(FIG1, d=[25])
-    visitor = reg.submit(exp.key(), counting(steps=100, pause=0.01, gate=gate), "alice")
-    t = warm.warm_up([exp], reg, lambda page, settings: counting())
-    time.sleep(0.2)
-    visitor.leave("alice")
+    visitor = sched.submit(exp.key(), lambda: FunctionJob(counting(steps=20, pause=0.01, gate=gate)), "alice")
+    (entry,) = warm.warm_up([exp], sched)
+    sched.leave(visitor, "alice")  # the visitor cancels: the warm-up still wants it
     gate.set()
-    t.join(DEADLINE)
-    assert visitor.state == "cancelled"
-    assert reg.get(exp.key()).warm and reg.get(exp.key()).state == "done" and reg.started[exp.key()] == 2
+    assert entry is visitor and entry.wait(DEADLINE) and entry.state == "done" and sched.started == 1
 
 
-@pytest.mark.slow
-def test_subprocess_warm_up_fills_the_cache_and_matches_the_page(tmp_path, monkeypatch):
-    monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
-    settings = {"d": [25, 50], "seeds": 2, "steps": 5, "m": 20}
-    lines = []
-    frame = warm.subprocess_runner("fig1", settings)(on_progress=lambda d, t, m: lines.append((d, t, m)),
-                                                     cancel=lambda: False)
-    assert lines and lines[-1][2].startswith("[2/2]") and lines[-1][0] == pytest.approx(lines[-1][1])
-    assert len(list((tmp_path / "cache").glob("*/*.parquet"))) == 2  # both runs are on disk for the page
-    again = FIG1.run(settings)  # the page's own call: every run from the cache, the same numbers
-    pd.testing.assert_frame_equal(frame, again)
-    # a restarted server: everything is on disk, so the warm-up reads it in-process (no subprocess)
-    monkeypatch.setattr(warm.subprocess, "Popen", None)
-    pd.testing.assert_frame_equal(warm.subprocess_runner("fig1", settings)(on_progress=lambda *a: None,
-                                                                          cancel=lambda: False), frame)
+def test_a_page_opened_while_its_default_is_being_warmed_promotes_it(sched):
+    run = sched.get("live", lambda: _Endless())  # a live run always wanted: background work gets nothing
+    sched.want(run, 60)
+    (entry,) = warm.warm_up([tiny(FIG1, d=[25], seeds=2, steps=4)], sched)
+    assert not entry.wait(0.3) and entry.priority == Priority.BACKGROUND
+    sched.watch(entry, "bob")  # bob opens the page
+    assert entry.priority == Priority.WAITED and entry.wait(DEADLINE) and entry.state == "done"
+
+
+class _Endless:
+    done = False
+
+    def advance(self, budget_s):
+        until(lambda: False, budget_s)  # computes for its whole slice
+        return 1
+
+    def nbytes(self):
+        return 0
 
 
 def test_warm_up_starts_once_per_process_with_the_pages_asked_for(monkeypatch):
     calls, also = [], []
-    monkeypatch.setattr(warm, "_warm_thread", None)
-    monkeypatch.setattr(warm, "warm_up", lambda experiments: calls.append([e.page for e in experiments]) or "thread")
+    monkeypatch.setattr(warm, "_started", None)
+    monkeypatch.setattr(warm, "warm_up", lambda experiments, scheduler=None: calls.append(
+        [e.page for e in experiments]) or ["entry"])
     monkeypatch.setenv(warm.WARM_ENV, "0")
     assert not warm.warm_up_once(WARM) and calls == []  # off
     monkeypatch.setenv(warm.WARM_ENV, "1")
     monkeypatch.setenv(warm.PAGES_ENV, "samples, nope,fig1")
     done = threading.Event()
     assert warm.warm_up_once(WARM, also=done.set) and warm.warm_up_once(WARM, also=also.append)
-    assert calls == [["samples", "fig1"]] and done.wait(DEADLINE) and also == []  # the second call started nothing
+    assert calls == [["samples", "fig1"]] and done.wait(DEADLINE) and also == []  # once, in the order asked

@@ -19,11 +19,10 @@ WATCH = """window.__progress = []; setInterval(() => {
 def test_visitors_watch_the_warm_up_instead_of_starting_their_own(chromium, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setenv("SHARP_WARM", "1")
     monkeypatch.setenv("SHARP_WARM_PAGES", "samples")  # 42 runs: long enough to arrive while it runs
-    monkeypatch.setenv("SHARP_WARM_NICE", "0")  # this test is about sharing, not priority: no starving it
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
     with serve() as base:
         first = chromium.new_page()
-        first.goto(base + "/theory")  # any page: the server's first session starts the warm-up
+        first.goto(base + "/theory")  # any page (the warm-up started with the server)
         first.locator("h1").first.wait_for(timeout=60_000)
         pages = []
         for _ in range(2):  # visitor A, then visitor B while A is still waiting
@@ -58,7 +57,7 @@ def test_visitors_watch_the_warm_up_instead_of_starting_their_own(chromium, tmp_
 @pytest.mark.slow
 @pytest.mark.browser
 def test_one_sweep_per_settings_and_a_queue_that_says_so(chromium, tmp_path, monkeypatch):  # noqa: F811
-    monkeypatch.setenv("SHARP_SWEEP_WORKERS", "1")  # one visitors' sweep at a time, whatever the machine
+    monkeypatch.setenv("SHARP_WORKERS", "1")  # one training thread, whatever the machine
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
     with serve() as base:
         pages = []

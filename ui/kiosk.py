@@ -25,6 +25,8 @@ import pandas as pd
 from sharp.engine.config import Config
 from sharp.engine.sweep import sweep
 from sharp.experiments.fig1 import figure1_configs, first_hits
+from sharp.serve.jobs import FunctionJob
+from sharp.serve.scheduler import Entry, Scheduler, shared
 from ui import figures, live
 
 PUBLIC_URL_ENV = "SHARP_PUBLIC_URL"  # the address phones reach the app at; no QR code when unset
@@ -264,9 +266,11 @@ def from_frame(scene: Scene, frame: pd.DataFrame) -> SceneData:
     return SceneData(scene, err, dist, int(frame.step.max()), zero)
 
 
-def scene_data(scene: Scene) -> SceneData:
-    """Train a scene's runs to the end (or read them from the disk cache) and keep their curves."""
-    return from_frame(scene, sweep(configs(scene), max_seconds=None))
+def scene_data(scene: Scene, **sweep_kw: Any) -> SceneData:
+    """Train a scene's runs to the end (or read them from the disk store) and keep their curves.
+
+    sweep_kw (on_progress, cancel) goes to sharp.engine.sweep.sweep: the scheduler runs it in slices."""
+    return from_frame(scene, sweep(configs(scene), max_seconds=None, **sweep_kw))
 
 
 def frame_svg(data: SceneData, shown: int, chart: str = "kiosk") -> str:
@@ -332,46 +336,53 @@ def readings(data: SceneData, shown: int) -> list[Reading]:
 class SceneStore:
     """Every scene's finished runs, computed once per server and kept, with an LRU of drawn frames.
 
-    `warm` trains the missing scenes in loop order on one background thread (it only trains: it never calls
-    streamlit); the page draws the scenes that are ready. Held by st.cache_resource, so one per server.
+    `warm` submits the missing scenes, in loop order, as background work of the server's one scheduler
+    (sharp.serve.scheduler: the slices no visitor wants, at the workers' lowered priority); the page draws
+    the scenes that are ready. Held by st.cache_resource, so one per server.
     """
 
-    def __init__(self, compute: Callable[[Scene], SceneData] = scene_data, max_frames: int = 4 * (FRAMES + 1)):
-        self._compute = compute
+    def __init__(self, compute: Callable[..., SceneData] = scene_data, max_frames: int = 4 * (FRAMES + 1),
+                 scheduler: Scheduler | None = None):
+        self._compute = compute  # (scene, on_progress=..., cancel=...) -> SceneData
+        self._scheduler = scheduler
         self._data: dict[str, SceneData] = {}
         self.errors: dict[str, str] = {}
+        self._entries: dict[str, Entry] = {}
         self._frames: OrderedDict[tuple[str, int], str] = OrderedDict()
         self._max_frames = max_frames
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
 
     def warm(self, scenes: Sequence[Scene] = SCENES) -> None:
-        """Start computing the scenes not yet ready (once; later calls return at once)."""
+        """Submit the scenes not yet ready or under way (once each; later calls return at once)."""
+        sched = self._scheduler or shared()
         with self._lock:
-            if self._thread is not None:
-                return
-            self._thread = threading.Thread(target=self._fill, args=(tuple(scenes),), name="kiosk-scenes",
-                                            daemon=True)
-            self._thread.start()
+            for scene in scenes:
+                if scene.key not in self._entries:
+                    self._entries[scene.key] = sched.submit(
+                        ("kiosk", scene.key), lambda scene=scene: FunctionJob(
+                            functools.partial(self._compute, scene)), background=True)
 
-    def _fill(self, scenes: tuple[Scene, ...]) -> None:
-        for scene in scenes:
-            if scene.key in self._data:
-                continue
-            try:
-                data = self._compute(scene)
-            except Exception as e:  # noqa: BLE001 - shown on the page instead of a dead loop
-                self.errors[scene.key] = f"{type(e).__name__}: {e}"
-                continue
-            self._data[scene.key] = data
+    def _collect(self) -> None:
+        """Keep the finished scenes' data (the scheduler may forget its jobs; the store keeps what it shows)."""
+        with self._lock:
+            for key, entry in list(self._entries.items()):
+                if key in self._data or key in self.errors or not entry.finished:
+                    continue
+                if entry.state == "done":
+                    self._data[key] = entry.job.result
+                else:
+                    error = entry.job.error
+                    self.errors[key] = f"{type(error).__name__}: {error}" if error else entry.error or entry.state
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait for the background computation (tests)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        """Wait for the submitted scenes (tests)."""
+        for entry in list(self._entries.values()):
+            entry.wait(timeout)
+        self._collect()
 
     def ready(self) -> list[str]:
         """Keys of the scenes whose runs are done, in loop order."""
+        self._collect()
         return [s.key for s in SCENES if s.key in self._data]
 
     def get(self, key: str) -> SceneData | None:

@@ -1,9 +1,9 @@
 """Figures and page glue for the paper pages (Fig 1, iterations vs d, sample complexity, deep nets, theory).
 
 The figure builders are pure: a tidy or summary DataFrame in, a Plotly figure out, testable without a
-browser. `compute` is the one piece of Streamlit glue: it gets a sweep from the server's job registry
-(sharp.serve.jobs: computed once per server, shared by every session, kept in memory and in the disk cache) and
-shows its progress with a Cancel button.
+browser. `compute` is the one piece of Streamlit glue: it gets a sweep from the server's scheduler
+(sharp.serve.scheduler: computed once per server, shared by every session, kept in memory and in the disk store)
+and shows its progress with a Cancel button.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from sharp.serve import jobs
+from sharp.serve.jobs import FunctionJob, Status
 from ui import params
 from ui.figures import rgba, ticks_125
 from ui.params import Param
@@ -221,8 +221,8 @@ def deep_vs_m(table: pd.DataFrame, metric: str) -> go.Figure:
 def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]) -> pd.DataFrame | None:
     """The page's sweep at these settings, computed once per server and shared by every session.
 
-    The first session that asks starts the job (sharp.serve.jobs) in a background thread; a session that asks for
-    the same page and settings while it runs (or after the server's warm-up started it) watches the same
+    The first session that asks submits the job to the server's scheduler; a session that asks for the same
+    page and settings while it runs (or after the server's warm-up started it) watches the same
     job: a progress bar saying whose it is, and a Cancel button. Cancel detaches this visitor only; the job
     stops when nobody else waits for it, unless it is the warm-up's. Finished runs stay in the disk cache, so
     pressing Run again resumes quickly. A grid too large (TooBig) or a bad setting (ConfigError) is shown as
@@ -231,7 +231,7 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
     Args:
         page: a short name, unique per page (prefixes the session keys and the job key).
         settings: the settings that decide the numbers; the job is shared per their JSON.
-        fn: called in the job's thread as fn(on_progress=..., cancel=...); returns the tidy frame. It must
+        fn: called on the job's thread as fn(on_progress=..., cancel=...); returns the tidy frame. It must
             not call Streamlit.
     Returns:
         The frame, or None when cancelled or refused (a message has been shown).
@@ -243,19 +243,20 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
     from sharp.engine.config import ConfigError
     from sharp.engine.sweep import TooBig, runs_on
     from sharp.experiments import job_key
+    from ui.server import scheduler
 
     key = job_key(page, settings)
-    reg = jobs.shared()
+    sched = scheduler()
     ctx = get_script_run_ctx()
     who = ctx.session_id if ctx else "no-session"
     previous = st.session_state.get(f"{page}_job")
-    if previous and previous != key and (old := reg.get(previous)) is not None:
-        old.leave(who)  # new settings: stop waiting for the old ones (the job stops if nobody else waits)
+    if previous and previous != key and (old := sched.peek(previous)) is not None:
+        sched.leave(old, who)  # new settings: stop waiting for the old ones (the job stops if nobody else waits)
     st.session_state[f"{page}_job"] = key
     if st.session_state.get(f"{page}_cancel"):
         st.session_state[f"{page}_cancelled"] = key
-        if (job := reg.get(key)) is not None:
-            job.leave(who)
+        if (entry := sched.peek(key)) is not None:
+            sched.leave(entry, who)
     if st.session_state.get(f"{page}_cancelled") == key:
         st.info("Cancelled. Runs that finished are kept in the cache: press **Run** to continue from there.")
         return None
@@ -267,7 +268,8 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
         with runs_on(place.runner):
             return fn(**kw)
 
-    job = reg.submit(key, on_cluster if place is not None and place.runner is not None else fn, who)
+    remote = place is not None and place.runner is not None
+    job = sched.submit(key, lambda: FunctionJob(on_cluster if remote else fn), who, local=not remote)
     if not job.wait(0.05):
         bar = st.progress(0.0, text="Starting...")
         slot = st.empty()  # the Cancel button goes away with the progress bar
@@ -275,23 +277,24 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
         for _ in range(int(4 * 3600 / POLL_S)):  # bounded; a page's sweep is capped far below this
             if job.wait(POLL_S):
                 break
-            job.watch(who)
-            status = job.status()
+            sched.watch(job, who)
+            status = sched.status(job)
             bar.progress(status.fraction, text=progress_text(status))  # raises to stop if the visitor left
         bar.empty()
         slot.empty()
+    error = job.job.error
     if job.state == "failed":
-        if isinstance(job.error, TooBig):
-            st.error(f"Too much work for one page: {job.error}")
-        elif isinstance(job.error, ConfigError):
-            st.error(f"A setting is out of range: {job.error}")
+        if isinstance(error, TooBig):
+            st.error(f"Too much work for one page: {error}")
+        elif isinstance(error, ConfigError):
+            st.error(f"A setting is out of range: {error}")
         else:
-            st.error(f"The computation failed: {job.error}")
+            st.error(f"The computation failed: {error or job.error}")
         return None
     if job.state != "done":
         st.info("Stopped (nobody was waiting for it). Press **Run** to continue from the runs already cached.")
         return None
-    return job.result
+    return job.job.result
 
 
 POLL_S = 0.25  # how often a waiting page redraws its progress bar
@@ -314,7 +317,7 @@ def experiment_frame(page: str, exp: Any, s: dict[str, Any], missing: str | None
     return df
 
 
-def progress_text(status: jobs.Status) -> str:
+def progress_text(status: Status) -> str:
     """The progress bar's line: where the sweep is, and whose it is."""
     if status.state == "queued":
         return f"Waiting: {status.ahead} sweep{'s' if status.ahead != 1 else ''} ahead (other visitors' settings)"

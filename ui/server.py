@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sharp.serve.runtime import Collector
-from sharp.serve.scheduler import Registry, default_workers
+from sharp.serve.scheduler import Scheduler, default_workers, shared
 
 SWITCH_S = 0.001  # how long a thread may hold the interpreter lock while another waits for it
 GC_EVERY_S = 30.0  # a full garbage collection this often (sharp.serve.runtime.Collector)
@@ -33,7 +33,7 @@ _shared: dict[str, Any] = {}
 def start() -> dict[str, Any]:
     """Once per process: preload, tune the interpreter, create the shared objects, start the warm-up.
 
-    Returns the shared objects by name ("runs": the live runs' Registry, "collector").
+    Returns the shared objects by name ("scheduler": the one Scheduler of every training job, "collector").
     """
     with _lock:
         if _shared:
@@ -46,20 +46,23 @@ def start() -> dict[str, Any]:
         _shared["collector"] = tune_interpreter()
         import torch
 
-        _shared["runs"] = Registry(workers=default_workers(torch.get_num_threads()))
+        _shared["scheduler"] = shared(workers=default_workers(torch.get_num_threads()))
         from sharp.experiments import WARM
         from sharp.serve.warm import warm_up_once
 
         warm_up_once(WARM, also=lambda: importlib.import_module("ui.paper").warm_figures())
-        _log.info("sharp server ready: %s", _shared["runs"].stats())
+        _log.info("sharp server ready: %s", _shared["scheduler"].stats())
         return _shared
 
 
-def runs() -> Registry:
-    """The server's shared live runs and their worker pool: $SHARP_LIVE_WORKERS threads (default: cores / torch
-    threads), $SHARP_LIVE_ACTIVE runs advanced at once, $SHARP_LIVE_BUDGET_MB for finished runs
-    (sharp/serve/scheduler.py)."""
-    return start()["runs"]
+def scheduler() -> Scheduler:
+    """The server's one scheduler of training jobs (live runs, sweeps, warm-up, kiosk, tour): $SHARP_WORKERS
+    threads (default: cores / torch threads), $SHARP_ACTIVE live runs advanced at once, $SHARP_MEMORY_MB for
+    finished jobs, $SHARP_NICE below the server's threads (sharp/serve/scheduler.py)."""
+    return start()["scheduler"]
+
+
+runs = scheduler  # the live page's name for it, until the live page's rewrite lands
 
 
 def tune_interpreter() -> Collector:
@@ -93,7 +96,7 @@ def routes() -> list:
 
     async def status(request: Any) -> JSONResponse:
         """What the server holds now: for the load tests, the replicas' proxy checks and an operator."""
-        return JSONResponse({"ready": bool(_shared), "runs": _shared["runs"].stats() if _shared else None})
+        return JSONResponse({"ready": bool(_shared), "jobs": _shared["scheduler"].stats() if _shared else None})
 
     return [Route("/api/status", status)]
 
@@ -105,6 +108,6 @@ async def lifespan(app: Any):
 
     await asyncio.get_running_loop().run_in_executor(None, start)
     yield {}
-    if "runs" in _shared:
-        _shared["runs"].close()
+    if "scheduler" in _shared:
+        _shared["scheduler"].close()
 

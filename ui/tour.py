@@ -6,6 +6,8 @@ here are pure (data in, Plotly figure out). The neuron-trajectories page shares 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,25 +87,48 @@ def from_query(query, name: str, choices, default):
 
 # --- cached runs ------------------------------------------------------------------------------------------------
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+WAIT_S = 120.0  # the longest a page waits for one of its runs (each takes about a second here)
+
+
+def computed(key: tuple, fn: Callable[[], Any]) -> Any:
+    """fn() computed once per server by the scheduler's workers (never in this script's thread), shared by every
+    visitor who asks for the same key; this visitor waits for it. Stops the page with a message if it fails."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from sharp.serve.jobs import FunctionJob
+    from ui.server import scheduler
+
+    sched, ctx = scheduler(), get_script_run_ctx()
+    who = ctx.session_id if ctx else "no-session"
+    entry = sched.submit(("tour", *key), lambda: FunctionJob(lambda on_progress, cancel: fn()), who)
+    if not entry.wait(0.05):
+        with st.spinner("Training (a few seconds, once per setting for every visitor)..."):
+            for _ in range(int(WAIT_S / 0.25)):  # bounded; the scheduler keeps it going while this visitor waits
+                if entry.wait(0.25):
+                    break
+                sched.watch(entry, who)
+    if entry.state != "done":
+        st.error(f"This run could not be computed ({entry.job.error or entry.error or entry.state}); reload the page "
+                 "to try again.")
+        st.stop()
+    return entry.job.result
+
+
 def _kernel(m: int, d: int) -> Trajectory:
-    return T.trajectory(T.kernel_config(m, d))
+    return computed(("kernel", m, d), lambda: T.trajectory(T.kernel_config(m, d)))
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
 def _feature(eta: float, d: int) -> Trajectory:
-    return T.trajectory(T.feature_config(eta, d))
+    return computed(("feature", eta, d), lambda: T.trajectory(T.feature_config(eta, d)))
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
 def _power(d: int) -> T.Power:
-    return T.power(d)
+    return computed(("power", d), lambda: T.power(d))
 
 
 def fixed_runs(kernel_m: int, feature_eta: float, d: int = T.FIXED_D) -> dict[str, Trajectory]:
     """Steps 2 and 3 (and the trajectories page): both regimes on the same fixed set of n = 6d, with neurons."""
-    with st.spinner("Training both regimes (a few seconds, once per setting)..."):
-        return {"kernel": _kernel(kernel_m, d), "feature": _feature(feature_eta, d)}
+    return {"kernel": _kernel(kernel_m, d), "feature": _feature(feature_eta, d)}
 
 
 # --- the page ---------------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def env_int(name: str, default: int, lo: int, hi: int | None = None) -> int:
     server's log says which variable, what it held, the allowed range and the value used.
 
     Example:
-        >>> env_int("SHARP_LIVE_NICE", 5, 0, 19)  # unset: 5; "7": 7; "99": 19 (logged); "x": 5 (logged)
+        >>> env_int("SHARP_NICE", 5, 0, 19)  # unset: 5; "7": 7; "99": 19 (logged); "x": 5 (logged)
         5
     """
     text = os.environ.get(name, "").strip()

@@ -1,27 +1,36 @@
-"""Runs shared by every visitor of one server: each run is computed once, by a bounded pool of background
-workers, in time slices; visitors only read what it has produced so far.
+"""The one scheduler of a server process: every training job it runs, live runs, page sweeps, the warm-up,
+the kiosk's scenes and the tour's runs, goes through one pool of worker threads sized to the machine.
 
-A job is anything with `advance(budget_s) -> int` (pull results for about budget_s seconds), a `done` flag,
-and `nbytes() -> int` (the memory its results hold). The registry keys jobs by everything that determines
-their numbers, so the second visitor with the same settings watches the first one's run from wherever it
-is. Scheduling:
+A job is anything with `advance(budget_s) -> int` (compute for about budget_s seconds), a `done` flag and
+`nbytes() -> int` (the memory its results hold); a live run is one (ui.live.LiveRun), and a blocking
+computation becomes one through sharp.serve.jobs.FunctionJob. Jobs are keyed by everything that decides
+their numbers, so the second visitor with the same settings shares the first one's job.
 
-- A run is computed only while someone wants it: a playing visitor renews its demand at every look
-  (`want`), a paused one does not, so a run nobody plays stops costing CPU within `DEMAND_S`.
-- At most `max_active` runs are advanced at once, round robin, a slice of `slice_s` each; the others wait
-  in arrival order and can tell how many runs are ahead of them (`ahead`).
-- A new run's first slice jumps the queue, so every newcomer sees first points at once, whatever is running.
-- Finished runs stay under a byte budget, the least recently seen evicted first; a run that someone looked
-  at within `WATCHED_S` is never evicted, and an unfinished one nobody looked at for `ABANDONED_S` is dropped.
+Rules:
+- **One pool.** `workers` threads (default: cores / torch threads per job, so 2 cores with 2 torch threads
+  means 1), each advancing one job for a slice of `slice_s` at a time, at a CPU priority `nice` below the
+  server's own threads (the pages and the health endpoint are answered first). No other thread trains.
+- **One priority order.** A live run a visitor watches (WATCHED), then a computation a visitor waits for
+  (WAITED), then background work (BACKGROUND: the warm-up, the kiosk's scenes), which only gets the slices
+  nobody else wants. A background job a visitor starts waiting for is promoted at once. A waited
+  computation that had no slice for `starve_s` gets the next one, so a classroom of live runs cannot
+  starve a visitor's sweep.
+- **Bounded.** At most `max_active` live runs (and `slots` waited computations, one background job) are
+  advanced at once, in arrival order; the others wait and can tell how many are ahead (`ahead`). A new live
+  run's first slice jumps the queue, so every newcomer sees first points at once.
+- **Only while wanted.** A live run is computed while a playing visitor renews its demand (`want`, for
+  `demand_s`); a computation while a visitor looked at it within `abandon_s` (`watch`), or while it is
+  background work. A computation nobody waits for any more is cancelled; a live run nobody wants is parked.
+- **Memory.** Finished jobs stay within a byte budget, least recently seen out first; a job looked at within
+  `watched_s` is never evicted, and an unfinished live run nobody looked at for `abandoned_s` is dropped.
 
-Nothing here imports Streamlit: the app holds one `Registry` per server process (st.cache_resource), and the
-tests drive it directly. Worker threads never touch a session.
+Nothing here imports Streamlit: the app holds one Scheduler per process (`shared()`), the tests drive their own.
 
 Example:
-    >>> reg = Registry(workers=1)
-    >>> entry = reg.get(("demo", 1), lambda: make_job())
-    >>> reg.want(entry)          # a playing visitor, at each look
-    >>> entry.job.done, reg.ahead(entry)
+    >>> s = Scheduler(workers=1)
+    >>> entry = s.submit("demo", lambda: FunctionJob(lambda on_progress, cancel: 42), who="alice")
+    >>> entry.wait(10) and entry.job.result
+    42
 """
 from __future__ import annotations
 
@@ -32,17 +41,21 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any, Protocol
 
 from sharp.engine.threads import env_int
+from sharp.serve.jobs import Status
 from sharp.serve.runtime import lower_priority, release_memory
 
-DEMAND_S = 4.0  # a run is computed for this long after a playing visitor last looked at it
-WATCHED_S = 20.0  # a run looked at within this long counts as watched: never evicted
-VIEWER_S = 3.0  # a visitor whose page ticked within this long counts as streaming (see heartbeat)
-ABANDONED_S = 60.0  # an unfinished run nobody looked at for this long is dropped (its stream holds tensors)
-WORKERS_ENV, ACTIVE_ENV, BUDGET_ENV = "SHARP_LIVE_WORKERS", "SHARP_LIVE_ACTIVE", "SHARP_LIVE_BUDGET_MB"
-NICE_ENV = "SHARP_LIVE_NICE"  # how much lower the workers' CPU priority is than the server's threads (0 to 19)
+WORKERS_ENV, ACTIVE_ENV = "SHARP_WORKERS", "SHARP_ACTIVE"  # training threads; live runs advanced at once
+MEMORY_ENV, NICE_ENV = "SHARP_MEMORY_MB", "SHARP_NICE"  # finished jobs' memory; the workers' added niceness
+
+
+class Priority(IntEnum):
+    WATCHED = 0  # a live run a visitor is watching
+    WAITED = 1  # a computation a visitor is waiting for
+    BACKGROUND = 2  # work for everyone that nobody waits for yet
 
 
 class Job(Protocol):
@@ -55,26 +68,39 @@ class Job(Protocol):
 
 @dataclass(eq=False)
 class Entry:
-    """One shared run and its scheduling state (read by any thread; written under the registry's lock)."""
+    """One scheduled job and its state (read by any thread; written under the scheduler's lock)."""
 
     key: Hashable
     job: Any  # a Job
+    priority: Priority
+    background: bool = False  # kept going by the server itself (warm-up, kiosk), whoever watches
     created: float = field(default_factory=time.monotonic)
     seen: float = field(default_factory=time.monotonic)  # last look by any visitor
-    wanted_until: float = 0.0  # computed until then (a playing visitor renews it)
-    state: str = "new"  # new -> queued -> active -> (parked | done | failed)
-    error: str | None = None  # a failed run's message (the job raised)
-    slices: int = 0  # time slices it has had
+    wanted_until: float = 0.0  # a live run is computed until then (a playing visitor renews it)
+    state: str = "new"  # new -> queued -> active -> (parked | done | failed | cancelled)
+    error: str | None = None  # a failed job's message
+    slices: int = 0
+    last_slice: float = field(default_factory=time.monotonic)
     busy: bool = field(default=False, repr=False)  # a worker is advancing it right now
+    watchers: dict = field(default_factory=dict, repr=False)  # session -> last look (computations)
     drawn: OrderedDict = field(default_factory=OrderedDict, repr=False)  # view key -> drawn chart, shared
     _draw_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def finished(self) -> bool:
-        return self.state in ("done", "failed")
+        return self.state in ("done", "failed", "cancelled")
+
+    @property
+    def live(self) -> bool:
+        return self.priority == Priority.WATCHED
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block up to timeout seconds; True once the job has finished (done, failed or cancelled)."""
+        return self._finished.wait(timeout)
 
     def chart(self, view: Hashable, build: Callable[[], Any], keep: int = 8) -> Any:
-        """A drawn chart of this run, built once per view for every visitor who shows the same view."""
+        """A drawn chart of this job, built once per view for every visitor who shows the same view."""
         with self._draw_lock:  # visitors' script threads draw concurrently; the second one waits and shares
             hit = self.drawn.get(view)
             if hit is None:
@@ -85,171 +111,293 @@ class Entry:
             return hit
 
 
-def default_workers(threads_per_run: int = 1) -> int:
-    """Worker threads sized to the machine: $SHARP_LIVE_WORKERS, else cores / torch threads per run (>= 1)."""
-    return env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // max(1, threads_per_run)), 1)
+def default_workers(threads_per_job: int = 1) -> int:
+    """Worker threads sized to the machine: $SHARP_WORKERS, else cores / torch threads per job (at least 1)."""
+    return env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // max(1, threads_per_job)), 1)
 
 
-class Registry:
-    """The server's shared runs and the workers that advance them. Thread-safe."""
+class Scheduler:
+    """The server's training jobs and the workers that advance them. Thread-safe; see the module docstring."""
 
     def __init__(self, workers: int | None = None, max_active: int | None = None, budget_mb: float | None = None,
-                 slice_s: float = 0.05, nice: int | None = None):
+                 slice_s: float = 0.05, nice: int | None = None, slots: int | None = None, demand_s: float = 4.0,
+                 watched_s: float = 20.0, viewer_s: float = 3.0, abandoned_s: float = 60.0, abandon_s: float = 15.0,
+                 starve_s: float = 1.0, evict_every_s: float = 5.0):
         self.workers = workers or default_workers()
         self.max_active = max_active or env_int(ACTIVE_ENV, 2 * self.workers, 1)
-        self.budget = int((budget_mb or env_int(BUDGET_ENV, 64, 1)) * 2**20)
-        self.slice_s = slice_s
-        self.nice = env_int(NICE_ENV, 5, 0, 19) if nice is None else nice
+        self.slots = slots or self.workers
+        self.budget = int((budget_mb or env_int(MEMORY_ENV, 128, 1)) * 2**20)
+        self.slice_s, self.nice = slice_s, env_int(NICE_ENV, 5, 0, 19) if nice is None else nice
+        self.demand_s, self.watched_s, self.viewer_s = demand_s, watched_s, viewer_s
+        self.abandoned_s, self.abandon_s, self.starve_s = abandoned_s, abandon_s, starve_s
         self._entries: dict[Hashable, Entry] = {}
-        self._queue: deque[Entry] = deque()  # waiting for a place among the active runs, oldest first
-        self._active: deque[Entry] = deque()  # advanced round robin
-        self._fresh: deque[Entry] = deque()  # new runs owed their first slice
+        self._queues = {p: deque() for p in Priority}  # waiting for a place, oldest first
+        self._active = {p: deque() for p in Priority}  # advanced round robin
+        self._caps = {Priority.WATCHED: self.max_active, Priority.WAITED: self.slots, Priority.BACKGROUND: 1}
+        self._fresh: deque[Entry] = deque()  # new live runs owed their first slice
         self._cond = threading.Condition()
         self._closed = False
-        self._last_evict, self._evict_every = time.monotonic(), 5.0  # abandoned runs are looked for this often
+        self._last_evict, self._evict_every = time.monotonic(), evict_every_s
         self._viewers: dict[str, float] = {}  # streaming visitor -> last tick
-        self.started = 0  # runs ever started (tests and the load test read it)
+        self.started = 0  # jobs ever started (tests and the load test read it)
         self.evicted = 0
-        self._threads = [threading.Thread(target=self._work, name=f"sharp-run-{i}", daemon=True)
+        self._threads = [threading.Thread(target=self._work, name=f"sharp-worker-{i}", daemon=True)
                          for i in range(self.workers)]
         for t in self._threads:
             t.start()
         atexit.register(self.close)  # stop the workers between two slices, not inside torch at interpreter exit
 
-    # --- what visitors call -----------------------------------------------------------------------------------
+    # --- live runs ---------------------------------------------------------------------------------------------
 
     def get(self, key: Hashable, make: Callable[[], Any], want: bool = True) -> Entry:
-        """The shared run for key, started from make() if nobody has it. make() should be cheap (no training)."""
+        """The shared live run for key, started from make() if nobody has it. make() must be cheap (no training)."""
         with self._cond:
             entry = self._entries.get(key)
             if entry is None:
-                entry = Entry(key, make())
-                self._entries[key] = entry
-                self.started += 1
-                entry.state = "queued"
+                entry = self._add(key, make(), Priority.WATCHED)
                 self._fresh.append(entry)
-                self._queue.append(entry)
             entry.seen = time.monotonic()
             if want:
-                self._want(entry, entry.seen)
+                self._want(entry, entry.seen, self.demand_s)
+            self._cond.notify_all()
+            return entry
+
+    def want(self, entry: Entry, seconds: float | None = None) -> None:
+        """A playing visitor looked at the run: keep computing it for `seconds` (default demand_s) more."""
+        with self._cond:
+            entry.seen = time.monotonic()
+            self._want(entry, entry.seen, self.demand_s if seconds is None else seconds)
+            self._cond.notify_all()
+
+    def heartbeat(self, viewer: str) -> int:
+        """A visitor's page drew while streaming; returns how many visitors streamed within viewer_s."""
+        with self._cond:
+            now = time.monotonic()
+            self._viewers[viewer] = now
+            for v, t in list(self._viewers.items()):
+                if now - t > self.viewer_s:
+                    del self._viewers[v]
+            return len(self._viewers)
+
+    # --- computations ------------------------------------------------------------------------------------------
+
+    def submit(self, key: Hashable, make: Callable[[], Any], who: str | None = None,
+               background: bool = False, local: bool = True) -> Entry:
+        """The computation for key: the existing one (running or finished), else a new one from make().
+
+        Args:
+            key: what decides its numbers (a page and its settings: sharp.experiments.job_key).
+            make: builds the job (a FunctionJob), called only when a new one starts.
+            who: the asking session, recorded as waiting for it (promotes background work to WAITED).
+            background: work for everyone (warm-up, kiosk): never cancelled for want of watchers.
+            local: False for a job whose work is done elsewhere (a Dask cluster): it gets a thread of its own
+                at once instead of the workers' turns, since it only waits.
+        """
+        with self._cond:
+            entry = self._entries.get(key)
+            if entry is not None and (entry.state in ("failed", "cancelled") or getattr(entry.job, "stopping", False)):
+                self._drop(entry)  # failed, cancelled or being cancelled: a fresh job takes the key over
+                entry = None
+            if entry is None:
+                entry = self._add(key, make(), Priority.WAITED if who else Priority.BACKGROUND)
+                if not local:
+                    self._queues[entry.priority].remove(entry)
+                    entry.state, entry.busy = "active", True
+                    threading.Thread(target=self._elsewhere, args=(entry,), daemon=True, name="sharp-remote").start()
+            entry.background |= background
+            if who is not None:
+                self._watch(entry, who)
             self._cond.notify_all()
             return entry
 
     def peek(self, key: Hashable) -> Entry | None:
-        """The run for key if the server has it (no start, no demand)."""
+        """The job for key if the server has it (no start, no demand)."""
         with self._cond:
             entry = self._entries.get(key)
             if entry is not None:
                 entry.seen = time.monotonic()
             return entry
 
-    def want(self, entry: Entry, seconds: float = DEMAND_S) -> None:
-        """A playing visitor looked at the run: keep computing it for `seconds` more."""
+    def watch(self, entry: Entry, who: str) -> None:
+        """Session `who` is waiting for this computation now (keeps it going for abandon_s)."""
         with self._cond:
-            now = time.monotonic()
-            entry.seen = now
-            self._want(entry, now, seconds)
+            self._watch(entry, who)
             self._cond.notify_all()
 
-    def ahead(self, entry: Entry) -> int:
-        """How many runs wait before this one gets its turn (0: it is being computed, or finished)."""
+    def leave(self, entry: Entry, who: str) -> None:
+        """Session `who` no longer waits; with nobody left (and no background need) the computation stops."""
         with self._cond:
-            if entry.state != "queued":
-                return 0
-            try:
-                return self._queue.index(entry) + max(0, len(self._active) + 1 - self.max_active)
-            except ValueError:
-                return 0
+            entry.watchers.pop(who, None)
+            if not entry.watchers and not entry.background and not entry.finished:
+                self._cancel(entry)
+            self._cond.notify_all()
 
-    def heartbeat(self, viewer: str) -> int:
-        """A visitor's page redrew while streaming; returns how many visitors streamed within VIEWER_S.
+    def cancel(self, entry: Entry) -> None:
+        """Stop the job at its next step, whoever waits for it."""
+        with self._cond:
+            self._cancel(entry)
+            self._cond.notify_all()
 
-        The pages slow their redraws when many stream at once, so the server's threads keep up (and answer).
-        """
+    def status(self, entry: Entry) -> Status:
+        """Where a computation is, for its page's progress bar."""
+        fraction, done, total, message = entry.job.progress()
         with self._cond:
             now = time.monotonic()
-            self._viewers[viewer] = now
-            for v, t in list(self._viewers.items()):
-                if now - t > VIEWER_S:
-                    del self._viewers[v]
-            return len(self._viewers)
+            watchers = sum(now - t <= self.abandon_s for t in entry.watchers.values())
+            state = {"new": "queued", "parked": "queued", "active": "running"}.get(entry.state, entry.state)
+            return Status(state, fraction, message, done, total, self._ahead(entry), entry.background, watchers)
+
+    # --- both -----------------------------------------------------------------------------------------------------
+
+    def ahead(self, entry: Entry) -> int:
+        """How many jobs of its kind run or wait before this one gets its turn (0: it has it, or has finished)."""
+        with self._cond:
+            return self._ahead(entry)
 
     def stats(self) -> dict[str, int]:
-        """Counts for the load test and the server's log: runs held, active, queued, bytes, started, evicted."""
+        """Counts for the tests, the load test and /api/status."""
         with self._cond:
-            return dict(runs=len(self._entries), active=len(self._active), queued=len(self._queue),
+            return dict(jobs=len(self._entries), active=sum(map(len, self._active.values())),
+                        queued=sum(map(len, self._queues.values())),
                         bytes=sum(e.job.nbytes() for e in self._entries.values()), started=self.started,
                         evicted=self.evicted, workers=self.workers, max_active=self.max_active)
 
     def close(self) -> None:
-        """Stop the workers (each finishes its current slice first)."""
+        """Stop the workers (each finishes its current slice) and every unfinished computation."""
         atexit.unregister(self.close)
         with self._cond:
             self._closed = True
+            for entry in self._entries.values():
+                if not entry.finished and hasattr(entry.job, "close"):
+                    entry.job.close()
             self._cond.notify_all()
         for t in self._threads:
             t.join(timeout=5)
 
-    # --- scheduling (caller holds the lock) --------------------------------------------------------------------
+    # --- bookkeeping (caller holds the lock) ------------------------------------------------------------------
 
-    def _want(self, entry: Entry, now: float, seconds: float = DEMAND_S) -> None:
+    def _add(self, key: Hashable, job: Any, priority: Priority) -> Entry:
+        entry = Entry(key, job, priority, state="queued")
+        self._entries[key] = entry
+        self._queues[priority].append(entry)
+        self.started += 1
+        return entry
+
+    def _ahead(self, entry: Entry) -> int:
+        if entry.state != "queued":
+            return 0
+        queue = self._queues[entry.priority]
+        try:
+            return queue.index(entry) + max(0, len(self._active[entry.priority]) + 1 - self._caps[entry.priority])
+        except ValueError:
+            return 0
+
+    def _want(self, entry: Entry, now: float, seconds: float) -> None:
         entry.wanted_until = max(entry.wanted_until, now + seconds)
         if entry.state == "parked":  # wanted again: back in line
             entry.state = "queued"
-            self._queue.append(entry)
+            self._queues[entry.priority].append(entry)
+
+    def _watch(self, entry: Entry, who: str) -> None:
+        now = time.monotonic()
+        entry.watchers[who] = entry.seen = now
+        if entry.priority == Priority.BACKGROUND and not entry.finished:  # promoted at once, place kept
+            for line in (self._queues, self._active):
+                if entry in line[Priority.BACKGROUND]:
+                    line[Priority.BACKGROUND].remove(entry)
+                    line[Priority.WAITED].appendleft(entry)
+            entry.priority = Priority.WAITED
+
+    def _wanted(self, entry: Entry, now: float) -> bool:
+        if entry.live:
+            return now <= entry.wanted_until
+        return entry.background or any(now - t <= self.abandon_s for t in entry.watchers.values())
+
+    def _cancel(self, entry: Entry) -> None:
+        if hasattr(entry.job, "close"):
+            entry.job.close()
+        if not entry.busy and entry.job.done:
+            self._finish(entry)
+
+    def _drop(self, entry: Entry) -> None:
+        self._entries.pop(entry.key, None)
+        for lines in (self._queues, self._active):
+            for line in lines.values():
+                if entry in line:
+                    line.remove(entry)
+        if entry in self._fresh:
+            self._fresh.remove(entry)
 
     def _promote(self, now: float) -> None:
-        """Park active runs nobody wants any more; fill the free places from the queue, oldest first."""
-        for entry in list(self._active):
-            if not entry.busy and now > entry.wanted_until:
-                self._active.remove(entry)
-                entry.state = "parked"
-        for entry in list(self._queue):
-            if now > entry.wanted_until:  # abandoned while waiting
-                self._queue.remove(entry)
-                entry.state = "parked"
-        while self._queue and len(self._active) < self.max_active:
-            entry = self._queue.popleft()
-            entry.state = "active"
-            self._active.append(entry)
+        """Park live runs nobody wants, cancel computations nobody waits for; fill free places from the queues."""
+        for p in Priority:
+            for entry in list(self._active[p]) + list(self._queues[p]):
+                if entry.busy or self._wanted(entry, now):
+                    continue
+                if entry.live:
+                    for line in (self._active[p], self._queues[p]):
+                        if entry in line:
+                            line.remove(entry)
+                    entry.state = "parked"
+                else:  # abandoned: every visitor left
+                    self._cancel(entry)
+            while self._queues[p] and len(self._active[p]) < self._caps[p]:
+                entry = self._queues[p].popleft()
+                entry.state = "active"
+                self._active[p].append(entry)
 
     def _next(self) -> Entry | None:
-        """The run a free worker should advance now: a newcomer's first slice, else the next active run."""
+        """The job a free worker advances now: a newcomer's first slice, a starved waited computation, else the
+        first free active job in priority order, round robin within a priority."""
         while self._fresh:
             entry = self._fresh.popleft()
             if not entry.busy and not entry.finished:
                 return entry
-        self._promote(time.monotonic())
-        for _ in range(len(self._active)):
-            entry = self._active[0]
-            self._active.rotate(-1)  # round robin: whoever had a slice goes to the back
-            if not entry.busy:
+        now = time.monotonic()
+        self._promote(now)
+        for entry in self._active[Priority.WAITED]:
+            if not entry.busy and now - entry.last_slice > self.starve_s:
                 return entry
+        for p in Priority:
+            line = self._active[p]
+            for _ in range(len(line)):
+                entry = line[0]
+                line.rotate(-1)  # whoever had a slice goes to the back
+                if not entry.busy:
+                    return entry
         return None
 
     def _finish(self, entry: Entry) -> None:
-        for line in (self._active, self._queue):
-            if entry in line:
-                line.remove(entry)
+        job = entry.job
+        if entry.error is None and getattr(job, "error", None) is not None:
+            entry.error = f"{type(job.error).__name__}: {job.error}"
+        entry.state = entry.state if entry.state == "failed" else getattr(job, "state", "done")
+        if entry.state not in ("done", "failed", "cancelled"):
+            entry.state = "done"
+        for lines in (self._queues, self._active):
+            for line in lines.values():
+                if entry in line:
+                    line.remove(entry)
+        if entry.state != "done" and not entry.live:
+            self._entries.pop(entry.key, None)  # failed or cancelled: forgotten, so asking again restarts it
+        entry._finished.set()
         self._evict()
 
     def _evict(self) -> None:
-        """Drop runs nobody watches, least recently seen first, until the rest fit in the byte budget."""
+        """Drop jobs nobody watches, least recently seen first, until the rest fit in the byte budget."""
         now, freed = time.monotonic(), False
         sizes = {e.key: e.job.nbytes() for e in self._entries.values()}
         total = sum(sizes.values())
         for entry in sorted(self._entries.values(), key=lambda e: e.seen):
-            if entry.busy or now - entry.seen < WATCHED_S:
+            if entry.busy or now - entry.seen < self.watched_s:
                 continue
-            if total <= self.budget and (entry.finished or now - entry.seen < ABANDONED_S):
+            if total <= self.budget and (entry.finished or not entry.live or now - entry.seen < self.abandoned_s):
                 continue
-            del self._entries[entry.key]
-            for line in (self._active, self._queue, self._fresh):
-                if entry in line:
-                    line.remove(entry)
-            close = getattr(entry.job, "close", None)
-            if close is not None:
-                close()
+            if not entry.finished and not entry.live:
+                continue  # an unfinished computation ends by itself (done, or cancelled when abandoned)
+            self._drop(entry)
+            if hasattr(entry.job, "close"):
+                entry.job.close()
             total -= sizes[entry.key]
             self.evicted += 1
             freed = True
@@ -272,18 +420,46 @@ class Registry:
             try:
                 entry.job.advance(self.slice_s)
                 error = None
-            except Exception as e:  # a job's bug must not take the worker, or the other runs, with it
+            except Exception as e:  # a job's bug must not take the worker, or the other jobs, with it
                 error = f"{type(e).__name__}: {e}"
             with self._cond:
                 entry.busy = False
                 entry.slices += 1
+                entry.last_slice = time.monotonic()
+                if error is not None:
+                    entry.state, entry.error = "failed", error
                 if error is not None or entry.job.done:
-                    entry.state, entry.error = ("failed", error) if error else ("done", None)
                     self._finish(entry)
                 self._maybe_evict()
                 self._cond.notify_all()
+
+    def _elsewhere(self, entry: Entry) -> None:
+        """A job computed elsewhere: one unbounded turn on a thread of its own, then finished as usual."""
+        try:
+            entry.job.advance(float("inf"))
+        except Exception as e:  # noqa: BLE001 - reported on the entry like a worker's job
+            entry.error = f"{type(e).__name__}: {e}"
+        with self._cond:
+            entry.busy = False
+            if entry.error is not None:
+                entry.state = "failed"
+            self._finish(entry)
+            self._cond.notify_all()
 
     def _maybe_evict(self) -> None:
         if time.monotonic() - self._last_evict > self._evict_every:
             self._last_evict = time.monotonic()
             self._evict()
+
+
+_shared: Scheduler | None = None
+_shared_lock = threading.Lock()
+
+
+def shared(**kw: Any) -> Scheduler:
+    """The scheduler of this process, created on first use with kw (every session of a server gets the same)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Scheduler(**kw)
+        return _shared
