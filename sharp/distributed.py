@@ -192,7 +192,7 @@ def sweep_dask(configs: Sequence[Config], client=None, *, progress: Callable[[st
                                    f"start it again and rerun the sweep (finished runs are in the cache)")
             i = index[future.key]
             if use_cache:
-                disk.store(configs[i], frame)
+                disk.save(configs[i], frame)
             frames[i] = frame
             c, done = configs[i], done + cost[i]
             label = f"[{count}/{len(todo)}] d={c.d} n={c.n} m={c.m} depth={c.depth} done"

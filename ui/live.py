@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 import sharp
+from sharp.engine import store
 from sharp.engine.config import ACTIVATIONS, Config
-from ui import figures, params, runstore
+from ui import figures, params
 
 REGIMES = ("kernel", "feature")  # the two columns, in page order
 OVERLAY = "linearized"  # the optional third run: the kernel network's linearization around W0
@@ -246,12 +247,12 @@ class LiveRun:
 
     @classmethod
     def start(cls, s: Settings, stored: bool = True) -> LiveRun:
-        """The finished runs from disk if these settings ran before (`ui.runstore`), else an unstarted stream.
+        """The finished runs from disk if these settings ran before (`sharp.engine.store`), else an unstarted stream.
 
         Example: LiveRun.start(DEFAULTS).advance(max_snaps=1)
         """
         cfgs = build_configs(s)
-        if stored and (history := runstore.load(cfgs)) is not None:
+        if stored and (history := store.load_history(cfgs)) is not None:
             run = cls(s, cfgs, iter(()), history, done=True, count=max(map(len, history.values())), stored=True)
             run._bytes = sum(snapshot_bytes(x) for snaps in history.values() for x in snaps)
             return run
@@ -284,7 +285,7 @@ class LiveRun:
         if self.done:
             self.close()
             if self.stored and taken:  # kept on disk for the next visitor, after a restart or an eviction
-                runstore.save(self.configs, self.history)
+                store.save_history(self.configs, self.history)
         return taken
 
     def latest(self, name: str) -> sharp.Snapshot | None:
