@@ -1,8 +1,8 @@
 """Time to figure on the paper pages of a freshly started server with an empty cache.
 
-Starts the app on a free loopback port with an empty temporary cache, opens the live page once (the first
-visitor: Streamlit runs no app code before a session connects, so this is what starts the warm-up), waits
-until --wait seconds after the server's start, then opens each paper page in a fresh headless Chromium
+Starts the app on a free loopback port with an empty temporary cache (the server starts its warm-up by
+itself, with no visitor), waits until --wait seconds after the server's start with nobody visiting, then
+opens each paper page in a fresh headless Chromium
 context (an empty browser cache, as a new visitor) and prints the seconds from the link's opening to its
 default figure on screen. With --no-warm the server's warm-up is off (SHARP_WARM=0): the figures are then
 those of the first visitor of each page, computing its sweep.
@@ -96,12 +96,7 @@ def main() -> int:
               file=sys.stderr)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            first = browser.new_page()
-            first.goto(base + "/")
-            first.locator("h1").first.wait_for(timeout=120_000)
-            first.close()
-            print(f"first visit (live page) done at {time.monotonic() - t0:.1f} s; waiting until {ns.wait:.0f} s",
-                  file=sys.stderr)
+            print(f"nobody visits until {ns.wait:.0f} s", file=sys.stderr)
             time.sleep(max(0.0, ns.wait - (time.monotonic() - t0)))
             for name in ns.pages.split(","):
                 ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
