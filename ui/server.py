@@ -96,7 +96,9 @@ def routes() -> list:
 
     async def status(request: Any) -> JSONResponse:
         """What the server holds now: for the load tests, the replicas' proxy checks and an operator."""
-        return JSONResponse({"ready": bool(_shared), "jobs": _shared["scheduler"].stats() if _shared else None})
+        sched = _shared.get("scheduler")
+        return JSONResponse({"ready": sched is not None, "jobs": sched.stats() if sched else None,
+                             "background": sched.background() if sched else {}})
 
     return [Route("/api/status", status)]
 

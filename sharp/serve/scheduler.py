@@ -262,6 +262,11 @@ class Scheduler:
                         bytes=sum(e.job.nbytes() for e in self._entries.values()), started=self.started,
                         evicted=self.evicted, workers=self.workers, max_active=self.max_active)
 
+    def background(self) -> dict[str, str]:
+        """Each background job's key and state (what the warm-up and the kiosk have done so far)."""
+        with self._cond:
+            return {str(e.key): e.state for e in self._entries.values() if e.background}
+
     def close(self) -> None:
         """Stop the workers (each finishes its current slice) and every unfinished computation."""
         atexit.unregister(self.close)
