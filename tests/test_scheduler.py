@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from sharp.engine.sweep import Cancelled
-from sharp.experiments import EXPERIMENTS, FIG1, WARM, job_key
+from sharp.experiments import FIG1, WARM, job_key
 from sharp.serve.jobs import FunctionJob
 from sharp.serve.scheduler import Entry, Priority, Scheduler
 from ui import live
@@ -362,7 +362,7 @@ def test_a_computation_trains_below_the_server_threads_priority(make):
 
 
 def test_every_page_default_has_a_canonical_key():
-    assert [e.page for e in WARM] == list(EXPERIMENTS)
+    assert len({e.page for e in WARM}) == len(WARM)  # one job-key prefix per page
     for exp in WARM:
         assert exp.key() == job_key(exp.page, exp.settings(dict(exp.defaults)))
         shuffled = {k: list(reversed(v)) if isinstance(v, list) else v for k, v in exp.defaults.items()}

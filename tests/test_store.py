@@ -122,13 +122,6 @@ def test_unwritable_cache_still_returns_the_run(tmp_path, monkeypatch):
     assert not hit and len(frame) == 2 * 4
 
 
-def test_clear_removes_entries():
-    store.cached(small(), compute)
-    store.cached(small(seed=3), compute)
-    assert store.clear() == 2
-    assert store.load(small()) is None
-
-
 def test_an_edit_to_the_engine_changes_every_key(monkeypatch):
     from sharp.engine import store
     from sharp.engine.config import preset

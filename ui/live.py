@@ -100,17 +100,6 @@ def allowed(name: str) -> str:
     return SPEC[name].describe()
 
 
-def parse_value(name: str, text: Any) -> Any:
-    """Parse and range-check one setting from text; raise ValueError with a message naming it and its range.
-
-    Example: parse_value("kernel_eta", "0.5") -> 0.5
-    """
-    values, problems = params.parse({name: str(text)}, {name: SPEC[name]}, dataclasses.asdict(DEFAULTS))
-    if name in problems:
-        raise ValueError(problems[name])
-    return values[name]
-
-
 def parse_query(query: Any) -> tuple[Settings, dict[str, str]]:
     """Settings from URL parameters; each invalid value falls back to its default and is reported.
 

@@ -195,22 +195,3 @@ def parse_field(name: str, text: str) -> Any:
     if t is int and isinstance(value, int) and str(float(s)) != str(float(value)):
         raise ConfigError(name, text, allowed_range(f))
     return value
-
-
-def from_strings(base: Config, values: dict[str, str]) -> tuple[Config, dict[str, str]]:
-    """Apply text overrides one by one; each bad one is dropped (the base value stands) and reported.
-
-    Returns:
-        (config, problems): problems maps each rejected name to a message naming it and its range.
-    Example:
-        >>> cfg, problems = from_strings(Config(), {"d": "50", "m": "-4"})
-        >>> cfg.d, problems["m"]
-        (50, 'm=-4 is not allowed: an integer from 2 to 16384')
-    """
-    cfg, problems = base, {}
-    for name, text in values.items():
-        try:
-            cfg = dataclasses.replace(cfg, **{name: parse_field(name, text)})
-        except ConfigError as e:
-            problems[name] = str(e) if e.name == name else f"{name}={text!r}: {e}"
-    return cfg, problems

@@ -147,15 +147,6 @@ def cached(cfg: Config, compute: Callable[[Config], pd.DataFrame], root: Path | 
     return frame, False
 
 
-def clear(root: Path | None = None) -> int:
-    """Delete every entry; returns how many files were removed."""
-    removed = 0
-    for p in (root or cache_dir()).glob("*/*.parquet"):
-        p.unlink(missing_ok=True)
-        removed += 1
-    return removed
-
-
 # --- a live page's compared runs ------------------------------------------------------------------------------
 
 def history_path(configs: Mapping[str, Config], root: Path | None = None) -> Path:

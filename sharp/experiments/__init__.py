@@ -90,4 +90,3 @@ REGIME = Experiment("regime", _regime_defaults(), tuple(_regime_defaults()), _re
 # The default figures the server computes once after start-up, in this order (quickest first, so that more
 # pages are ready sooner). One line per page.
 WARM: list[Experiment] = [FIG1, THEORY, DEEP, SAMPLES, ITERATIONS, REGIME]
-EXPERIMENTS: dict[str, Experiment] = {e.page: e for e in WARM}
