@@ -268,16 +268,20 @@ class Scheduler:
             return {str(e.key): e.state for e in self._entries.values() if e.background}
 
     def close(self) -> None:
-        """Stop the workers (each finishes its current slice) and every unfinished computation."""
+        """Stop the workers (each finishes its current slice) and every unfinished computation, and wait for them
+        (a few seconds at most), so that no thread is inside torch when the interpreter exits."""
         atexit.unregister(self.close)
         with self._cond:
             self._closed = True
-            for entry in self._entries.values():
-                if not entry.finished and hasattr(entry.job, "close"):
-                    entry.job.close()
+            stopping = [e.job for e in self._entries.values() if not e.finished and hasattr(e.job, "close")]
+            for job in stopping:
+                job.close()
             self._cond.notify_all()
         for t in self._threads:
             t.join(timeout=5)
+        for job in stopping:
+            if hasattr(job, "wait"):
+                job.wait(5)
 
     # --- bookkeeping (caller holds the lock) ------------------------------------------------------------------
 
