@@ -56,7 +56,11 @@ def test_kiosk_shows_a_scene_without_widgets():
     assert not at.exception
     assert not at.slider and not at.button and not at.number_input and not at.toggle and not at.sidebar.children
     body = html(at)
-    assert 'data-scene="a"' in body and kiosk.SCENES[0].headline in body and "data-countdown=" in body
+    assert 'data-scene="a"' in body and "data-countdown=" in body
+    # the headline and caption state the runs of the scene on screen (the store's) and its configurations
+    data = kiosk_store().get("a")
+    assert f'<div class="kiosk-headline">{escape(kiosk.headline(data))}</div>' in body
+    assert f'<div class="kiosk-caption">{escape(kiosk.caption(kiosk.SCENES[0]))}</div>' in body
     assert 'data-chart="kiosk-a"' in body and "kernel regime" in body and "test error" in body
     assert "kiosk-qr" not in body  # no public address, no QR code
     leave = [s for s in scripts_sent(at) if "__sharpKioskTarget" in s]
