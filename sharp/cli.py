@@ -150,7 +150,7 @@ def cmd_run(ns: argparse.Namespace) -> int:
 
 def cmd_figure1(ns: argparse.Namespace) -> int:
     from sharp.engine.sweep import TooBig
-    from sharp.experiments.fig1 import figure1, figure1_configs, zero_step_table
+    from sharp.experiments.fig1 import figure1, figure1_configs, zero_step_table, zero_step_verdict
 
     if ns.out is not None:
         check_out(ns.out, (".csv",))
@@ -162,14 +162,14 @@ def cmd_figure1(ns: argparse.Namespace) -> int:
                      **kw)
     except TooBig as e:
         raise UsageError(str(e)) from None
-    table = zero_step_table(df)
+    table = zero_step_table(df).to_string(index=False) + "\n" + zero_step_verdict(df)[1]
     if ns.out is not None:
         _write(df, ns.out)
-        print(table.to_string(index=False))
+        print(table)
         print(f"wrote {len(df)} rows to {ns.out}", file=sys.stderr)
     else:
         df.to_csv(sys.stdout, index=False)
-        print(table.to_string(index=False), file=sys.stderr)
+        print(table, file=sys.stderr)
     return 0
 
 

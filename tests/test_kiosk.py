@@ -149,7 +149,7 @@ def test_frames_grow_and_say_their_values(kind):
     assert drawn[0] < drawn[-1] and drawn == sorted(drawn)
     if kind == "fig1":  # curves appear one by one, each with its ceil(ln d) marker
         assert [r.label for r in kiosk.readings(data, 2)] == ["d = 25", "d = 50"]
-        assert data.first_zero["d25"] == 5.0  # 0.5 - 0.1 step (seed 0) is first 0 at step 5; median of seeds
+        assert data.first_zero["d25"].median == 5.0  # 0.5 - 0.1 step (seed 0) is first 0 at step 5; median of seeds
         svg = kiosk.frame_svg(data, 2)
         assert svg.count("stroke-dasharray=\"5 4\"") == 2  # a marker per drawn d
     else:
@@ -269,3 +269,82 @@ def test_kiosk_series_colours_are_readable_on_both_themes(palette):
     for c in palette:
         assert contrast(c, LIGHT_BG) >= 3 and contrast(c, DARK_BG) >= 3, c
     assert len(set(palette)) == len(palette)
+
+
+# ---- headlines and captions: the scene's own numbers --------------------------------------------------------
+def curves_frame(kind: str, errors: list, distances: list | None = None, steps: int = 300) -> pd.DataFrame:
+    """A scene's tidy frame whose run i has mean test error errors[i](step) (two seeds, +-0.001 around it) and
+    distance distances[i](step)."""
+    rows = []
+    for run, err in enumerate(errors):
+        dist = distances[run] if distances else (lambda t: 0.1 * t)
+        for seed, jitter in enumerate((-0.001, 0.001)):
+            for step in range(0, steps + 1, 10):
+                e = err(step)
+                rows.append(dict(run=run, seed=seed, step=step, d=50, test_error=e + jitter if e > 0 else 0.0,
+                                 distance=dist(step)))
+    return pd.DataFrame(rows)
+
+
+def test_race_headline_words_each_curve_from_its_numbers():
+    a = SCENES[0]
+    ends = kiosk.from_frame(a, curves_frame("race", [lambda t: 0.28, lambda t: max(0.016, 0.5 - t / 100)]))
+    assert kiosk.headline(ends) == ("Same data, two networks: the kernel regime stalls at test error 0.28, "
+                                    "feature learning stalls at test error 0.016")
+    assert "zero" not in kiosk.headline(ends)  # a run that ends at 0.016 does not "reach zero error"
+    zero = kiosk.from_frame(a, curves_frame("race", [lambda t: 0.5 - t / 1000, lambda t: max(0.0, 0.5 - t / 280)]))
+    assert kiosk.headline(zero) == ("Same data, two networks: the kernel regime ends at test error 0.2, "
+                                    "feature learning reaches zero test error at step 140")
+    d = kiosk.from_frame(SCENES[3], curves_frame("race", [lambda t: 0.38, lambda t: 0.03 + 0.2 * (t < 150)]))
+    assert kiosk.headline(d).startswith("Deeper nets, same data: the kernel regime stalls at test error 0.38")
+
+
+def test_step_size_headline_claims_the_trend_only_when_the_numbers_show_it():
+    b = SCENES[1]
+    grows = kiosk.from_frame(b, curves_frame("eta", [lambda t: 0.34, lambda t: 0.05, lambda t: 0.03],
+                                             [lambda t: 0.64, lambda t: 1.9, lambda t: 2.5], steps=30))
+    assert kiosk.headline(grows) == ("One network, three step sizes: the larger the step, the farther the network "
+                                     "moves from its start and the lower its test error. η = 1, 5, 20: distance "
+                                     "0.64, 1.9, 2.5; test error 0.34, 0.05, 0.03")
+    flat = kiosk.from_frame(b, curves_frame("eta", [lambda t: 0.3, lambda t: 0.3, lambda t: 0.4],
+                                            [lambda t: 0.5, lambda t: 0.4, lambda t: 0.6], steps=30))
+    assert kiosk.headline(flat).startswith("One network, three step sizes: distance and test error. η = 1, 5, 20: "
+                                           "distance 0.5, 0.4, 0.6")
+
+
+def fig1_frame(firsts: list[list[int | None]]) -> pd.DataFrame:
+    """Scene (c)'s frame: per d (run), per seed, error 0.3 until its first zero step (None: never)."""
+    return pd.DataFrame([dict(run=run, seed=seed, step=t, d=kiosk.FIG1_DS[run], distance=0.1 * t,
+                              test_error=0.0 if first is not None and t >= first else 0.3)
+                         for run, fs in enumerate(firsts) for seed, first in enumerate(fs) for t in range(13)])
+
+
+def test_fig1_headline_and_readings_count_the_seeds_that_never_got_there():
+    c = SCENES[2]
+    every = kiosk.from_frame(c, fig1_frame([[4, 4, 5], [4, 5, 5], [5, 5, 6], [6, 6, 6], [6, 7, 6], [7, 7, 8]]))
+    assert kiosk.headline(every) == ("Poster Fig 1: every seed reaches zero test error within 12 steps, d = 25 to "
+                                     "800; median 4 steps at d = 25, 7 at d = 800 (⌈ln d⌉ = 4, 7)")
+    short = kiosk.from_frame(c, fig1_frame([[4, 4, 5], [4, 5, 5], [5, 5, 6], [6, 6, 6], [6, None, 6],
+                                            [9, None, None]]))
+    assert kiosk.headline(short) == ("Poster Fig 1: not every seed reaches zero test error within 12 steps: "
+                                     "2 of 3 seeds at d = 400; 1 of 3 seeds at d = 800; every seed at d = 25, 50, "
+                                     "100, 200")
+    z = short.first_zero["d800"]
+    assert (z.median, z.text, z.reached, z.seeds) == (math.inf, "> 12", 1, 3)  # not 9: two seeds never got there
+    last = kiosk.readings(short, 6)
+    assert last[0].value == "⌈ln d⌉ = 4, median zero-error step 4"
+    assert last[5].value == "⌈ln d⌉ = 7, 1 of 3 seeds at zero within 12 steps (median > 12)"
+    assert last[4].value == "⌈ln d⌉ = 6, 2 of 3 seeds at zero within 12 steps (median 6)"
+
+
+@pytest.mark.parametrize("scene", SCENES, ids=lambda s: s.key)
+def test_captions_read_the_scenes_configurations(scene):
+    cfgs = kiosk.configs(scene)
+    text = kiosk.caption(scene)
+    assert f"m = {cfgs[-1].m}" in text and f"{cfgs[0].seeds} seeds" in text and f"{cfgs[0].n_test} new points" in text
+    if scene.kind == "race":
+        assert f"d = {cfgs[0].d}" in text and f"kernel regime m = {cfgs[0].m}, η = {cfgs[0].eta:g}" in text
+    if scene.kind == "eta":
+        assert f"{cfgs[0].steps} steps at η = 1, 5, 20" in text
+    if scene is SCENES[3]:
+        assert "depth L = 3, ReLU" in text

@@ -21,7 +21,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 @pytest.fixture(autouse=True)
 def fake_scenes(monkeypatch):
-    monkeypatch.setattr(kiosk, "scene_data", lambda scene: kiosk.from_frame(scene, fake_frame(scene.kind)))
+    monkeypatch.setattr(kiosk, "scene_data", lambda scene, **kw: kiosk.from_frame(scene, fake_frame(scene.kind)))
     st.cache_resource.clear()  # a fresh store per test, filled by the fake
     yield
     st.cache_resource.clear()
@@ -32,7 +32,8 @@ def page(query: dict[str, str], runs: int = 2) -> AppTest:
     for k, v in query.items():
         at.query_params[k] = v
     at.run()
-    kiosk_store().join(10)  # the background thread fills the store; the next run draws a scene
+    kiosk_store().join(60)  # the scheduler fills the store (background work: after any live run); the next
+    # run draws a scene
     for _ in range(runs - 1):
         at.run()
     return at
@@ -56,7 +57,11 @@ def test_kiosk_shows_a_scene_without_widgets():
     assert not at.exception
     assert not at.slider and not at.button and not at.number_input and not at.toggle and not at.sidebar.children
     body = html(at)
-    assert 'data-scene="a"' in body and kiosk.SCENES[0].headline in body and "data-countdown=" in body
+    assert 'data-scene="a"' in body and "data-countdown=" in body
+    # the headline and caption state the runs of the scene on screen (the store's) and its configurations
+    data = kiosk_store().get("a")
+    assert f'<div class="kiosk-headline">{escape(kiosk.headline(data))}</div>' in body
+    assert f'<div class="kiosk-caption">{escape(kiosk.caption(kiosk.SCENES[0]))}</div>' in body
     assert 'data-chart="kiosk-a"' in body and "kernel regime" in body and "test error" in body
     assert "kiosk-qr" not in body  # no public address, no QR code
     leave = [s for s in scripts_sent(at) if "__sharpKioskTarget" in s]

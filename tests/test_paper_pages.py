@@ -12,10 +12,11 @@ TINY = {
     "samples": {"samples_d": [8], "samples_n": [32, 64], "samples_seeds": 1},
     "deep": {"deep_L": [1], "deep_m": [32, 64], "deep_n": [25, 50], "deep_m0": 32, "deep_n0": 50, "deep_seeds": 1},
     "theory": {"theory_d": 10, "theory_m": 32, "theory_n": 40, "theory_L": 1},
+    "regime": {"regime_d": 20, "regime_steps": 50, "regime_seeds": 1},  # the smallest the page's form allows
 }
-CHARTS = {"figure1": 1, "iterations": 1, "samples": 1, "deep": 3, "theory": 0}
+CHARTS = {"figure1": 1, "iterations": 1, "samples": 1, "deep": 3, "theory": 0, "regime": 1}
 SAYS = {"figure1": "ceil(ln d)", "iterations": "Measured growth", "samples": "Smallest n",
-        "deep": "Fitted log-log slopes", "theory": "Measured here"}
+        "deep": "Fitted log-log slopes", "theory": "Measured here", "regime": "What this map shows"}
 
 
 @pytest.mark.parametrize("name", list(TINY))
@@ -57,6 +58,68 @@ def test_empty_selection_says_what_to_pick_and_computes_nothing(name, empty, say
     assert not at.exception
     assert [i.value for i in at.info] == [says + "."]
     assert not at.get("plotly_chart") and not at.get("download_button")
+
+
+def frame_of(at, prefix: str, exp):
+    """The frame the page computed: its job's result in this process's scheduler, keyed by the page's settings."""
+    from sharp.serve.scheduler import shared
+
+    values = {**exp.defaults, **{k: at.session_state[f"{prefix}_{k}"] for k in exp.defaults
+                                 if f"{prefix}_{k}" in at.session_state}}
+    entry = shared().peek(exp.key(values))
+    assert entry is not None and entry.state == "done", exp.key(values)
+    return entry.job.result
+
+
+# 4 steps (the form's least) at d = 800 (ceil(ln d) = 7): no seed reaches zero; 8 steps at d <= 100: every seed does
+@pytest.mark.parametrize("ds, steps, seeds", [([25, 100], 8, 2), ([25, 800], 4, 3)])
+def test_figure1_banner_and_table_state_the_frame(ds, steps, seeds):
+    from sharp.experiments import FIG1
+    from sharp.experiments.fig1 import zero_step_table, zero_step_verdict
+
+    at = page("figure1", {"fig1_d": ds, "fig1_seeds": seeds, "fig1_steps": steps})
+    assert not at.exception and not at.error
+    df = frame_of(at, "fig1", FIG1)
+    assert df.step.max() == steps and df.seed.nunique() == seeds
+    every_seed, verdict = zero_step_verdict(df)
+    shown = [e.value for e in (at.success if every_seed else at.warning)]
+    assert shown == [verdict] and not (at.warning if every_seed else at.success)
+    table = at.dataframe[0].value
+    expected = zero_step_table(df)
+    assert table["median first zero-error step"].tolist() == expected["median first zero-error step"].tolist()
+    assert table["seeds at zero"].tolist() == expected["seeds at zero"].tolist()
+    if steps == 4:  # nobody reaches zero in 4 steps at d = 800: the page says how many did, and "> 4"
+        assert not every_seed and f"at d = 800, 0 of {seeds} seeds reached zero test error within 4 steps" in verdict
+        assert table.set_index("d").loc[800, "median first zero-error step"] == "> 4"
+    else:
+        assert every_seed and verdict.startswith("Every seed reached zero test error within 8 steps")
+
+
+def test_iterations_remark_and_table_state_the_frame():
+    from sharp.experiments import ITERATIONS, paper
+    from ui.paper import growth_sentence
+
+    at = page("iterations", {"iters_d": [25, 50], "iters_seeds": 2, "iters_kernel_steps": 10, "iters_kernel_m": 256})
+    assert not at.exception and not at.error
+    summary = paper.iteration_summary(frame_of(at, "iters", ITERATIONS), 0.0)
+    remark = growth_sentence(summary)
+    assert remark in [m.value for m in at.markdown]
+    assert "Over d = 25 to 50, ln d itself has slope 0.28" in remark  # ln(ln 50 / ln 25) / ln 2
+    assert "kernel regime not measured" in remark and "(> 10 steps)" in remark  # 10 kernel steps: never at zero
+    table = at.dataframe[0].value
+    assert table["median first step"].tolist() == summary.median_text.tolist()
+
+
+def test_regime_page_states_the_frame():
+    from sharp.experiments import REGIME, regime
+    from ui.regime import preset_cells, summary
+
+    at = page("regime", TINY["regime"])
+    assert not at.exception and not at.error
+    t = regime.table(frame_of(at, "regime", REGIME))
+    assert len(t) == 2 * 7 * 6  # two scales, the default grid of widths and step sizes
+    assert "**What this map shows.**  \n" + "  \n".join(summary(t)) in [m.value for m in at.markdown]
+    assert at.dataframe[0].value.equals(preset_cells(t))
 
 
 def test_theory_page_shows_rates_at_the_settings():

@@ -1,4 +1,5 @@
 """The regime map's grid, summary and figure: pure functions checked on hand-made tables and a tiny sweep."""
+import dataclasses
 import math
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 
 from sharp.engine import store as cache
 from sharp.experiments import regime
-from ui.regime import default_job, preset_cells, regime_figure, summary
+from ui.regime import preset_cells, regime_figure, summary
 
 
 @pytest.fixture(autouse=True)
@@ -36,14 +37,14 @@ def test_boundary_interpolates_the_crossing_on_log_axes():
     assert len(edge) == 2  # the widest never reaches 1
 
 
-def test_default_job_runs_the_map_and_its_settings_name_it():
-    fn, settings = default_job(TINY)
-    assert settings["d"] == 10 and settings["ms"] == [16, 64]
-    df = fn()
-    t = regime.table(df)
+def test_the_shared_experiment_runs_the_map_and_its_defaults_name_it():
+    from sharp.experiments import REGIME
+
+    settings = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(TINY).items()}
+    assert REGIME.settings(settings)["d"] == 10 and REGIME.settings(settings)["ms"] == [16, 64]
+    t = regime.table(REGIME.run(settings))
     assert len(t) == 8 and set(t.columns) >= {"test_error", "distance", "diverged"}
-    _, defaults = default_job()
-    assert defaults["d"] == regime.MapSettings().d and defaults["scales"] == ["mf", "ntk"]
+    assert REGIME.defaults["d"] == regime.MapSettings().d and REGIME.defaults["scales"] == ["mf", "ntk"]
 
 
 def table_with_a_diverged_cell() -> pd.DataFrame:

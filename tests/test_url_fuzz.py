@@ -182,9 +182,10 @@ def page_reads(path: str) -> list[str] | None:
 def test_pages_are_found_and_read_their_urls(no_compute):
     found = {p.path for p in pages()}
     assert {"views/live.py", "views/figure1.py", "views/iterations.py", "views/samples.py", "views/deep.py",
-            "views/theory.py"} <= found
+            "views/theory.py", "views/regime.py"} <= found
     assert page_reads("views/live.py") == list(live.SPEC)
     assert page_reads("views/figure1.py") == ["d", "seeds", "steps", "m"]
+    assert page_reads("views/regime.py") == ["d", "steps", "seeds"]
 
 
 @pytest.mark.parametrize("path", [p.path for p in pages()])
@@ -215,7 +216,8 @@ def tmp_cache(tmp_path, monkeypatch):
     monkeypatch.setenv(cache.ENV, str(tmp_path / "cache"))
 
 
-FILES = {"figure1": "fig1", "iterations": "iters", "samples": "samples", "deep": "deep", "theory": "theory"}
+FILES = {"figure1": "fig1", "iterations": "iters", "samples": "samples", "deep": "deep", "theory": "theory",
+         "regime": "regime"}
 
 
 @pytest.mark.parametrize("name", list(TINY))

@@ -24,7 +24,7 @@ import pandas as pd
 
 from sharp.engine.config import Config
 from sharp.engine.sweep import sweep
-from sharp.experiments.fig1 import figure1_configs, first_hits
+from sharp.experiments.fig1 import figure1_configs, hit_summary
 from sharp.serve.jobs import FunctionJob
 from sharp.serve.scheduler import Entry, Scheduler, shared
 from ui import figures, live
@@ -47,29 +47,17 @@ class Scene:
     key: str  # "a".."d": the URL's start=
     kind: str  # "race" (kernel against feature), "eta" (feature at several step sizes) or "fig1"
     title: str  # a few words, for the strip of scene names
-    headline: str  # the one line read from two metres away
-    caption: str  # what the chart shows, in a smaller line
+    lead: str  # the headline's first words, no numbers: `headline` adds what the scene's runs measured
     settings: live.Settings  # the live page's settings for this scene (the click and the QR code open them)
 
 
 DEEP = dataclasses.replace(live.preset_settings("Deep (L = 3)"), seeds=2)  # 2 seeds: L = 3 at m = 256 is heavy
 SCENES: tuple[Scene, ...] = (
-    Scene("a", "race", "The race",
-          "Same data, two networks: the kernel regime stalls, feature learning reaches zero error",
-          "y = x₁·x₂ hidden in d = 50 random ±1 inputs, 300 training samples; test error on 1000 new points",
-          live.DEFAULTS),
-    Scene("b", "eta", "The step size",
-          "A larger step carries the network away from its start, and that is when it learns",
-          "Feature-learning network (m = 20), 30 steps at η = 1, 5 and 20 on the same data (d = 50, n = 300)",
+    Scene("a", "race", "The race", "Same data, two networks", live.DEFAULTS),
+    Scene("b", "eta", "The step size", "One network, three step sizes",
           dataclasses.replace(live.DEFAULTS, steps=30, feature_eta=1.0)),
-    Scene("c", "fig1", "log d steps",
-          "Zero test error after about ln d steps, for d = 25 up to 800 inputs",
-          "Poster Fig 1: fresh batches of 6d samples per step, η = m = 20; dashed: ⌈ln d⌉; median of 5 seeds",
-          live.preset_settings("Poster Fig 1 setting")),
-    Scene("d", "race", "Deeper nets",
-          "Three hidden layers: the wide kernel network still stalls, the narrow one still learns",
-          "Depth L = 3, ReLU; kernel regime m = 256, feature learning m = 20, η = 20; d = 50, n = 300",
-          DEEP),
+    Scene("c", "fig1", "log d steps", "Poster Fig 1", live.preset_settings("Poster Fig 1 setting")),
+    Scene("d", "race", "Deeper nets", "Deeper nets, same data", DEEP),
 )
 BY_KEY = {s.key: s for s in SCENES}
 
@@ -242,7 +230,18 @@ class SceneData:
     error: dict[str, figures.Curve]
     distance: dict[str, figures.Curve]
     steps: int  # the runs' last step (the x axis)
-    first_zero: dict[str, float]  # fig1 only: per series, the median first step with zero test error
+    first_zero: dict[str, FirstZero]  # fig1 only: per series, when its seeds first reached zero test error
+
+
+@dataclass(frozen=True)
+class FirstZero:
+    """Fig 1 scene: one d's first zero-test-error steps over its seeds (`sharp.experiments.fig1.hit_summary`)."""
+
+    median: float  # the censored median: inf when half or more seeds never reached zero within the run
+    text: str  # the median as the screen says it: "5", "5.5" or "> 12"
+    reached: int  # seeds that reached zero test error
+    seeds: int
+    horizon: int  # the run's last step
 
 
 def from_frame(scene: Scene, frame: pd.DataFrame) -> SceneData:
@@ -261,8 +260,8 @@ def from_frame(scene: Scene, frame: pd.DataFrame) -> SceneData:
             out[name] = figures.Curve(name, c.index.to_numpy(float), c.to_numpy(float), lo.to_numpy(float),
                                       hi.to_numpy(float))
         if scene.kind == "fig1":
-            hits = first_hits(g)
-            zero[name] = float(hits.step.where(hits.reached).median())
+            h = hit_summary(g).iloc[0]
+            zero[name] = FirstZero(float(h["median"]), h.median_text, int(h.reached), int(h.seeds), int(h.horizon))
     return SceneData(scene, err, dist, int(frame.step.max()), zero)
 
 
@@ -321,7 +320,8 @@ def readings(data: SceneData, shown: int) -> list[Reading]:
         out = []
         for name, d in list(zip(names, FIG1_DS))[:shown]:
             z = data.first_zero[name]
-            hit = "not within 12 steps" if math.isnan(z) else f"zero error at step {z:g}"
+            hit = (f"median zero-error step {z.text}" if z.reached == z.seeds else
+                   f"{z.reached} of {z.seeds} seeds at zero within {z.horizon} steps (median {z.text})")
             out.append(Reading(f"d = {d}", colors[name], f"⌈ln d⌉ = {math.ceil(math.log(d))}, {hit}"))
         return out
     out = []
@@ -333,6 +333,95 @@ def readings(data: SceneData, shown: int) -> list[Reading]:
     return out
 
 
+# ---- what the scene says: its headline from its finished runs, its caption from its configurations ----------
+STALL = 0.02  # a curve whose mean test error moves less than this over the run's second half "stalls"
+
+
+def err_text(x: float) -> str:
+    """A test error for a headline: two significant digits. Example: err_text(0.0163) -> '0.016'"""
+    return "diverged" if not math.isfinite(x) else f"{x:.2g}"
+
+
+def fate(c: figures.Curve) -> str:
+    """How a mean test-error curve ends, worded from its numbers: reaches zero (and from which step on), stalls
+    (moves less than STALL over the second half of the run) or simply ends at its last value.
+
+    Example: fate(Curve("f", [0, 10, 20], [0.5, 0.1, 0.0], ...)) -> 'reaches zero test error at step 20'
+    """
+    mean, step = np.asarray(c.mean, float), np.asarray(c.step, float)
+    last = float(mean[-1])
+    if last == 0:
+        above = np.flatnonzero(mean > 0)
+        since = step[above[-1] + 1] if len(above) else step[0]
+        return f"reaches zero test error at step {since:g}"
+    tail = mean[step >= step[-1] / 2]
+    if np.all(np.isfinite(tail)) and float(tail.max() - tail.min()) < STALL:
+        return f"stalls at test error {err_text(last)}"
+    return f"ends at test error {err_text(last)}"
+
+
+def headline(data: SceneData) -> str:
+    """The one line read from two metres away: the scene's lead, then what its finished runs measured.
+
+    Race scenes: how each regime's mean test error ends (`fate`). Step sizes: per eta the final distance from
+    init and test error, with "the larger the step, the farther" only when the distances do grow with eta.
+    Fig 1: every seed at zero test error (then the median first steps at the smallest and largest d), or how
+    many seeds got there for each d that fell short.
+    Example: headline(data) -> 'Same data, two networks: the kernel regime stalls at test error 0.28, feature
+    learning reaches zero test error at step 140'
+    """
+    scene = data.scene
+    names, _, labels = series(scene)
+    if scene.kind == "race":
+        return (f"{scene.lead}: the kernel regime {fate(data.error['kernel'])}, "
+                f"feature learning {fate(data.error['feature'])}")
+    if scene.kind == "eta":
+        dist = [float(data.distance[n].mean[-1]) for n in names]
+        err = [float(data.error[n].mean[-1]) for n in names]
+        farther = all(b > a for a, b in zip(dist, dist[1:]))
+        better = all(b < a for a, b in zip(err, err[1:]))
+        claim = ("the larger the step, the farther the network moves from its start"
+                 + (" and the lower its test error" if better else "")) if farther else "distance and test error"
+        return (f"{scene.lead}: {claim}. η = {', '.join(f'{e:g}' for e in ETAS)}: distance "
+                f"{', '.join(f'{v:.2g}' for v in dist)}; test error {', '.join(err_text(v) for v in err)}")
+    zs = [(d, data.first_zero[n]) for n, d in zip(names, FIG1_DS)]
+    horizon = max(z.horizon for _, z in zs)
+    short = [(d, z) for d, z in zs if z.reached < z.seeds]
+    if not short:
+        (d0, z0), (d1, z1) = zs[0], zs[-1]
+        return (f"{scene.lead}: every seed reaches zero test error within {horizon} steps, d = {d0} to {d1}; "
+                f"median {z0.text} steps at d = {d0}, {z1.text} at d = {d1} "
+                f"(⌈ln d⌉ = {math.ceil(math.log(d0))}, {math.ceil(math.log(d1))})")
+    full = [d for d, z in zs if z.reached == z.seeds]
+    return (f"{scene.lead}: not every seed reaches zero test error within {horizon} steps: "
+            + "; ".join(f"{z.reached} of {z.seeds} seeds at d = {d}" for d, z in short)
+            + (f"; every seed at d = {', '.join(map(str, full))}" if full else ""))
+
+
+def caption(scene: Scene) -> str:
+    """What the chart shows, in a smaller line, read off the configurations the scene runs (`configs`).
+
+    Example: caption(SCENES[0]) -> 'y = x₁·x₂ hidden in d = 50 random ±1 inputs, 300 training samples; test
+    error on 1000 new points; kernel regime m = 512, η = 1; feature learning m = 20, η = 20; mean of 4 seeds'
+    """
+    cfgs = configs(scene)
+    c = cfgs[0]
+    target = "y = x₁·x₂" if c.k == 2 else f"y = x₁⋯x{c.k} (parity)"
+    if scene.kind == "fig1":
+        return (f"Poster Fig 1: {target}, a fresh batch of {c.n // c.d}d samples per step, m = {c.m}, η = {c.eta:g}; "
+                f"dashed: ⌈ln d⌉; median of {c.seeds} seeds, test error on {c.n_test} new points")
+    data = (f"{target} hidden in d = {c.d} random ±1 inputs, {c.n} training samples; "
+            f"test error on {c.n_test} new points")
+    act = {"relu": "ReLU", "gelu": "GELU"}.get(c.activation, c.activation)
+    net = f"depth L = {c.depth}, {act}; " if c.depth > 1 else ""
+    if scene.kind == "eta":
+        return (f"{data}; feature-learning network m = {c.m}, {net}{c.steps} steps at η = "
+                f"{', '.join(f'{x.eta:g}' for x in cfgs)}; mean of {c.seeds} seeds")
+    k, f = cfgs[0], cfgs[1]
+    return (f"{data}; {net}kernel regime m = {k.m}, η = {k.eta:g}; feature learning m = {f.m}, η = {f.eta:g}; "
+            f"mean of {c.seeds} seeds")
+
+
 class SceneStore:
     """Every scene's finished runs, computed once per server and kept, with an LRU of drawn frames.
 
@@ -341,9 +430,9 @@ class SceneStore:
     the scenes that are ready. Held by st.cache_resource, so one per server.
     """
 
-    def __init__(self, compute: Callable[..., SceneData] = scene_data, max_frames: int = 4 * (FRAMES + 1),
+    def __init__(self, compute: Callable[..., SceneData] | None = None, max_frames: int = 4 * (FRAMES + 1),
                  scheduler: Scheduler | None = None):
-        self._compute = compute  # (scene, on_progress=..., cancel=...) -> SceneData
+        self._compute = compute  # (scene, on_progress=..., cancel=...) -> SceneData; None: scene_data
         self._scheduler = scheduler
         self._data: dict[str, SceneData] = {}
         self.errors: dict[str, str] = {}
@@ -360,7 +449,7 @@ class SceneStore:
                 if scene.key not in self._entries:
                     self._entries[scene.key] = sched.submit(
                         ("kiosk", scene.key), lambda scene=scene: FunctionJob(
-                            functools.partial(self._compute, scene)), background=True)
+                            functools.partial(self._compute or scene_data, scene)), background=True)
 
     def _collect(self) -> None:
         """Keep the finished scenes' data (the scheduler may forget its jobs; the store keeps what it shows)."""

@@ -1,14 +1,12 @@
-"""The regime map's figure (pure: table in, Plotly figure out), its summary sentences, and its default job.
+"""The regime map's figure (pure: table in, Plotly figure out) and its summary sentences.
 
-`default_job()` is what a server warm-up calls to compute the page's default figure once (into the disk cache);
-the page calls the same function through `ui.paper.compute`, so the two share their runs.
+The map's sweep is `sharp.experiments.REGIME` (`sharp.experiments.regime.regime_map` at the page's settings); the
+page runs it through `ui.paper.experiment_frame`, and the server's warm-up runs the same experiment at its
+defaults (`sharp.experiments.WARM`), under the same job key.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,27 +15,11 @@ from plotly.subplots import make_subplots
 
 from sharp.experiments import regime as R
 from sharp.experiments.paper import fit_slope
-from ui.paper import PAGE_MAX_SECONDS, _layout
+from ui.paper import _layout
 
 SCALE_NAME = {"mf": "mean-field scale c = 1/m", "ntk": "NTK scale c = 1/√m"}
 PRESET_STYLE = {"feature": dict(symbol="star", color="#E45756"), "kernel": dict(symbol="diamond", color="#4C78A8")}
 DIST_TICKS = (0.03, 0.1, 0.3, 1, 3, 10, 30)
-
-
-def default_job(settings: R.MapSettings | None = None) -> tuple[Callable[..., pd.DataFrame], dict[str, Any]]:
-    """The page's computation and its settings: fn(on_progress=None, cancel=None) returns the tidy sweep frame
-    (disk-cached run by run, refused above the page's compute cap).
-
-    Example:
-        >>> fn, settings = default_job()
-        >>> df = fn()  # about 30 s of compute on two cores from an empty cache, instant from a warm one
-    """
-    s = settings or R.MapSettings()
-
-    def fn(on_progress=None, cancel=None) -> pd.DataFrame:
-        return R.regime_map(s, on_progress=on_progress, cancel=cancel, max_seconds=PAGE_MAX_SECONDS)
-
-    return fn, {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(s).items()}
 
 
 def _text(values: np.ndarray, fmt: str) -> list[list[str]]:

@@ -263,7 +263,8 @@ def step_power() -> None:
     pi = p.power
     factors = ", ".join(f"{g:.2f}" for g in pi.growth_steps)
     cross = f"step **{pi.crossing}**" if pi.crossing is not None else "no step within the run"
-    zero = f"step **{p.first_zero:g}**" if math.isfinite(p.first_zero) else "not within the run"
+    zero = f"step **{p.first_zero_text}**" + ("" if math.isfinite(p.first_zero) else
+                                              ", after the run's end: half or more seeds never got there,")
     _question(
         f"The own component starts at {pi.aligned[0]:.3f} and the rest at {pi.rest[0]:.2f}. If the first doubles "
         "every step, after how many steps does it overtake the rest?",

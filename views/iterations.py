@@ -2,7 +2,7 @@
 import streamlit as st
 
 from sharp.experiments import ITERATIONS, paper
-from ui.paper import chart, download, experiment_frame, iterations_figure, ran, start
+from ui.paper import chart, download, experiment_frame, growth_sentence, iterations_figure, ran, start
 from ui.params import Choice, Float, Int, Subset
 
 P = "iters"
@@ -39,11 +39,9 @@ df = experiment_frame(P, ITERATIONS, s, None if s["d"] else "Pick at least one d
 
 summary = paper.iteration_summary(df, float(s["threshold"]))
 chart(iterations_figure(summary, float(s["threshold"])), f"{P}_chart")
-fe, ke = paper.growth_exponent(summary, "feature"), paper.growth_exponent(summary, "kernel")
-st.markdown(f"**Measured growth** (least-squares slope of log median iterations against log d): "
-            f"feature learning **{fe:.2f}**, kernel regime **{ke:.2f}** (ln d gives about 0.2 over this range, "
-            f"~d gives 1; a censored kernel median is a lower bound).")
-show = summary.rename(columns={"median": "median first step", "lo": "fastest seed", "hi": "slowest seed",
-                               "reached": "seeds that reached it", "cap": "step budget", "ceil_ln_d": "ceil(ln d)"})
+st.markdown(growth_sentence(summary))
+show = summary.drop(columns="median").rename(columns={
+    "median_text": "median first step", "lo": "fastest seed", "hi": "slowest seed (budget if never)",
+    "reached": "seeds that reached it", "cap": "step budget", "ceil_ln_d": "ceil(ln d)"})
 st.dataframe(show, hide_index=True)
 download(df, "iterations.csv", f"{P}_download")

@@ -74,7 +74,8 @@ def loop() -> None:
         f'{strip}<span class="count" data-countdown="{left}">'
         f'next: {nxt.title} in {left} s</span></div>'
         f'<div class="kiosk-bar"><div style="width:{100 * kiosk.progress_share(into, opts.scene_s):.1f}%"></div></div>'
-        f'<div class="kiosk-headline">{scene.headline}</div><div class="kiosk-caption">{scene.caption}</div>',
+        f'<div class="kiosk-headline">{html.escape(kiosk.headline(data))}</div>'
+        f'<div class="kiosk-caption">{html.escape(kiosk.caption(scene))}</div>',
         unsafe_allow_html=True)
     chart, side = st.columns([2.3, 1], gap="large")
     chart.markdown(store.frame(scene.key, shown), unsafe_allow_html=True)

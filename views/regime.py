@@ -1,15 +1,18 @@
-"""Regime map: final test error and distance from init over width m and step size eta, both output scales."""
-import dataclasses
+"""Regime map: final test error and distance from init over width m and step size eta, both output scales.
 
+Its sweep is the shared experiment `sharp.experiments.REGIME` (the one the server's warm-up computes at the
+defaults), run through `ui.paper.experiment_frame`; d, steps and seeds come from the URL like every page's.
+"""
 import streamlit as st
 
-from sharp.experiments import regime
-from ui.paper import chart, compute, download, ran, start
-from ui.regime import default_job, preset_cells, regime_figure, summary
+from sharp.experiments import REGIME, regime
+from ui.paper import chart, download, experiment_frame, ran, start
+from ui.params import Choice, Int
+from ui.regime import preset_cells, regime_figure, summary
 
 P = "regime"
-DEFAULT = regime.MapSettings()
-start(P, {"d": DEFAULT.d, "steps": DEFAULT.steps, "seeds": DEFAULT.seeds})
+URL = {"d": Choice([20, 30, 40, 50]), "steps": Choice([50, 100, 200, 400]), "seeds": Int(1, 4)}  # the form, in a link
+start(P, {k: REGIME.defaults[k] for k in URL}, URL)
 
 st.title("Regime map: where does the kernel regime end?")
 st.markdown(
@@ -24,18 +27,15 @@ st.markdown(
 
 with st.form(f"{P}_form"):
     c1, c2, c3 = st.columns(3)
-    c1.select_slider("input dimension d (n = 6d)", [20, 30, 40, 50], key=f"{P}_d")
-    c2.select_slider("SGD steps", [50, 100, 200, 400], key=f"{P}_steps")
-    c3.number_input("seeds", 1, 4, key=f"{P}_seeds")
+    c1.select_slider("input dimension d (n = 6d)", URL["d"].choices, key=f"{P}_d")
+    c2.select_slider("SGD steps", URL["steps"].choices, key=f"{P}_steps")
+    c3.number_input("seeds", *URL["seeds"].bounds, key=f"{P}_seeds")
     if st.form_submit_button("Run", type="primary"):
         ran(P)
 
-s = dataclasses.replace(DEFAULT, d=int(st.session_state[f"{P}_d"]), steps=int(st.session_state[f"{P}_steps"]),
-                        seeds=int(st.session_state[f"{P}_seeds"]))
-fn, settings = default_job(s)
-df = compute(P, settings, fn)
-if df is None:
-    st.stop()
+# the grid of widths and step sizes, the scales and the test set stay at the experiment's defaults
+s = {**REGIME.defaults, **{k: int(st.session_state[f"{P}_{k}"]) for k in URL}}
+df = experiment_frame(P, REGIME, s)
 table = regime.table(df)
 chart(regime_figure(table), f"{P}_chart")
 st.markdown("**What this map shows.**  \n" + "  \n".join(summary(table)))

@@ -77,7 +77,8 @@ def _regime(s: dict[str, Any], **kw: Any) -> pd.DataFrame:
 
 
 def _regime_defaults() -> dict[str, Any]:
-    """The Regime map page's settings as ui.regime.default_job gives them (tuples as lists)."""
+    """The Regime map's default settings, `sharp.experiments.regime.MapSettings()` as a dict (tuples as lists, as
+    the page's settings and the job key carry them)."""
     import dataclasses
 
     from sharp.experiments.regime import MapSettings

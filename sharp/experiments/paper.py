@@ -1,8 +1,8 @@
 """The paper's claims as experiments: the grids behind the paper pages and the numbers they summarize.
 
 Each experiment is a grid of configurations handed to `sharp.engine.sweep.sweep` (so it is cached run by run)
-plus a pure summary of the tidy frame. Pages call these; the rates of the theory (SCIENCE.md section 1)
-are in `rates`.
+plus a pure summary of the tidy frame. Pages call these; the theory's rates at given settings (the poster's
+Tables 1 and 2, quoted in README, "What it reproduces") are in `table1_at` and `table2_at`.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pandas as pd
 
 from sharp.engine.config import Config, preset
 from sharp.engine.sweep import sweep
-from sharp.experiments.fig1 import first_hits
+from sharp.experiments.fig1 import hit_summary, reach_text
 
 
 def _run(labelled: list[tuple[dict[str, Any], Config]], **sweep_kw: Any) -> pd.DataFrame:
@@ -46,26 +46,33 @@ def iterations(ds: Sequence[int], sweep_kw: dict | None = None, **kw: Any) -> pd
 
 
 def iteration_summary(df: pd.DataFrame, threshold: float = 0.0) -> pd.DataFrame:
-    """Per regime and d: the first step with test error <= threshold over seeds (median, min, max).
+    """Per regime and d: the first step with test error <= threshold over seeds (`sharp.experiments.fig1.hit_summary`).
 
     Returns:
-        Columns regime, d, median, lo, hi, reached (seeds that got there), seeds, cap (the step budget),
-        ceil_ln_d. A seed that never got there counts at the cap (a censored value), so `median` is a
-        lower bound whenever reached < seeds.
+        Columns regime, d, median, median_text, lo, hi, reached (seeds that got there), seeds, cap (the step
+        budget), ceil_ln_d. A seed that never got there is censored at the cap: it counts in the median as
+        later than the cap, so when half or more seeds never got there the median is unknown (inf, "> cap"),
+        and lo and hi count it at the cap.
+    Example:
+        >>> iteration_summary(iterations([25], seeds=3)).median_text.tolist()  # feature, kernel
+        ['4', '22']
     """
-    hits = first_hits(df, by=("regime", "d"), threshold=threshold)
-    cap = df.groupby(["regime", "d"]).steps.max().rename("cap")
-    g = hits.groupby(["regime", "d"])
-    out = pd.DataFrame({"median": g.step.median(), "lo": g.step.min(), "hi": g.step.max(),
-                        "reached": g.reached.sum().astype(int), "seeds": g.size()}).join(cap).reset_index()
-    out["ceil_ln_d"] = [math.ceil(math.log(d)) for d in out.d]
-    return out
+    s = hit_summary(df, by=("regime", "d"), threshold=threshold).rename(columns={"horizon": "cap"})
+    s["ceil_ln_d"] = [math.ceil(math.log(d)) for d in s.d]
+    return s[["regime", "d", "median", "median_text", "lo", "hi", "reached", "seeds", "cap", "ceil_ln_d"]]
 
 
 def growth_exponent(summary: pd.DataFrame, regime: str) -> float:
-    """Least-squares slope of log(median first step) against log d for one regime (nan if < 2 points)."""
-    s = summary[(summary.regime == regime) & (summary["median"] > 0)]
+    """Least-squares slope of log(median first step) against log d for one regime, over the d whose median is
+    known (finite and > 0); nan if fewer than 2 such d."""
+    s = growth_points(summary, regime)
     return fit_slope(s.d, s["median"])[0] if len(s) >= 2 else math.nan
+
+
+def growth_points(summary: pd.DataFrame, regime: str) -> pd.DataFrame:
+    """The rows of one regime that a growth fit can use: a known median (not censored), above 0."""
+    s = summary[summary.regime == regime]
+    return s[np.isfinite(s["median"]) & (s["median"] > 0)]
 
 
 # --- sample complexity: final test error over (d, n) with a fixed training set (Table 2, sample column) ---
@@ -214,16 +221,14 @@ def theory(d: int, m: int, n: int, L: int, sweep_kw: dict | None = None, **kw: A
 def theory_measured(df: pd.DataFrame, d: int, m: int, n: int, L: int) -> pd.DataFrame:
     """Theory beside measurement at (d, m, n, L): one row per claim."""
     online = df[df.exp == "online"]
-    hits = first_hits(online, by=())
-    med = hits.step.where(hits.reached).median()
+    hits = hit_summary(online, by=()).iloc[0]
     fin = final_table(df, ["exp"]).set_index("exp")
     deep_row = fin.loc["deep"]
     ln_d = math.ceil(math.log(d))
     return pd.DataFrame([
         {"claim": "iterations to zero test error, feature learning (online batches of 6d)",
          "theory at these settings": f"about ceil(ln d) = {ln_d}",
-         "measured": (f"median {med:g} ({int(hits.reached.sum())} of {len(hits)} seeds within 12 steps)"
-                      if hits.reached.any() else "not reached within 12 steps")},
+         "measured": f"median {hits.median_text} ({reach_text(hits.reached, hits.seeds, hits.horizon)})"},
         {"claim": f"test error with a fixed set of n = {n} samples",
          "theory at these settings": f"feature learning needs ~ d = {d}; the kernel regime ~ d^2 = {d * d:,}",
          "measured": (f"feature {fin.loc['fixed-feature', 'test_error']:.3f}, "

@@ -15,6 +15,7 @@ import pandas as pd
 from sharp.engine.config import Config, preset
 from sharp.engine.data import make_data
 from sharp.experiments import paper
+from sharp.experiments.fig1 import censored_median
 from sharp.experiments.trajectory import PowerIteration, Trajectory, own_component, power_iteration, trajectory
 
 # Steps 2 and 3: both regimes on the same fixed training set of n = 6d samples, full batch.
@@ -95,7 +96,8 @@ def power_config(d: int, seeds: int = 8, steps: int = 10, seed: int = 0) -> Conf
 class Power:
     traj: Trajectory
     power: PowerIteration
-    first_zero: float  # median over seeds of the first step with zero test error (nan if none got there)
+    first_zero: float  # censored median over seeds of the first zero-test-error step (inf: half or more never)
+    first_zero_text: str  # the same as the page says it: "5", "5.5" or "> 10" (sharp.experiments.fig1.censored_median)
     ceil_ln_d: int
     doublings: float  # log2(rest / start): steps a pure doubling needs to catch up
 
@@ -112,9 +114,8 @@ def power(d: int, **kw: Any) -> Power:
     err = tr.test_error  # (T, R)
     firsts = [float(tr.steps[np.flatnonzero(err[:, r] == 0)[0]]) if (err[:, r] == 0).any() else math.nan
               for r in range(err.shape[1])]
-    reached = [f for f in firsts if math.isfinite(f)]
-    return Power(tr, p, float(np.median(reached)) if len(reached) * 2 > len(firsts) else math.nan,
-                 math.ceil(math.log(d)), float(math.log2(p.rest[0] / p.aligned[0])))
+    first, text = censored_median(firsts, [math.isfinite(f) for f in firsts], float(tr.steps[-1]))
+    return Power(tr, p, first, text, math.ceil(math.log(d)), float(math.log2(p.rest[0] / p.aligned[0])))
 
 
 # --- step 5: samples (the sample map, small) ---
