@@ -3,7 +3,6 @@ started once per process, and its subprocess giving the numbers the page itself 
 import dataclasses
 import json
 import threading
-import time
 
 import pandas as pd
 import pytest
@@ -16,6 +15,25 @@ from sharp.serve import jobs, warm
 
 def tiny(exp, **values):
     return dataclasses.replace(exp, defaults={**exp.defaults, **values})
+
+
+class Asked:
+    """The registry, recording each job the warm-up asked it for: what a test waits on instead of sleeping."""
+
+    def __init__(self, registry: jobs.Registry):
+        self.registry, self.jobs, self.cond = registry, [], threading.Condition()
+
+    def submit(self, key, fn, who=None, warm=False):
+        job = self.registry.submit(key, fn, who, warm)
+        with self.cond:
+            self.jobs.append(job)
+            self.cond.notify_all()
+        return job
+
+    def wait_for(self, n: int) -> list[jobs.Job]:
+        with self.cond:
+            assert self.cond.wait_for(lambda: len(self.jobs) >= n, DEADLINE), f"the warm-up asked for {self.jobs}"
+            return list(self.jobs)
 
 
 def test_warm_up_computes_each_default_once_and_joins_a_visitors_job():
@@ -31,8 +49,9 @@ def test_warm_up_computes_each_default_once_and_joins_a_visitors_job():
             started.append((page, json.dumps(settings, sort_keys=True)))
             return inner(on_progress, cancel)
         return run
-    t = warm.warm_up([a, b], reg, runner)
-    time.sleep(0.3)
+    asked = Asked(reg)
+    t = warm.warm_up([a, b], asked, runner)
+    assert asked.wait_for(2)[1] is visitor  # a done, b asked for while the visitor's job still runs
     gate.set()
     t.join(DEADLINE)
     assert not t.is_alive()
@@ -44,9 +63,10 @@ def test_warm_up_restarts_a_default_whose_visitor_cancelled_it():
     reg, gate = jobs.Registry(), threading.Event()
     exp = tiny(FIG1, d=[25])
     visitor = reg.submit(exp.key(), counting(steps=100, pause=0.01, gate=gate), "alice")
-    t = warm.warm_up([exp], reg, lambda page, settings: counting())
-    time.sleep(0.2)
-    visitor.leave("alice")
+    asked = Asked(reg)
+    t = warm.warm_up([exp], asked, lambda page, settings: counting())
+    assert asked.wait_for(1)[0] is visitor  # the warm-up waits on the visitor's job...
+    visitor.leave("alice")  # ...which its visitor then cancels
     gate.set()
     t.join(DEADLINE)
     assert visitor.state == "cancelled"
