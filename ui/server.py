@@ -9,7 +9,9 @@ from sharp.serve.runtime import Collector
 from sharp.serve.scheduler import Registry, default_workers
 
 
-@st.cache_resource(show_spinner=False)
+# on_release: a registry or collector dropped from the cache (st.cache_resource.clear(), as tests do between
+# tests) stops its threads rather than leaving them running with nobody to reach them.
+@st.cache_resource(show_spinner=False, on_release=Registry.close)
 def runs() -> Registry:
     """The server's shared live runs and their worker pool: $SHARP_LIVE_WORKERS threads (default: cores / torch
     threads), $SHARP_LIVE_ACTIVE runs advanced at once, $SHARP_LIVE_BUDGET_MB for finished runs
@@ -23,7 +25,7 @@ SWITCH_S = 0.001  # how long a thread may hold the interpreter lock while anothe
 GC_EVERY_S = 30.0  # a full garbage collection this often (sharp.engine.threads.Collector)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, on_release=Collector.stop)
 def tune_interpreter() -> Collector:
     """Once per server: quicker hand-offs between threads, and start-up's objects out of the collector's sight.
 
