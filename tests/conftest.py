@@ -13,6 +13,7 @@ invalid index"); and one still inside torch when the interpreter exits can abort
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -46,10 +47,10 @@ def stop_background_training() -> None:
     if server is not None:
         server.runs.clear()  # its on_release closes the registry; the next page run starts a fresh one
     jobs = sys.modules.get("sharp.serve.jobs")
-    registry = getattr(jobs, "_shared", None)
+    registry = getattr(jobs, "_shared", None)  # read without creating it; its private parts, as it has no close()
     if registry is not None:
-        with registry._lock:
-            live = list(registry._live.values())
+        with getattr(registry, "_lock", None) or contextlib.nullcontext():
+            live = list(getattr(registry, "_live", {}).values())
         for job in live:
             job.cancel()
         for job in live:
