@@ -343,7 +343,8 @@ def _count(n: int, what: str) -> str:
 
 
 def _on_cluster(client, address: str, configs: Sequence[Config], **kw) -> pd.DataFrame:
-    """sweep_dask, and the rest of the grid here if the scheduler goes away (finished runs are in the cache)."""
+    """sweep_dask, and the rest of the grid here if the scheduler goes away or a worker that joined since the
+    check is refused (finished runs are in the cache); the progress line says which."""
     import asyncio
 
     from sharp.engine.sweep import sweep
@@ -353,7 +354,8 @@ def _on_cluster(client, address: str, configs: Sequence[Config], **kw) -> pd.Dat
     except (ClusterError, OSError, TimeoutError, asyncio.CancelledError) as e:
         on_progress = kw.get("on_progress")
         if on_progress:
-            on_progress(0.0, 1.0, f"lost the Dask scheduler at {address} ({type(e).__name__}): continuing here")
+            why = str(e) if isinstance(e, ClusterError) else f"lost the Dask scheduler ({type(e).__name__})"
+            on_progress(0.0, 1.0, f"Dask cluster at {address}: {why}; continuing here")
         with _lock:
             if _clients.get(address) is client:
                 del _clients[address]

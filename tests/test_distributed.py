@@ -164,7 +164,28 @@ def test_a_lost_scheduler_mid_page_finishes_the_grid_here():
     seen = []
     df = _on_cluster(Gone(), "tcp://head:8786", configs, progress=None, use_cache=False, max_seconds=None,
                      cancel=None, on_progress=lambda done, total, msg: seen.append(msg))
-    assert "lost the Dask scheduler at tcp://head:8786" in seen[0]
+    assert seen[0] == "Dask cluster at tcp://head:8786: lost the Dask scheduler (OSError); continuing here"
+    pd.testing.assert_frame_equal(df, sweep(configs, use_cache=False), check_exact=True)
+
+
+def test_a_worker_refused_mid_page_is_named_and_the_grid_finishes_here(monkeypatch):
+    from sharp import distributed
+
+    refusal = "the Dask worker tcp://127.0.0.1:9 runs sharp 0.0, engine x, torch y, this client ...: install ..."
+
+    def refused(configs, client, **kw):  # what sweep_dask raises when a late worker's task returns its digest
+        raise distributed.ClusterError(refusal)
+
+    class Client:
+        def close(self, timeout=None):
+            pass
+
+    monkeypatch.setattr(distributed, "sweep_dask", refused)
+    configs = grid(preset("feature", steps=4, every=2, seeds=2, n_test=200), d=[10])
+    seen = []
+    df = distributed._on_cluster(Client(), "tcp://head:8786", configs, progress=None, use_cache=False,
+                                 max_seconds=None, cancel=None, on_progress=lambda done, total, msg: seen.append(msg))
+    assert seen[0] == f"Dask cluster at tcp://head:8786: {refusal}; continuing here"
     pd.testing.assert_frame_equal(df, sweep(configs, use_cache=False), check_exact=True)
 
 
