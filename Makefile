@@ -1,10 +1,11 @@
-# The two Quickstart commands: `make run` (the app) and `make test` (the whole suite).
+# The two Quickstart commands: `make run` (the app) and `make test` (the whole suite, what CI runs); and
+# `make check`, the fast loop while changing code.
 # Each creates .venv with what it needs on first use; later runs reuse it until a requirements file changes.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev lint bench browser
+.PHONY: run test check install install-dev lint bench browser
 
 # The project itself is installed too (editable), so `dask scheduler` and `dask worker` from .venv import sharp
 # from any directory.
@@ -34,6 +35,11 @@ lint: install-dev
 
 test: install-dev browser lint
 	$(BIN)/python -m pytest
+
+# Lint, then every test that needs no browser, no server process or cluster, and no long computation
+# (the markers are described in pyproject.toml): under 2 minutes on the 2-core machine.
+check: lint
+	$(BIN)/python -m pytest -q -m "not browser and not slow and not server"
 
 bench: install
 	$(BIN)/python -m sharp bench

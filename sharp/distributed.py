@@ -9,17 +9,22 @@ the results afterwards. Seeds are still batched inside each task: Dask spreads c
 
 A real cluster must run this same engine: `connect` asks the scheduler and every worker for the package
 version, the engine's source digest and the torch version, and refuses (`ClusterError`, one line naming
-the fix) a cluster where one cannot import sharp or differs. A task whose worker dies is run again elsewhere
-(Dask's retries), so a sweep survives losing workers as long as one remains or joins.
+the fix) a cluster where one cannot import sharp or differs. A worker that vanishes during that check is gone,
+not wrong: it is skipped with a log line. A worker that joins later is checked by each task before it computes
+(the task carries this client's digest): a mismatch ends the sweep with the same one-line refusal, not retried.
+A task whose worker dies is run again elsewhere (Dask's retries), so a sweep survives losing workers as long
+as one remains or joins.
 
 The app's paper pages use the scheduler named by $SHARP_SCHEDULER (`from_env`), else they run here.
 """
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -32,9 +37,11 @@ from sharp.engine.sweep import Cancelled, Progress, TooBig, plan, seconds, tidy
 from sharp.engine.train import train
 
 ENV = "SHARP_SCHEDULER"  # the app's paper pages run on this scheduler when set (tcp://host:8786)
+GONE_S = 5.0  # how long a worker whose probe failed has to leave the scheduler's list to count as gone
 RETRIES = 3  # reruns of a task that raised (a lost worker's tasks are rescheduled by the scheduler itself)
 FIX = ("install this project in the same environment everywhere (`pip install .` from one checkout, or the "
        "sharp image) and restart the scheduler and workers")
+_log = logging.getLogger(__name__)
 
 
 class ClusterError(Exception):
@@ -70,6 +77,26 @@ def _make_probe() -> Callable[[], dict]:
 probe = _make_probe()  # {"sharp": version, "engine": source digest, "torch": version} or {"error": ...}
 
 
+def _make_guarded(check: Callable[[], dict]) -> Callable[..., object]:
+    def guarded(expected: dict, cfg: Config, use_cache: bool):
+        # Sent by value like the probe, so it runs whatever sharp the worker has (a worker that joined after
+        # the check may have another, or none): compare first, and return (not raise: Dask would retry it) the
+        # worker's answer instead of computing with an engine this client did not check.
+        found = check()
+        if found != expected:
+            from distributed import get_worker
+
+            return {"refused": get_worker().address, "found": found}
+        from sharp.distributed import _task  # the worker's own copy, now known to match
+
+        return _task(cfg, use_cache)
+
+    return guarded
+
+
+guarded_task = _make_guarded(probe)  # guarded_task(probe(), cfg, use_cache): _task's frame, or {"refused": ...}
+
+
 def _describe(fp: dict) -> str:
     return f"sharp {fp['sharp']}, engine {fp['engine']}, torch {fp['torch']}"
 
@@ -92,16 +119,34 @@ def check_fingerprints(mine: dict, theirs: dict[str, object]) -> None:
             raise ClusterError(f"the Dask {who} runs {_describe(fp)}, this client {_describe(mine)}: {FIX}")
 
 
-def check_cluster(client) -> None:
-    """Ask the scheduler and every worker which engine they run; raise ClusterError if any differs."""
+def check_cluster(client, gone_s: float = GONE_S) -> None:
+    """Ask the scheduler and every worker which engine they run; raise ClusterError if any differs.
+
+    A worker whose probe failed and that the scheduler no longer lists within gone_s seconds died during the
+    check: it is skipped with a log line (gone, not wrong; a worker that joins later is checked by its tasks).
+    One still listed is refused like one that answered wrongly.
+    """
     theirs: dict[str, object] = {}
     try:
         theirs["scheduler"] = client.run_on_scheduler(probe)
     except Exception as e:  # the scheduler could not even run the probe: report it, whatever it was
         theirs["scheduler"] = e
     for addr, fp in client.run(probe, on_error="return").items():
+        if isinstance(fp, BaseException) and _left(client, addr, gone_s):
+            _log.warning("the Dask worker %s left during the engine check (%s): skipped", addr, type(fp).__name__)
+            continue
         theirs[f"worker {addr}"] = fp
     check_fingerprints(probe(), theirs)
+
+
+def _left(client, addr: str, within: float) -> bool:
+    """Whether the scheduler stops listing the worker at addr within `within` seconds (polled)."""
+    deadline = time.monotonic() + within
+    while addr in client.nthreads():  # asks the scheduler each time
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def reachable(address: str, timeout: float = 1.0) -> bool:
@@ -165,6 +210,9 @@ def sweep_dask(configs: Sequence[Config], client=None, *, progress: Callable[[st
             exceeds this; None = no cap.
     Returns:
         The tidy DataFrame of all runs, in grid order, with the column `run`.
+    Raises:
+        ClusterError: the scheduler went away, or a worker that joined after the check runs another engine
+            (the one-line refusal of `check_fingerprints`; the rest of the grid is cancelled).
     Example:
         >>> with Client(LocalCluster(n_workers=2)) as client: df = sweep_dask(grid(...), client)
     """
@@ -182,11 +230,15 @@ def sweep_dask(configs: Sequence[Config], client=None, *, progress: Callable[[st
     todo = [i for i, f in enumerate(frames) if f is None]
     cost = [seconds(c) for c in configs]
     total, done = float(sum(cost)), float(sum(cost)) - sum(cost[i] for i in todo)
-    futures = client.map(_task, [configs[i] for i in todo], use_cache=use_cache, pure=False, retries=RETRIES)
+    mine = probe()  # each task compares it with its worker's before computing
+    futures = client.map(guarded_task, [mine] * len(todo), [configs[i] for i in todo], use_cache=use_cache,
+                         pure=False, retries=RETRIES)
     index = {f.key: i for i, f in zip(todo, futures)}
     finished = False
     try:
         for count, (future, frame) in enumerate(as_completed(futures, with_results=True), start=1):
+            if isinstance(frame, dict) and "refused" in frame:  # a worker that joined after the check
+                check_fingerprints(mine, {f"worker {frame['refused']}": frame["found"]})
             if not isinstance(frame, pd.DataFrame):  # a cancelled task's exception: the scheduler went away
                 raise ClusterError(f"lost the connection to the Dask scheduler mid-sweep ({type(frame).__name__}): "
                                    f"start it again and rerun the sweep (finished runs are in the cache)")
@@ -291,7 +343,8 @@ def _count(n: int, what: str) -> str:
 
 
 def _on_cluster(client, address: str, configs: Sequence[Config], **kw) -> pd.DataFrame:
-    """sweep_dask, and the rest of the grid here if the scheduler goes away (finished runs are in the cache)."""
+    """sweep_dask, and the rest of the grid here if the scheduler goes away or a worker that joined since the
+    check is refused (finished runs are in the cache); the progress line says which."""
     import asyncio
 
     from sharp.engine.sweep import sweep
@@ -301,7 +354,8 @@ def _on_cluster(client, address: str, configs: Sequence[Config], **kw) -> pd.Dat
     except (ClusterError, OSError, TimeoutError, asyncio.CancelledError) as e:
         on_progress = kw.get("on_progress")
         if on_progress:
-            on_progress(0.0, 1.0, f"lost the Dask scheduler at {address} ({type(e).__name__}): continuing here")
+            why = str(e) if isinstance(e, ClusterError) else f"lost the Dask scheduler ({type(e).__name__})"
+            on_progress(0.0, 1.0, f"Dask cluster at {address}: {why}; continuing here")
         with _lock:
             if _clients.get(address) is client:
                 del _clients[address]

@@ -1,15 +1,30 @@
 """Suite-wide settings. Every test session gets its own disk cache (sweeps and finished live runs), so no test
 reads a result that an earlier session, or a visitor of a local server, left in the user's cache. The server's
 background warm-up is off unless a test turns it on for its own server (it would compete for the cores with
-what a test measures)."""
+what a test measures).
+
+No test leaves the app's training running behind it: after each test, the scheduler that AppTest's pages
+used (`ui.server.scheduler()`) is closed, its live runs and computations stopped; at the end of the session
+every thread the app started is joined. A run left training in the background would compete with the next
+tests, and share torch's process-wide state with them (forward-mode AD levels: a linearized live run, which
+uses torch.func.jvp, made a jvp in tests/test_nets.py fail with "Trying to access a forward AD level with an
+invalid index"); and one still inside torch when the interpreter exits can abort the process (libtorch's
+"terminate called without an active exception", exit status 134) after every test has passed.
+"""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+import threading
+import time
 
 import pytest
 
 os.environ["SHARP_WARM"] = "0"
+
+APP_THREADS = ("sharp-", "kiosk-")  # name prefixes of the threads the app starts (sharp/serve, ui/kiosk.py)
+JOIN_S = 60.0  # bound on waiting for them at the end of the session
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -24,25 +39,33 @@ def private_cache():
         os.environ["SHARP_CACHE_DIR"] = old
 
 
-_status = {}
+def stop_background_training() -> None:
+    """Stop this process's app: its scheduler's workers stop between two slices and its computations at their
+    next step, and they are waited for (ui.server.stop). Cheap when the test started nothing."""
+    server = sys.modules.get("ui.server")
+    if server is not None:
+        server.stop()  # the next page run starts a fresh scheduler
+    elif (scheduler := sys.modules.get("sharp.serve.scheduler")) is not None:
+        scheduler.close_shared()
+
+
+@pytest.fixture(autouse=True)
+def no_training_left_behind():
+    yield
+    stop_background_training()
 
 
 def pytest_sessionfinish(session, exitstatus):
-    _status["code"] = int(exitstatus)
+    """Stop what the app started in this process and wait for its threads, so the interpreter exits normally."""
+    stop_background_training()
+    if "streamlit" in sys.modules:
+        import streamlit as st
 
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config):
-    """End the process with the tests' own exit status once pytest has reported everything.
-
-    The app's background threads that AppTest started in this process (the kiosk's scene store, the paper
-    pages' sweep jobs, the live runs' workers) may still be inside torch when the interpreter shuts down,
-    and libtorch then aborts the process ("terminate called without an active exception"), which would turn
-    a passing run into exit code 134. A server's process does not exit that way; a test process should not.
-    """
-    if "code" in _status:
-        import sys
-
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_status["code"])
+        st.cache_resource.clear()  # the server's collector and the kiosk's scene store among them
+    deadline = time.monotonic() + JOIN_S
+    for t in threading.enumerate():
+        if t.name.startswith(APP_THREADS):
+            t.join(max(0.0, deadline - time.monotonic()))
+    left = [t.name for t in threading.enumerate() if t.name.startswith(APP_THREADS) and t.is_alive()]
+    if left:
+        print(f"\nconftest: app threads still running after {JOIN_S:g} s: {', '.join(left)}", file=sys.stderr)

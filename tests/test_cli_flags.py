@@ -117,8 +117,20 @@ def test_output_path_is_checked_before_computing(no_compute, tmp_path, command):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder.csv"]  # the checks leave nothing
 
 
-def test_figure1_refuses_parquet_and_sweep_accepts_it(no_compute, tmp_path):
-    refused(["figure1", "--d", "8", "--out", str(tmp_path / "x.parquet")], "--out must end in .csv")
+def test_figure1_refuses_parquet_and_sweep_accepts_it(tmp_path, monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("figure1 computed before refusing")
+
+    import sharp.experiments.fig1  # noqa: F401 (the module: the package re-exports a function of the same name)
+
+    with monkeypatch.context() as m:
+        m.setattr(sys.modules["sharp.experiments.fig1"], "figure1", boom)
+        refused(["figure1", "--d", "8", "--out", str(tmp_path / "x.parquet")], "--out must end in .csv")
+    out = tmp_path / "grid.parquet"
+    rc, _, err = call(["sweep", "--regime", "feature", *TINY, "--quiet", "--out", str(out)])
+    assert rc == 0, err
+    assert out.read_bytes()[:4] == b"PAR1"  # a Parquet file, not CSV text under that name
+    assert len(pd.read_parquet(out)) == 2 * 4  # 2 seeds, steps 0 to 3
 
 
 def test_an_existing_output_is_kept_until_the_new_one_is_written(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from sharp.cli import main
 from sharp.distributed import reachable
 from tests.browser_support import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the project's .venv/bin: dask, python
@@ -235,14 +236,18 @@ def test_a_scheduler_lost_mid_sweep_ends_the_cli_in_one_line(tmp_path):
     assert "lost the connection to the Dask scheduler" in err and not (tmp_path / "x.csv").exists()
 
 
-def test_a_worker_running_an_edited_engine_is_refused_in_one_line(bare_python, tmp_path, capsys):
-    # The same version number, one comment added to the training code: the source digest differs.
+def _edited_engine(tmp_path: Path) -> Path:
+    """A copy of this checkout's sharp with one comment added to the training code: the same version number,
+    another source digest. A worker started on it (bare_python, PYTHONPATH) really runs that other engine."""
     edited = tmp_path / "edited"
-    (edited / "sharp").mkdir(parents=True)
-    for f in (ROOT / "sharp").glob("*.py"):
-        (edited / "sharp" / f.name).write_bytes(f.read_bytes())
-    with open(edited / "sharp" / "train.py", "a") as f:
+    shutil.copytree(ROOT / "sharp", edited / "sharp", ignore=shutil.ignore_patterns("__pycache__"))
+    with open(edited / "sharp" / "engine" / "train.py", "a") as f:
         f.write("# edited on one worker only\n")
+    return edited
+
+
+def test_a_worker_running_an_edited_engine_is_refused_in_one_line(bare_python, tmp_path, capsys):
+    edited = _edited_engine(tmp_path)
     procs = Procs(tmp_path)
     try:
         address = procs.scheduler()
@@ -255,4 +260,68 @@ def test_a_worker_running_an_edited_engine_is_refused_in_one_line(bare_python, t
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1, err
     assert f"the Dask worker {odd} runs sharp" in err and "engine" in err and "pip install ." in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+# Put on a worker's PYTHONPATH: the worker dies (SIGKILL, no goodbye) the moment something imports sharp in it,
+# which the engine check's probe is the first to do: a machine lost during the check.
+DIE_ON_SHARP = """import os, signal, sys
+
+
+class DieOnSharp:
+    def find_spec(self, name, path=None, target=None):
+        if name == "sharp":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+sys.meta_path.insert(0, DieOnSharp())
+"""
+
+
+def test_a_worker_lost_during_the_check_is_skipped_and_the_sweep_runs_on(tmp_path, capsys, caplog, monkeypatch):
+    dies = tmp_path / "dies"
+    dies.mkdir()
+    (dies / "sitecustomize.py").write_text(DIE_ON_SHARP)
+    procs = Procs(tmp_path)
+    try:
+        address = procs.scheduler()
+        procs.worker(address)
+        doomed, lost = procs.worker(address, path=dies)
+        procs.wait_workers(address, 2)
+        with caplog.at_level("WARNING", logger="sharp.distributed"):
+            rc = main(["sweep", *GRID, "--quiet", "--scheduler", address, "--out", str(tmp_path / "x.csv")])
+        died = doomed.wait(timeout=30)
+    finally:
+        procs.close()
+    assert rc == 0, capsys.readouterr().err
+    assert died == -signal.SIGKILL  # it was alive until the probe reached it
+    skipped = [r.getMessage() for r in caplog.records if r.name == "sharp.distributed"]
+    assert len(skipped) == 1, skipped
+    assert skipped[0].startswith(f"the Dask worker {lost} left during the engine check ("), skipped
+    assert (tmp_path / "x.csv").read_bytes() == _local(GRID, tmp_path / "local.csv", monkeypatch)
+
+
+def test_a_worker_joining_after_the_check_with_another_engine_is_refused_before_computing(bare_python, tmp_path):
+    from dask.distributed import Client
+
+    edited = _edited_engine(tmp_path)
+    procs, p = Procs(tmp_path), None
+    try:
+        address = procs.scheduler()
+        first, checked = procs.worker(address)
+        procs.wait_workers(address, 1)
+        p = _cli([*LONG, "--quiet", "--scheduler", address, "--out", "x.csv"], tmp_path)
+        with Client(address, timeout="60s") as client:
+            _until(lambda: bool(client.processing(workers=[checked]).get(checked)), SWEEP_S, "the worker got no task")
+            # The check is over (tasks run). Hold the checked worker, so that the grid's other tasks wait in the
+            # scheduler's queue for the newcomer, which joins running the edited engine.
+            first.send_signal(signal.SIGSTOP)
+            _, odd = procs.worker(address, python=bare_python, path=edited)
+            _, err = p.communicate(timeout=SWEEP_S)
+    finally:
+        if p is not None and p.poll() is None:
+            p.kill()
+        procs.close()
+    assert p.returncode == 2 and err.count("\n") == 1, err
+    assert f"the Dask worker {odd} runs sharp" in err and "this client sharp" in err and "pip install ." in err
     assert not (tmp_path / "x.csv").exists()

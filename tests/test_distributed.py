@@ -16,6 +16,7 @@ def client():
         yield c
 
 
+@pytest.mark.server
 def test_dask_sweep_equals_the_local_sweep_in_grid_order(client, tmp_path, monkeypatch):
     monkeypatch.setenv("SHARP_CACHE_DIR", str(tmp_path))
     configs = grid(preset("feature", steps=6, every=3, seeds=2, n_test=300), d=[12, 24], n=[40, 80])
@@ -26,6 +27,7 @@ def test_dask_sweep_equals_the_local_sweep_in_grid_order(client, tmp_path, monke
     assert len(seen) == 4 and seen[-1].startswith("[4/4]")
 
 
+@pytest.mark.server
 def test_dask_sweep_fills_the_local_cache(client, tmp_path, monkeypatch):
     from sharp.engine import store as cache
 
@@ -50,6 +52,7 @@ def test_cli_sweep_rejects_a_bad_scheduler_in_one_line(capsys, tmp_path):
     assert len(err.splitlines()) == 1 and "scheduler" in err
 
 
+@pytest.mark.server
 def test_cli_sweep_on_local_dask_workers_writes_the_grid(tmp_path, monkeypatch):
     monkeypatch.setenv("SHARP_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "grid.csv"
@@ -132,6 +135,7 @@ def tcp_cluster():
     distributed._clients.clear()
 
 
+@pytest.mark.server
 def test_page_sweeps_run_on_the_named_scheduler_and_equal_the_local_ones(tcp_cluster, tmp_path, monkeypatch):
     from sharp.distributed import from_env
     from sharp.engine.sweep import runs_on
@@ -160,10 +164,32 @@ def test_a_lost_scheduler_mid_page_finishes_the_grid_here():
     seen = []
     df = _on_cluster(Gone(), "tcp://head:8786", configs, progress=None, use_cache=False, max_seconds=None,
                      cancel=None, on_progress=lambda done, total, msg: seen.append(msg))
-    assert "lost the Dask scheduler at tcp://head:8786" in seen[0]
+    assert seen[0] == "Dask cluster at tcp://head:8786: lost the Dask scheduler (OSError); continuing here"
     pd.testing.assert_frame_equal(df, sweep(configs, use_cache=False), check_exact=True)
 
 
+def test_a_worker_refused_mid_page_is_named_and_the_grid_finishes_here(monkeypatch):
+    from sharp import distributed
+
+    refusal = "the Dask worker tcp://127.0.0.1:9 runs sharp 0.0, engine x, torch y, this client ...: install ..."
+
+    def refused(configs, client, **kw):  # what sweep_dask raises when a late worker's task returns its digest
+        raise distributed.ClusterError(refusal)
+
+    class Client:
+        def close(self, timeout=None):
+            pass
+
+    monkeypatch.setattr(distributed, "sweep_dask", refused)
+    configs = grid(preset("feature", steps=4, every=2, seeds=2, n_test=200), d=[10])
+    seen = []
+    df = distributed._on_cluster(Client(), "tcp://head:8786", configs, progress=None, use_cache=False,
+                                 max_seconds=None, cancel=None, on_progress=lambda done, total, msg: seen.append(msg))
+    assert seen[0] == f"Dask cluster at tcp://head:8786: {refusal}; continuing here"
+    pd.testing.assert_frame_equal(df, sweep(configs, use_cache=False), check_exact=True)
+
+
+@pytest.mark.server
 def test_dask_sweep_reads_finished_runs_from_the_local_cache(client, tmp_path, monkeypatch):
     monkeypatch.setenv("SHARP_CACHE_DIR", str(tmp_path))
     configs = grid(preset("feature", steps=4, every=2, seeds=2, n_test=200), d=[10, 20])

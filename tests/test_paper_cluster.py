@@ -33,6 +33,7 @@ def samples_page() -> AppTest:
     return at.run()
 
 
+@pytest.mark.server
 def test_the_page_runs_on_the_named_scheduler_and_says_so(scheduler, monkeypatch):
     monkeypatch.setenv(distributed.ENV, scheduler)
     at = samples_page()

@@ -183,40 +183,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 @pytest.fixture
 def server(tmp_path):
-    """The app on a free local port, with its own empty cache."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
+    """The app on a free local port, with its own empty cache (fails if it does not answer its health check)."""
+    from browser_support import serve
 
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, cache.ENV: str(tmp_path / "cache")}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false"], cwd=root, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(base + "/_stcore/health", timeout=2).read().strip() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
+    with serve(env={cache.ENV: str(tmp_path / "cache")}) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.mark.browser
+@pytest.mark.server
 def test_cancel_then_run_in_the_browser(server):
     import os
 
@@ -253,7 +228,21 @@ def test_progress_text_says_whose_computation_it_is():
     assert progress_text(Status("queued", 0.0, "", 0, 0, 2, warm=False, watchers=1)).startswith("Waiting: 2 sweeps")
 
 
-def test_warm_figures_builds_plotly_figures_without_streamlit():
+def test_warm_figures_builds_plotly_figures_without_streamlit(monkeypatch):
+    import json
+    import sys
+    import threading
+
     from ui.paper import warm_figures
 
-    warm_figures()  # the router runs it in a thread of its own: it must not need a script run context
+    # The router runs it in a thread of its own, outside any script run: any use of streamlit there fails here.
+    for name in [n for n in sys.modules if n == "streamlit" or n.startswith("streamlit.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    got: list = []
+    thread = threading.Thread(target=lambda: got.append(warm_figures()))
+    thread.start()
+    thread.join(60)
+    assert got, "warm_figures raised (see the thread's traceback above) or took over 60 s"
+    fig1, samples = (json.loads(text) for text in got[0])
+    assert {t["name"] for t in fig1["data"] if t.get("showlegend") is not False} == {"d = 25"}
+    assert [t["type"] for t in samples["data"]].count("heatmap") == 2

@@ -440,14 +440,20 @@ def download(df: pd.DataFrame, name: str, key: str) -> None:
                        key=key)
 
 
-def warm_figures() -> None:
+def warm_figures() -> list[str]:
     """Build and serialize one small figure of each kind the paper pages draw, so that a server's first
     paper-page visitor does not wait for Plotly's first-use imports (several seconds on a busy machine).
-    Plain Python, no Streamlit: the router runs it once per server in a thread of its own."""
+    Plain Python, no Streamlit: the router runs it once per server in a thread of its own.
+
+    Returns:
+        The figures' JSON (Fig 1's, then the sample maps').
+    Example:
+        >>> len(warm_figures())
+        2
+    """
     import plotly.io as pio
 
     d = pd.DataFrame({"d": [25] * 4, "seed": [0, 0, 1, 1], "step": [0, 1, 0, 1], "test_error": [0.5, 0.0, 0.5, 0.1]})
     table = pd.DataFrame([{"regime": r, "d": 8, "n": n, "test_error": 0.1, "diverged": 0.0}
                           for r in ("feature", "kernel") for n in (32, 64)])
-    for fig in (figure1_figure(d), samples_figure(table)):
-        pio.to_json(fig, validate=True)
+    return [pio.to_json(fig, validate=True) for fig in (figure1_figure(d), samples_figure(table))]

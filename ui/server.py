@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sharp.serve.runtime import Collector
-from sharp.serve.scheduler import Scheduler, default_workers, shared
+from sharp.serve.scheduler import Scheduler, close_shared, default_workers, shared
 
 SWITCH_S = 0.001  # how long a thread may hold the interpreter lock while another waits for it
 GC_EVERY_S = 30.0  # a full garbage collection this often (sharp.serve.runtime.Collector)
@@ -53,6 +53,17 @@ def start() -> dict[str, Any]:
         warm_up_once(WARM, also=lambda: importlib.import_module("ui.paper").warm_figures())
         _log.info("sharp server ready: %s", _shared["scheduler"].stats())
         return _shared
+
+
+def stop() -> None:
+    """Stop what `start` started: the scheduler's workers and computations, the collector (the ASGI app's
+    shutdown, and the tests between two tests). A later `start` makes them anew."""
+    with _lock:
+        held = dict(_shared)
+        _shared.clear()
+    if "collector" in held:
+        held["collector"].stop()
+    close_shared()
 
 
 def scheduler() -> Scheduler:
@@ -110,6 +121,5 @@ async def lifespan(app: Any):
 
     await asyncio.get_running_loop().run_in_executor(None, start)
     yield {}
-    if "scheduler" in _shared:
-        _shared["scheduler"].close()
+    stop()
 

@@ -143,3 +143,32 @@ def deep(L: int, ns=DEEP_NS, m: int = 128, seeds: int = 2, **sweep_kw: Any) -> p
 def slope(table: pd.DataFrame) -> float:
     """Least-squares slope of log test loss against log n."""
     return paper.fit_slope(table.n, table.test_loss)[0]
+
+
+@dataclass(frozen=True)
+class DeepReading:
+    """What step 6 states about its run at depth L, width m."""
+
+    slope: float  # of log test loss against log n (-1 for 1/n)
+    lo: float  # relative distance from init at the smallest and largest n
+    hi: float
+    grows: bool  # the relative distance grows with n (T = n steps)
+    absolute: float  # hi * sqrt(L m): ||W - W0|| with ||W0|| about sqrt(L m)
+    radius: float  # m^(1/L), the kernel-regime ball's shape (the theory's exponent is O(1/L), constant not given)
+
+    @property
+    def inside(self) -> bool:
+        return self.absolute < self.radius
+
+
+def deep_reading(table: pd.DataFrame, L: int) -> DeepReading:
+    """Step 6's numbers, read off `deep(L)`'s table.
+
+    Example:
+        >>> deep_reading(deep(1), 1).inside
+        True
+    """
+    t = table.sort_values("n")
+    m, dist = int(t.m.iloc[0]), t.distance.to_numpy(float)
+    return DeepReading(slope(t), float(dist[0]), float(dist[-1]), bool(np.all(np.diff(dist) > 0)),
+                       float(dist.max() * math.sqrt(L * m)), float(m ** (1 / L)))

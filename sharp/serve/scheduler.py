@@ -275,13 +275,19 @@ class Scheduler:
             self._closed = True
             stopping = [e.job for e in self._entries.values() if not e.finished and hasattr(e.job, "close")]
             for job in stopping:
-                job.close()
+                if hasattr(job, "wait"):  # a computation: its close is thread-safe, it stops at its next step
+                    job.close()
             self._cond.notify_all()
         for t in self._threads:
             t.join(timeout=5)
-        for job in stopping:
+        for job in stopping:  # the live runs, once no worker is inside one (a generator cannot close while it runs)
             if hasattr(job, "wait"):
                 job.wait(5)
+            else:
+                try:
+                    job.close()
+                except ValueError:  # a worker that outlived its join is still inside it: the process is ending
+                    pass
 
     # --- bookkeeping (caller holds the lock) ------------------------------------------------------------------
 
@@ -472,3 +478,12 @@ def shared(**kw: Any) -> Scheduler:
         if _shared is None:
             _shared = Scheduler(**kw)
         return _shared
+
+
+def close_shared() -> None:
+    """Close this process's scheduler (its workers and computations stop); the next `shared()` makes a new one."""
+    global _shared
+    with _shared_lock:
+        s, _shared = _shared, None
+    if s is not None:
+        s.close()
