@@ -18,7 +18,7 @@ import torch
 from sharp.engine import metrics
 from sharp.engine.config import Config, ConfigError
 from sharp.engine.data import Data, batches, make_data
-from sharp.engine.nets import ACT, Params, act_grad, forward, init_params, linearize, readout
+from sharp.engine.nets import ACT, Params, act_grad, evaluator, forward, init_params, linearize, readout
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,11 @@ def _autograd_step(fn: Callable[[Params, torch.Tensor], torch.Tensor]) -> StepFn
 
 
 def make_model(cfg: Config, params0: Params) -> tuple[Callable[[Params, torch.Tensor], torch.Tensor], StepFn]:
-    """The function the run trains (network or its linearization) and its SGD gradient step."""
+    """The function the run trains (network or its linearization) and its SGD gradient step.
+
+    Example:
+        >>> fn, step = make_model(cfg, init_params(cfg))
+    """
     net = lambda p, x: forward(p, x, cfg)  # noqa: E731
     if cfg.linearized:
         fn = linearize(net, params0)
@@ -146,7 +150,7 @@ def make_model(cfg: Config, params0: Params) -> tuple[Callable[[Params, torch.Te
 @torch.no_grad()
 def _snapshot(cfg: Config, t: int, fn, params: Params, params0: Params, data: Data, train_loss: torch.Tensor,
               t0: float, bad: torch.Tensor | None = None, probe: Probe | None = None) -> Snapshot:
-    f_test = fn(params, data.x_test)  # (R, n_test)
+    f_test = fn(params, data.x_test)  # (R, n_test); fn is the test-set evaluator
     whole, layers = metrics.distances(params, params0, cfg.m)
     rel, rest = metrics.neuron_energy(params["W1"][0], cfg.k)
     rows = torch.stack([train_loss, metrics.logistic(f_test, data.y_test), metrics.error(f_test, data.y_test),
@@ -196,6 +200,7 @@ def train(cfg: Config, probe: Probe | None = None) -> Iterator[Snapshot]:
     params0 = init_params(cfg, device)
     params = {k: v.clone() for k, v in params0.items()}
     fn, step = make_model(cfg, params0)
+    test_fn = evaluator(cfg, params0) or fn  # the same numbers, cheaper where a shortcut exists
     stream = batches(cfg, data, gens, device, reuse=True)
     for t in range(cfg.steps + 1):
         x, y = next(stream)
@@ -209,10 +214,10 @@ def train(cfg: Config, probe: Probe | None = None) -> Iterator[Snapshot]:
         # margins y f stay below ~100: the logistic loss is already e^-100 there)
         bad = ~(torch.isfinite(f).all(-1) & torch.isfinite(loss)) | (f.abs().amax(-1) > BLOWUP)
         if bool(bad.any()):
-            yield _snapshot(cfg, t, fn, params, params0, data, loss, t0, bad, probe)
+            yield _snapshot(cfg, t, test_fn, params, params0, data, loss, t0, bad, probe)
             return
         if t % cfg.every == 0 or t == cfg.steps:
-            yield _snapshot(cfg, t, fn, params, params0, data, loss, t0, probe=probe)
+            yield _snapshot(cfg, t, test_fn, params, params0, data, loss, t0, probe=probe)
         if grads is not None:
             with torch.no_grad():
                 for k, g in grads.items():
