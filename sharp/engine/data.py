@@ -17,8 +17,8 @@ import torch
 
 from sharp.engine.config import Config
 
-# Independent random streams per (base seed, ensemble member).
-_TEST, _TRAIN, _INIT = 0, 1, 2
+# Independent random streams per (base seed, ensemble member); _SHARED: the online batches all seeds share.
+_TEST, _TRAIN, _INIT, _SHARED = 0, 1, 2, 3
 
 
 def generator(base: int, r: int, stream: int) -> torch.Generator:
@@ -152,6 +152,9 @@ def batches(cfg: Config, data: Data, gens: list[torch.Generator], device: torch.
             reuse: bool = False) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Endless per-step batches (x (R, B, d), y (R, B)): fresh samples online, else drawn from the set.
 
+    With cfg.shared (online only) x is one (B, d) batch for every seed, drawn from a stream of the base seed
+    alone, and y is its labels expanded to (R, B).
+
     Args:
         cfg, data, gens: from `make_data`.
         device: where the batches live.
@@ -163,8 +166,16 @@ def batches(cfg: Config, data: Data, gens: list[torch.Generator], device: torch.
         >>> x, y = next(batches(cfg, *make_data(cfg)))
     """
     b, buf = cfg.batch_size, None
+    shared = generator(cfg.seed, 0, _SHARED) if cfg.shared else None
     while True:
-        if cfg.online:
+        if shared is not None:
+            # one batch for every seed, (B, d): the step then runs one (R m, d) @ (d, B) matmul for all seeds
+            x = buf if buf is not None else torch.empty((b, cfg.d))
+            buf = x if reuse else None
+            fast_signs(shared, (b, cfg.d), out=x)
+            y = flip(parity(x, cfg.k), cfg.noise, shared)
+            yield x.to(device), y.expand(cfg.seeds, b).to(device)
+        elif cfg.online:
             # seed r's samples go straight into row r: no per-seed tensors and no torch.stack copy
             x = buf if buf is not None else torch.empty((cfg.seeds, b, cfg.d))
             buf = x if reuse else None
