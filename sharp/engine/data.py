@@ -2,7 +2,9 @@
 
 Seed r of an ensemble draws its training data from its own generator, seeded by (base seed, r) and
 nothing else: two regimes with the same base seed see the same samples (a paired comparison), and seed r
-sees the same data whatever the ensemble size. The test set depends on the base seed only.
+sees the same data whatever the ensemble size. The test set depends on the base seed only. With
+`Config.shared` (online batches only, Fig 1) all seeds instead see one stream of batches, drawn from a stream
+of the base seed alone, and differ only in their initial weights.
 The test set and fixed training sets take one generator draw per entry (`signs`); online batches, drawn
 afresh at every step, take 64 entries per draw (`fast_signs`), which is what keeps Fig 1 fast.
 """
