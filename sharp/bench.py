@@ -17,6 +17,7 @@ The logged-step rows time the live page's defaults trained with a snapshot at ev
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from collections.abc import Callable
@@ -259,11 +260,14 @@ def run(quick: bool = False, repeats: int = 5, progress: Callable[[str], None] |
         best.append((case, min(t_eng), min(t_base)))
     ds = (10, 20) if quick else (25, 50, 100, 200, 400, 800, 1600)
     fig1_kw = dict(seeds=2 if quick else 10, steps=12)
-    fig1_peak, fig1_times = 0.0, []
-    for _ in range(1 if quick else 2):  # the peak beside each, the best of each kept
+    # Each d timed on its own, best of `repeats`, the peak beside each: a burst of load from other processes
+    # then costs one repetition of one d, not the whole figure. (The sum is the whole sweep's work.)
+    fig1_peak, fig1_best = 0.0, {d: math.inf for d in ds}
+    for _ in range(1 if quick else max(1, min(repeats, 3))):
         fig1_peak = max(fig1_peak, matmul_peak(n_peak, repeats=2))
-        fig1_times.append(_seconds(lambda: figure1(ds, use_cache=False, **fig1_kw)))  # computed, never read
-        say(f"fig1: {fig1_times[-1]:.2f} s, peak so far {fig1_peak:.1f}")
+        for d in ds:
+            fig1_best[d] = min(fig1_best[d], _seconds(lambda d=d: figure1([d], use_cache=False, **fig1_kw)))
+        say(f"fig1: {sum(fig1_best.values()):.2f} s so far, peak so far {fig1_peak:.1f}")
     fig1_peak = max(fig1_peak, matmul_peak(n_peak, repeats=2))
     fig1_gflop = fig1_flops(figure1_configs(ds, **fig1_kw)) / 1e9
     logged = []
@@ -281,7 +285,7 @@ def run(quick: bool = False, repeats: int = 5, progress: Callable[[str], None] |
         ok = b / e >= case.min_ratio and gflop / e >= case.min_peak * peak
         target = f">= {case.min_ratio:g}x" + (f", >= {case.min_peak:.0%} of peak" if case.min_peak else "")
         rows.append(Row(case.name, case.cfg.steps, e, b, gflop, peak, target, ok))
-    return Report(tuple(rows), min(fig1_times), 10.0, ds, fig1_gflop, fig1_peak, tuple(logged), threads, load,
+    return Report(tuple(rows), sum(fig1_best.values()), 10.0, ds, fig1_gflop, fig1_peak, tuple(logged), threads, load,
                   quick)
 
 
