@@ -9,9 +9,21 @@ import pytest
 import torch
 
 from sharp import preset
-from sharp.bench import FIG1_TARGET_S, Report, baseline, cases, engine, flops_per_step, format_report, judge
+from sharp.bench import (
+    FIG1_TARGET_S,
+    Report,
+    baseline,
+    cases,
+    engine,
+    fig1_flops,
+    flops_per_step,
+    format_report,
+    judge,
+    run,
+)
 from sharp.cli import main
 from sharp.engine.data import fast_signs
+from sharp.experiments.fig1 import figure1_configs
 
 
 @pytest.mark.parametrize("cfg", [
@@ -57,7 +69,12 @@ def test_bench_quick_prints_the_table(capsys):
         row = next(line for line in out.splitlines() if line.startswith(name))
         numbers = [float(v) for v in re.findall(r"\d+\.\d+", row)]
         assert len(numbers) >= 5 and all(v > 0 for v in numbers[:5]), row
-    assert re.search(r"Fig 1 reproduction .*: \d+\.\d+ s", out)
+    fig1 = re.search(r"Fig 1 reproduction .*: (\d+\.\d+) s, (\d+\.\d+) GFLOP, (\d+\.\d+) GFLOP/s, peak (\d+\.\d+), "
+                     r"(\d+)% of peak", out)
+    assert fig1, out
+    logged = next(line for line in out.splitlines() if line.startswith("kernel "))
+    every1, sparse, ratio, cost = (float(v) for v in re.findall(r"\d+\.\d+", logged)[:4])
+    assert every1 > 0 and sparse > 0 and ratio > 0
 
 
 def test_bench_rejects_a_bad_repeat_count(capsys):
@@ -66,22 +83,32 @@ def test_bench_rejects_a_bad_repeat_count(capsys):
 
 
 def test_report_judges_against_the_stated_targets():
+    rep = run(quick=True, repeats=1)
+    text = format_report(rep)
+    # the printed figures are the report's: Fig 1's rate is its counted work over its time, its share of the peak
+    rate = rep.fig1_gflop / rep.fig1_s
+    assert f"{rate:.1f} GFLOP/s, peak {rep.fig1_peak:.1f}, {rate / rep.fig1_peak:.0%} of peak" in text
+    assert rep.fig1_gflop * 1e9 == fig1_flops(figure1_configs(rep.fig1_ds, seeds=2, steps=12))
+    (g,) = rep.logged
+    assert f"{g.ratio:6.2f} {g.log_cost:17.2f}" in text and g.ratio == g.every1_s / g.sparse_s
+    assert "targets not judged" in text and "PASS" not in text  # quick sizes say nothing about speed
     full = {c.name: c for c in cases()}
     assert full["booth"].cfg.d == 100 and full["booth"].cfg.m == 20 and full["booth"].cfg.seeds == 16
-    assert full["booth"].cfg.batch_size == 600 and full["booth"].min_ratio == 5
+    assert full["booth"].cfg.batch_size == 600 and full["booth"].min_ratio == 8
     large = full["large"].cfg
     assert (large.d, large.m, large.batch_size, large.seeds) == (400, 2048, 2400, 4)
-    # booth: ratio 6 over a target of 5 passes, 4 fails; large: 0.9x is enough, but only at 60% of the peak
+    # booth: ratio 9 over a target of 8 passes, 7 fails; large: 0.9x is enough, but only at 60% of the peak
     gflop = flops_per_step(large) * large.steps / 1e9
-    rows = (judge(full["booth"], 1.0, 6.0, 100.0), judge(full["large"], 1.0, 0.95, gflop / 0.7),
-            judge(full["booth"], 1.0, 4.0, 100.0), judge(full["large"], 1.0, 0.95, gflop / 0.5))
+    rows = (judge(full["booth"], 1.0, 9.0, 100.0), judge(full["large"], 1.0, 0.95, gflop / 0.7),
+            judge(full["booth"], 1.0, 7.0, 100.0), judge(full["large"], 1.0, 0.95, gflop / 0.5))
     assert [r.passed for r in rows] == [True, True, False, False]
 
-    def verdicts(report: Report) -> list[str]:
-        return [line.split()[-1] for line in format_report(report).splitlines()[3:]]
+    def verdicts(report: Report) -> list[str]:  # the two cases' rows and Fig 1's line
+        return [line.split()[-1] for line in format_report(report).splitlines()[3:6]]
 
-    fast = Report(rows[:2], 9.0, FIG1_TARGET_S, (25, 50), 2, (0.0, 0.0, 0.0), quick=False)
-    slow = Report(rows[2:], 11.0, FIG1_TARGET_S, (25, 50), 2, (0.0, 0.0, 0.0), quick=False)
+    # Fig 1: 9 GFLOP in 9 s at a peak of 1 GFLOP/s (100%) passes; the same work in 11 s misses the 10 s target
+    fast = Report(rows[:2], 9.0, FIG1_TARGET_S, (25, 50), 9.0, 1.0, (), 2, (0.0, 0.0, 0.0), quick=False)
+    slow = Report(rows[2:], 11.0, FIG1_TARGET_S, (25, 50), 11.0, 1.0, (), 2, (0.0, 0.0, 0.0), quick=False)
     assert verdicts(fast) == ["PASS", "PASS", "PASS"] and verdicts(slow) == ["FAIL", "FAIL", "FAIL"]
     quick = dataclasses.replace(slow, quick=True)  # tiny sizes say nothing about speed
     assert verdicts(quick) == ["-", "-", "-"] and "targets not judged" in format_report(quick)
@@ -144,3 +171,60 @@ def test_the_collector_frees_reference_cycles_that_the_interpreter_left_alone():
         collector.stop()
         gc.enable()
     assert not collector._thread.is_alive()
+
+
+def test_keep_heap_stops_the_heap_being_trimmed_after_each_large_free():
+    import resource
+    import sys
+
+    from sharp.engine.threads import keep_heap
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc only")
+    assert keep_heap()  # importing sharp already did; calling again is harmless
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(50):  # 50 allocations of 8 MB, each freed: with the heap kept, the pages are reused
+        torch.ones(2 << 20).sum()
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    assert faults < 50 * 2048 / 4, faults  # trimmed each time: ~2048 faults per 8 MB block
+
+
+def test_fig1_flops_count_steps_the_last_forward_and_every_test_evaluation():
+    (cfg,) = figure1_configs([25], seeds=3, steps=12)  # B = 150, m = 20, n_test = 4000, 13 logged steps
+    fwd = 2 * 25 * 20 + 2 * 20
+    want = 3 * (12 * 150 * (fwd + 2 * 25 * 20) + 150 * fwd + 13 * 4000 * fwd)
+    assert fig1_flops([cfg]) == want
+    assert fig1_flops(figure1_configs([25, 50], seeds=3)) > 2 * want  # adds up over the runs
+
+
+def test_a_logged_step_is_priced_in_training_steps():
+    from sharp.bench import Logged
+
+    # 300 steps: 2.0 s logging every step, 1.0 s logging every 50 (7 snapshots): 294 extra snapshots cost
+    # 1.0 s, a step 1/300 s, so one snapshot is 300/294 steps
+    g = Logged("kernel", 300, 50, every1_s=2.0, sparse_s=1.0)
+    assert g.ratio == 2.0 and g.log_cost == pytest.approx(300 / 294)
+    assert Logged("kernel", 300, 50, every1_s=1.0, sparse_s=1.0).log_cost == 0
+
+
+def test_fig1_seeds_share_their_batches_and_the_shared_step_equals_the_per_seed_one():
+    import dataclasses
+
+    from sharp.engine.data import batches, make_data
+    from sharp.engine.nets import forward, init_params
+    from sharp.engine.train import _autograd_step, _fast_step
+    from sharp.experiments.fig1 import figure1_configs
+
+    (cfg,) = figure1_configs([40], seeds=3, steps=4)
+    assert cfg.shared and cfg.online
+    x, y = next(batches(cfg, *make_data(cfg)))
+    assert x.shape == (240, 40) and y.shape == (3, 240) and torch.equal(y[0], y[2])
+    # oracle: the one fat matmul equals each seed's own pass on the same batch expanded to (R, B, d)
+    p = init_params(cfg)
+    per_seed = dataclasses.replace(cfg, shared=False)
+    for make in (_fast_step, lambda c: _autograd_step(lambda q, x: forward(q, x, c))):
+        loss, f, g = make(cfg)(p, x, y)
+        loss_r, f_r, g_r = make(per_seed)(p, x.expand(3, -1, -1).contiguous(), y)
+        assert torch.allclose(f, f_r, atol=1e-6) and torch.allclose(loss, loss_r, atol=1e-6)
+        assert torch.allclose(g["W1"], g_r["W1"], atol=1e-6)
+        assert g["W1"].abs().max() > 1e-3  # a real gradient

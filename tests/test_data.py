@@ -52,3 +52,24 @@ def test_online_batches_are_fresh_and_minibatches_come_from_the_set():
     for r in range(2):  # every row of the batch is a row of that seed's training set
         assert all((data.x_train[r] == row).all(-1).any() for row in x[r])
         assert torch.equal(y[r], parity(x[r], 2))
+
+
+def test_packed_signs_unpack_to_the_bits_in_stream_order_and_a_fixed_seed_repeats():
+    from sharp.engine.data import fast_signs, sign_bits, unpack_signs
+
+    words = sign_bits(torch.Generator().manual_seed(3), 1000)  # 16 int64 words
+    assert words.shape == (16,)
+    # oracle: bit e of the little-endian stream, read one bit at a time in Python
+    raw = words.numpy().tobytes()
+    bits = [(raw[e // 8] >> (e % 8)) & 1 for e in range(1000)]
+    assert unpack_signs(words, 0, 1000).tolist() == [1.0 if b else -1.0 for b in bits]
+    assert unpack_signs(words, 64, 1000).tolist() == [1.0 if b else -1.0 for b in bits[64:]]
+    two = torch.stack([words, words.flip(0)])  # (R, W): every row its own stream
+    assert torch.equal(unpack_signs(two, 32, 900)[0], unpack_signs(words, 32, 900))
+    # a fixed seed gives the same stream twice, a different one another; about half the signs are +1
+    a = fast_signs(torch.Generator().manual_seed(7), (300, 100))
+    assert torch.equal(a, fast_signs(torch.Generator().manual_seed(7), (300, 100)))
+    assert not torch.equal(a, fast_signs(torch.Generator().manual_seed(8), (300, 100)))
+    assert abs(a.mean().item()) < 0.02  # 30k fair signs: std of the mean 0.006
+    out = torch.empty(300, 100)
+    assert fast_signs(torch.Generator().manual_seed(7), (300, 100), out=out) is out and torch.equal(out, a)

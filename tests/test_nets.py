@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from sharp.engine.config import Config
-from sharp.engine.nets import ACT, act_grad, forward, init_params, linearize, readout
+from sharp.engine.nets import ACT, act_grad, evaluator, forward, init_params, linearize, readout
 
 
 def test_init_scale_and_readout():
@@ -57,3 +57,29 @@ def test_linearized_network_is_affine_in_the_weights_and_first_order_accurate():
     exact = forward({"W1": p0["W1"] + eps * dw["W1"]}, x, cfg)
     second = cfg.c * ((x @ (eps * dw["W1"][0]).T).square() @ readout(4))
     assert torch.allclose(exact - at(eps), second, atol=1e-5)
+
+
+@pytest.mark.parametrize("linearized", [False, True])
+def test_quadratic_form_evaluator_equals_the_forward_pass_and_its_linearization(linearized):
+    # the live page's kernel default (d = 50, m = 512, n_test = 1000), where the evaluator takes the shortcut
+    cfg = Config(d=50, m=512, n_test=1000, seeds=3, scale="ntk", eta=1.0, linearized=linearized)
+    p0 = init_params(cfg)
+    p = {"W1": p0["W1"] + 0.1 * torch.randn(p0["W1"].shape, generator=torch.Generator().manual_seed(1))}
+    x = torch.randint(0, 2, (1000, 50), generator=torch.Generator().manual_seed(2)).float() * 2 - 1
+    net = lambda q, x: forward(q, x, cfg)  # noqa: E731
+    want = (linearize(net, p0) if linearized else net)(p, x)  # (R, n), float32
+    got = evaluator(cfg, p0)(p, x)
+    assert got.shape == want.shape == (3, 1000)
+    # float32 rounding of sums of ~512 terms of size ~1: 1e-4 absolute on outputs of size ~5
+    assert torch.allclose(got, want, rtol=0, atol=1e-4), (got - want).abs().max()
+    assert want.abs().max() > 1  # not a comparison of zeros
+    if linearized:  # and it is the linearization, not the network: they differ away from W0
+        assert (net(p, x) - want).abs().max() > 1e-2
+
+
+def test_evaluator_takes_the_shortcut_only_where_it_is_cheaper_and_exact():
+    p0 = init_params(Config(d=50, m=512, seeds=1))
+    assert evaluator(Config(d=50, m=512, n_test=1000, scale="ntk"), p0) is not None
+    assert evaluator(Config(d=1600, m=20, n_test=4000), p0) is None  # Fig 1: d > m, the plain pass is cheaper
+    assert evaluator(Config(d=50, m=512, activation="relu"), p0) is None  # no quadratic form
+    assert evaluator(Config(d=50, m=512, depth=2), p0) is None
