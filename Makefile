@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check install install-dev lint bench browser
+.PHONY: run test check install install-dev lint bench browser nginx replicas
 
 # The project itself is installed too (editable), so `dask scheduler` and `dask worker` from .venv import sharp
 # from any directory.
@@ -30,10 +30,18 @@ run: install
 browser:
 	@scripts/ensure-chromium
 
+nginx:
+	@scripts/ensure-nginx
+
+# A lecture hall: N app processes behind nginx on http://localhost:8501 (README, "Serving a lecture hall").
+N ?= 3
+replicas: install nginx
+	scripts/serve-replicas $(N)
+
 lint: install-dev
 	$(BIN)/python -m ruff check .
 
-test: install-dev browser lint
+test: install-dev browser nginx lint
 	$(BIN)/python -m pytest
 
 # Lint, then every test that needs no browser, no server process or cluster, and no long computation

@@ -32,8 +32,10 @@ def dockerfile() -> list[tuple[str, str]]:
 
 def test_compose_starts_the_app_a_scheduler_and_two_workers_from_one_image(compose):
     services = compose["services"]
-    assert sorted(services) == ["app", "scheduler", "worker-1", "worker-2"]
-    for s in services.values():
+    assert sorted(services) == ["app", "proxy", "scheduler", "worker-1", "worker-2"]  # proxy: test_replicas_topology
+    for name, s in services.items():
+        if name == "proxy":
+            continue
         assert s["build"]["context"] == "." and s["image"] == "sharp:latest"
         assert s["build"]["args"]["TORCH"] == "cpu"
     assert services["scheduler"]["command"] == ["dask", "scheduler", "--port", "8786", "--dashboard-address", ":8787"]
@@ -43,7 +45,7 @@ def test_compose_starts_the_app_a_scheduler_and_two_workers_from_one_image(compo
         assert services[w]["healthcheck"] == {"disable": True}  # the image's health check is the app's
     app = services["app"]
     assert "command" not in app  # the image's default command: the app
-    assert app["environment"] == {"SHARP_SCHEDULER": "tcp://scheduler:8786"} and app["ports"] == ["8501:8501"]
+    assert app["environment"]["SHARP_SCHEDULER"] == "tcp://scheduler:8786" and app["expose"] == ["8501"]
 
 
 def test_the_readme_says_what_compose_runs(compose, readme):
@@ -73,7 +75,7 @@ def test_the_image_installs_as_the_readme_says_with_cpu_torch_by_default(readme)
     env = [a for kind, a in steps if kind == "ENV"]
     assert any(e.startswith("PATH=/home/sharp/app/.venv/bin:") for e in env)  # `dask` and `python` are .venv's
     cmd = [a for kind, a in steps if kind == "CMD"][-1]
-    assert "streamlit" in cmd and "--server.port=8501" in cmd and "--server.address=0.0.0.0" in cmd
+    assert "streamlit" in cmd and "--server.port=${PORT:-8501}" in cmd and "--server.address=0.0.0.0" in cmd
 
 
 def test_the_makefile_installs_the_project_so_workers_import_it():
