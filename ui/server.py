@@ -95,7 +95,9 @@ def routes() -> list:
         """What the server holds now: for the load tests, the replicas' proxy checks and an operator."""
         return JSONResponse({"ready": bool(_shared), "runs": _shared["runs"].stats() if _shared else None})
 
-    return [Route("/api/status", status)]
+    from ui import guard, stream
+
+    return [Route("/api/status", status), *stream.routes(), *guard.routes()]
 
 
 @asynccontextmanager
