@@ -271,8 +271,8 @@ def area(entry: Entry, frame: live.Frame, cfg: dict[str, Any]) -> str:
     return (f'{STYLE}<div class="sharp-live" data-sharp-live>'
             f'<div data-part="top">{top_html(entry, upto, frame.running)}</div>'
             f'<div class="sharp-cols">{cols}</div><div class="sharp-caption" data-part="caption">{caption}</div></div>'
-            f'<script data-sharp>window.__sharpLiveCfg = {cfg_text};</script>'
-            f'<script data-sharp src="/api/live.js?v={CLIENT_VERSION}"></script>')
+            f'<script data-sharp-cfg>window.__sharpLiveCfg = {cfg_text};</script>'
+            f'<script data-sharp-client src="/api/live.js?v={CLIENT_VERSION}"></script>')
 
 
 def client_config(settings: live.Settings, watch: live.Watch, viewer: str, mode: str, run: live.LiveRun) -> dict:
