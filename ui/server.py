@@ -23,7 +23,7 @@ from sharp.serve.scheduler import Registry, default_workers
 
 SWITCH_S = 0.001  # how long a thread may hold the interpreter lock while another waits for it
 GC_EVERY_S = 30.0  # a full garbage collection this often (sharp.serve.runtime.Collector)
-PRELOAD = ("pandas", "plotly.graph_objects", "ui.live", "ui.figures", "ui.paper", "ui.kiosk", "ui.tour",
+PRELOAD = ("pandas", "plotly.graph_objects", "ui.live", "ui.stream", "ui.figures", "ui.paper", "ui.kiosk", "ui.tour",
            "sharp.engine.sweep", "sharp.experiments")
 _log = logging.getLogger(__name__)
 _lock = threading.Lock()
