@@ -11,6 +11,10 @@ that trains), each to the end of its run. Per visit it prints:
                   animation frame (a JS counter), over the span from the first to the last change
   server_cpu_s    the server process's CPU seconds (user + system, /proc/<pid>/stat) from opening the link to
                   one second after the run finished (the Replay button)
+  training_cpu_s  of which the training workers' threads (those running at a lower priority than the server's
+                  own, `SHARP_LIVE_NICE`, with the torch threads they started): what the run costs whatever
+                  the page does
+  serving_cpu_s   the rest: the page's script runs, Streamlit's messages, the stream's answers
   seconds         opening to finished
 
 Usage (from the repository root, under the heavy lock):
@@ -50,6 +54,23 @@ DONE = "() => Array.from(document.querySelectorAll('button')).some(b => b.innerT
 def cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def threads(pid: int) -> dict[int, tuple[float, int]]:
+    """Per thread of the process: (CPU seconds, nice value), from /proc/<pid>/task/<tid>/stat."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            f = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        out[int(tid)] = ((int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK"), int(f[16]))
+    return out
+
+
+def training_cpu(before: dict, after: dict, base_nice: int) -> float:
+    """CPU seconds between two `threads` readings of the threads running below the server's own priority."""
+    return sum(cpu - before.get(tid, (0.0, 0))[0] for tid, (cpu, nice) in after.items() if nice > base_nice)
 
 
 def free_port() -> int:
@@ -93,18 +114,20 @@ def low_priority_chromium(tmp: Path) -> str:
 def visit(browser, base: str, pid: int, seed: int) -> dict:
     page = browser.new_context(viewport={"width": 1400, "height": 1400}).new_page()
     page.add_init_script(COUNTER)
-    c0, t0 = cpu_s(pid), time.monotonic()
+    base_nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    c0, t0, th0 = cpu_s(pid), time.monotonic(), threads(pid)
     page.goto(f"{base}/?seed={seed}", wait_until="commit")
     page.wait_for_function(DONE, timeout=240_000, polling=200)
     seconds = time.monotonic() - t0
     page.wait_for_timeout(1000)
-    cpu = cpu_s(pid) - c0
+    cpu, train = cpu_s(pid) - c0, training_cpu(th0, threads(pid), base_nice)
     changes = page.evaluate("window.__bench.changes")
     page.context.close()
     span = (changes[-1] - changes[0]) / 1000 if len(changes) > 1 else 0.0
     return {"first_points_s": round(changes[0] / 1000, 2) if changes else None,
             "redraws_per_s": round((len(changes) - 1) / span, 1) if span else 0.0,
-            "server_cpu_s": round(cpu, 2), "seconds": round(seconds, 1), "redraws": len(changes)}
+            "server_cpu_s": round(cpu, 2), "training_cpu_s": round(train, 2), "serving_cpu_s": round(cpu - train, 2),
+            "seconds": round(seconds, 1), "redraws": len(changes)}
 
 
 def bench(root: Path, runs: int, browser, seed0: int) -> list[dict]:
@@ -136,9 +159,11 @@ def main() -> None:
             for r in results[name]:
                 print(json.dumps({"root": name, **r}), flush=True)
         browser.close()
-    print("\nroot: median server CPU s | redraws/s | first points s (first visit of a fresh server)")
+    print("\nroot: median server CPU s (training + serving) | redraws/s | first points s (fresh server, first visit)")
     for name, rs in results.items():
-        print(f"{name}: {statistics.median(r['server_cpu_s'] for r in rs):.2f} | "
+        print(f"{name}: {statistics.median(r['server_cpu_s'] for r in rs):.2f} "
+              f"({statistics.median(r['training_cpu_s'] for r in rs):.2f} + "
+              f"{statistics.median(r['serving_cpu_s'] for r in rs):.2f}) | "
               f"{statistics.median(r['redraws_per_s'] for r in rs):.1f} | {rs[0]['first_points_s']} "
               f"(later: {[r['first_points_s'] for r in rs[1:]]})")
 
