@@ -241,8 +241,8 @@ function draw(show, hover) {
   }
 }
 async function ask(until, want, neurons) {
-  const q = new URLSearchParams(CFG.query);
-  q.set('have', S.n); q.set('viewer', CFG.viewer); q.set('want', want ? 1 : 0);
+  const q = new URLSearchParams(CFG.query), from = S.n;
+  q.set('have', from); q.set('viewer', CFG.viewer); q.set('want', want ? 1 : 0);
   q.set('play', CFG.mode === 'play' ? 1 : 0); q.set('neurons', neurons ? 1 : 0);
   if (until !== null && until !== undefined) q.set('until', until);
   const ctl = new AbortController(), timer = setTimeout(() => ctl.abort(), 15000);
@@ -251,8 +251,12 @@ async function ask(until, want, neurons) {
     const res = await fetch(`${CFG.api}?${q}`, {signal: ctl.signal, cache: 'no-store'});
     const body = await res.json();
     if (!res.ok) { S.top = `<div class="sharp-box sharp-error" role="alert">${esc(body.error || res.status)}</div>`; return null; }
-    for (const [name, rows] of Object.entries(body.rows)) (S.rows[name] || (S.rows[name] = [])).push(...rows);
-    S.n = Math.max(S.n, body.upto); S.done = body.done; S.count = body.count; S.error = body.error;
+    // Rows from where this request started only: a rerun's new loop may have added the same rows meanwhile.
+    if (S.n === from) {
+      for (const [name, rows] of Object.entries(body.rows)) (S.rows[name] || (S.rows[name] = [])).push(...rows);
+      S.n = Math.max(S.n, body.upto);
+    }
+    S.done = body.done; S.count = body.count; S.error = body.error;
     S.top = body.top; S.alerts = body.alerts;
     if (body.neurons) { Object.assign(S.neurons, body.neurons); S.neuronsAt = performance.now(); }
     return body;
@@ -273,7 +277,9 @@ async function run() {
     while (mine() && S.n < (CFG.until ?? Infinity) && !(S.done && S.n >= S.count) && fails < 20) {
       try { if (!(await ask(CFG.until, false, true))) break; } catch (e) { fails++; await wait(1000); }
     }
-    if (mine()) { if (!S.neurons.kernel && S.n) await ask(CFG.until ?? S.n, false, true).catch(() => null); draw(Math.min(S.n, CFG.until ?? S.n), true); }
+    if (!mine()) return;
+    if (S.n) await ask(CFG.until ?? S.n, false, true).catch(() => null);  // the neuron views at this position
+    draw(Math.min(S.n, CFG.until ?? S.n), true);
     return;
   }
   if (mode === 'replay') {
