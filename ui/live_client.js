@@ -263,11 +263,17 @@ async function ask(until, want, neurons) {
   } finally { clearTimeout(timer); }
 }
 let synced = false;
-const sync = () => {  // once: the page's script reruns and relabels Play / Step
-  if (synced || !mine()) return;
+// The page's script reruns and relabels Play / Step; its rerun draws a new live area (a new CFG, so this loop
+// ends). Under load a click was now and then lost (30 sessions on 2 cores: 1 page kept saying Pause over a
+// finished run), so the click is repeated every 3 s while this area is still the page's, at most 20 times.
+const sync = async () => {
+  if (synced) return;
   synced = true;
-  const b = document.querySelector('.st-key-live_sync button');
-  if (b) b.click();
+  for (let i = 0; i < 20 && mine(); i++) {
+    const b = document.querySelector('.st-key-live_sync button');
+    if (b) b.click();
+    await wait(3000);
+  }
 };
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 async function run() {
