@@ -86,13 +86,13 @@ def test_a_key_press_leaves_the_kiosk(booth, chromium):  # noqa: F811
 
 
 PLAY_LABEL = "() => document.querySelector('.st-key-play button')?.innerText.trim().split(/\\s+/).pop()"
-FIRST_STEP = "parseInt(document.querySelector('[data-testid=stMetricValue]').innerText)"
+FIRST_STEP = "parseInt(document.querySelector('[data-metric=step]').innerText)"  # the kernel column's step
 
 
 def press(page, key: str, condition: str, tries: int = 3) -> None:
     """Press `key` until the JS `condition` holds (up to `tries` presses, 15 s each). A press is retried because
-    the live page reruns eight times a second and a button press landing in one of those reruns is, rarely,
-    not seen by the server (the same holds for a mouse click on the button)."""
+    a button press landing in a rerun (the page's own, when its run finishes) is, rarely, not seen by the server
+    (the same holds for a mouse click on the button)."""
     for i in range(tries):
         if i and page.evaluate(f"({condition})()"):  # the last press took effect after all: don't undo it
             return

@@ -1,7 +1,9 @@
 """The live page headless (AppTest): it renders, its controls exist and drive the run, the URL holds the view.
 
-Fragments do not tick under AppTest; the page waits for its run's first points (computed by the server's
-workers, shared through ui.server.runs()), and the fragment's body runs once per script run.
+AppTest runs no JavaScript: the page's live area (ui.stream.area) is checked as the HTML the script sends, with
+its metrics and messages, and the stream the browser would read is checked through `ui.stream.payload`
+(the browser's drawing is tests/test_e2e_browser.py's). `page` waits for the run's first points (computed by
+the server's workers, shared through ui.server.scheduler()) and reruns, as a visitor's first look would find them.
 """
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import live
-from ui.server import runs
+from ui import live, stream
+from ui.server import scheduler
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 FAST = {"d": "12", "n": "72", "steps": "20", "seeds": "2", "kernel_m": "32", "feature_m": "8", "feature_eta": "8"}
@@ -23,7 +25,27 @@ def page(query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     for k, v in (query or {}).items():
         at.query_params[k] = v
-    return at.run()
+    at.run()
+    if "live_watch" in at.session_state and (entry := scheduler().peek(watch(at).key)) is not None:
+        live.wait_first(entry, 30)  # the first points, which the browser's script would fetch
+        at.run()
+    return at
+
+
+def area(at: AppTest) -> str:
+    """The live area's HTML (ui.stream.area), or "" when the page drew none."""
+    return next((h.value for h in at.get("html") if "data-sharp-live" in h.value), "")
+
+
+def metrics(at: AppTest) -> list[tuple[str, str]]:
+    """(label, value) of the live area's metrics, kernel column first."""
+    return re.findall(r'sharp-metric-label">([^<]*)</div><div class="sharp-metric-value" data-metric="[^"]*">([^<]*)<',
+                      area(at))
+
+
+def boxes(at: AppTest, kind: str) -> list[str]:
+    """The live area's messages of a kind ("error", "info"), as HTML."""
+    return re.findall(rf'<div class="sharp-box sharp-{kind}"[^>]*>(.*?)</div>', area(at))
 
 
 def test_opens_at_defaults_and_shows_both_regimes():
@@ -37,11 +59,16 @@ def test_opens_at_defaults_and_shows_both_regimes():
                                           "preset_kernelvsfeaturedefault", "preset_deepl3"}
     assert len(at.get("download_button")) == 2
     assert [h.value for h in at.subheader][:2] == ["Kernel regime", "Feature learning"]
-    labels = [m.label for m in at.metric]
-    assert labels == ["step", "test error", "distance from init"] * 2
-    names = [c.split('data-chart="')[1].split('"')[0] for c in charts(at)]
-    assert names == ["curves-kernel", "neurons-kernel", "curves-feature", "neurons-feature"]
+    assert [label for label, _ in metrics(at)] == ["step", "test error", "distance from init"] * 2
+    assert charts(at) == ["curves-kernel", "neurons-kernel", "curves-feature", "neurons-feature"]  # places
     assert watch(at).playing and shared(at).latest("kernel") is not None  # started without a click
+    cfg = area(at).split("window.__sharpLiveCfg = ")[1].split(";</script>")[0]
+    assert '"mode": "play"' in cfg and '"viewer": "' + at.session_state["live_id"] + '"' in cfg
+    entry = scheduler().peek(watch(at).key)  # what the browser's script reads: rows from where it is
+    body = stream.payload(entry, 0, None, True, neurons=True)
+    assert len(body["rows"]["kernel"]) == body["upto"] >= 1 and body["rows"]["kernel"][0][0] == 0
+    view = body["neurons"]["feature"]
+    assert view.startswith("<svg") and 'data-chart="neurons-feature"' in view
     assert at.query_params["kernel_m"] == ["512"] or at.query_params["kernel_m"] == "512"
 
 
@@ -51,14 +78,14 @@ def watch(at: AppTest) -> live.Watch:
 
 def shared(at: AppTest) -> live.LiveRun:
     """The server-wide run this session watches."""
-    return runs().peek(watch(at).key).job
+    return scheduler().peek(watch(at).key).job
 
 
 def finish(at: AppTest, timeout: float = 60) -> live.LiveRun:
     """Keep the session's run wanted until the workers finish it (what a playing browser does), then rerun."""
-    entry, deadline = runs().peek(watch(at).key), time.monotonic() + timeout
+    entry, deadline = scheduler().peek(watch(at).key), time.monotonic() + timeout
     while not entry.job.done and time.monotonic() < deadline:
-        runs().want(entry)
+        scheduler().want(entry)
         time.sleep(0.05)
     assert entry.job.done, "the run did not finish in time"
     at.run()
@@ -66,8 +93,8 @@ def finish(at: AppTest, timeout: float = 60) -> live.LiveRun:
 
 
 def charts(at: AppTest) -> list[str]:
-    """The page's SVG charts (the live view draws them as raw HTML in markdown): two curve charts, two neuron views."""
-    return [m.value for m in at.markdown if 'data-chart="' in m.value]
+    """The live area's places for charts, which the browser's script fills: two curve charts, two neuron views."""
+    return re.findall(r'data-part="((?:curves|neurons)-\w+)"', area(at))
 
 
 def _q(at: AppTest, name: str) -> str:
@@ -83,7 +110,7 @@ def test_a_changed_slider_restarts_the_run_and_updates_the_url(key, value):
     assert not at.exception
     run = shared(at)
     assert run is not first and getattr(run.settings, key) == value and _q(at, key) == str(value)
-    assert run.latest("feature").step >= 0
+    assert live.wait_first(scheduler().peek(watch(at).key), 30) and run.latest("feature").step >= 0  # it computes
 
 
 def test_eta_inputs_and_the_eta_equals_m_button():
@@ -137,8 +164,7 @@ def test_pause_step_reset():
         time.sleep(0.1)
         at.run()
     assert watch(at).shown == n + 1 and not watch(at).playing  # exactly one logging interval
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["step"] == f"{shared(at).history['kernel'][n].step} / 2000"
+    assert dict(metrics(at))["step"] == f"{shared(at).history['kernel'][n].step} / 2000"
     seed = shared(at).settings.seed
     at.button(key="reset").click().run()
     assert shared(at).settings.seed == seed + 1 and _q(at, "seed") == str(seed + 1)
@@ -148,10 +174,11 @@ def test_a_diverging_column_says_so_while_the_other_finishes():
     at = page({**FAST, "d": "50", "n": "300", "feature_m": "20", "feature_eta": "5000", "steps": "30"})
     finish(at)
     assert not at.exception
-    assert any("Feature learning diverged at step" in e.value for e in at.error)
-    metrics = {(i // 3, m.label): m.value for i, m in enumerate(at.metric)}
-    assert metrics[(0, "step")] == "30 / 30" and metrics[(1, "test error")] == "—"
-    assert float(metrics[(0, "test error")]) < 0.6
+    assert any("Feature learning diverged at step" in e for e in boxes(at, "error"))
+    values = {(i // 3, label): v for i, (label, v) in enumerate(metrics(at))}
+    assert values[(0, "step")] == "30 / 30" and values[(1, "test error")] == "—"
+    assert float(values[(0, "test error")]) < 0.6
+    assert at.button(key="play").label == "Replay"  # the run is over: the buttons say so
 
 
 def test_overlay_and_log_axis():
@@ -199,16 +226,16 @@ class Busy:
 
 
 def test_a_saturated_server_says_how_many_runs_are_ahead():
-    reg = runs()
+    reg = scheduler()
     blockers = [reg.get(("busy", i), Busy) for i in range(reg.max_active + 1)]  # every place taken, one in line
     try:
         for b in blockers:
             reg.want(b, 120)
         at = page({**FAST, "seed": "4242"})  # settings nobody ran yet
         assert not at.exception and len(charts(at)) == 4  # its first points came at once (a newcomer's slice)
-        waiting = [i.value for i in at.info if "ahead of this one" in i.value]
+        waiting = [i for i in boxes(at, "info") if "ahead of this one" in i]
         # at least the one blocker in line (earlier tests' runs may still be in line or active too)
-        assert waiting and re.match(r"Waiting: ([2-9]|\d\d+) runs ahead", waiting[0]), [i.value for i in at.info]
+        assert waiting and re.match(r"Waiting: ([2-9]|\d\d+) runs ahead", waiting[0]), boxes(at, "info")
     finally:
         for b in blockers:
             b.job.done = True

@@ -372,6 +372,16 @@ class Watch:
             self.shown = count
         return Frame.of(run, self.shown, self.playing)
 
+    def catch_up(self, run: LiveRun, shown: int | None) -> None:
+        """Take the position the visitor's browser has drawn (`ui.stream.seen`; None: keep this one), and end a
+        step or a replay it has reached. The browser streams on its own, so the server's position lags it."""
+        if shown is not None:
+            self.shown = max(0, min(shown, run.count))
+        if self.step_to is not None and (self.shown >= self.step_to or run.done):
+            self.step_to = None
+        if self.replaying and run.done and self.shown >= run.count:
+            self.replaying = False
+
     def wants_compute(self) -> bool:
         """Whether this visitor needs the run to go on (a paused or replaying visitor does not)."""
         return (self.playing and not self.replaying) or self.step_to is not None

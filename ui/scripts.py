@@ -145,7 +145,7 @@ def reload_if_blank() -> str:
     and this watchdog, then sent at the end of the page, had not arrived. The live page now sends it first.
     """
     return _script(f"""
-  if (window.__sharpBlank) return;
+  if (window.__sharpBlank || window.__sharpGuard) return;  // the page's own guard (ui/guard.py) does this
   window.__sharpBlank = true;
   let since = null;
   setInterval(() => {{

@@ -23,8 +23,8 @@ from sharp.serve.scheduler import Scheduler, close_shared, default_workers, shar
 
 SWITCH_S = 0.001  # how long a thread may hold the interpreter lock while another waits for it
 GC_EVERY_S = 30.0  # a full garbage collection this often (sharp.serve.runtime.Collector)
-PRELOAD = ("pandas", "plotly.graph_objects", "ui.live", "ui.figures", "ui.paper", "ui.kiosk", "ui.tour",
-           "sharp.engine.sweep", "sharp.experiments")
+PRELOAD = ("pandas", "plotly.graph_objects", "ui.live", "ui.stream", "ui.figures", "ui.paper", "ui.kiosk",
+           "ui.tour", "sharp.engine.sweep", "sharp.experiments")
 _log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _shared: dict[str, Any] = {}
@@ -73,8 +73,6 @@ def scheduler() -> Scheduler:
     return start()["scheduler"]
 
 
-runs = scheduler  # the live page's name for it, until the live page's rewrite lands
-
 
 def tune_interpreter() -> Collector:
     """Quicker hand-offs between threads, and start-up's objects out of the collector's sight (called by start).
@@ -111,7 +109,9 @@ def routes() -> list:
         return JSONResponse({"ready": sched is not None, "jobs": sched.stats() if sched else None,
                              "background": sched.background() if sched else {}})
 
-    return [Route("/api/status", status)]
+    from ui import guard, stream
+
+    return [Route("/api/status", status), *stream.routes(), *guard.routes()]
 
 
 @asynccontextmanager

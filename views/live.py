@@ -2,25 +2,21 @@
 
 The page keeps the visitor's `ui.live.Settings` (changed only by their own widgets and buttons, see
 `live.settle`) and a small `live.Watch` (how far they have seen, play or pause). The runs themselves are the
-server's (`ui.server.runs()`, a `sharp.serve.scheduler.Registry`): the first visitor with some settings starts
-them, background workers train them, and everyone with the same settings watches the same run. A fragment
-reruns several times a second to draw what is new, with the pure builders in `ui.figures`.
+server's (`ui.server.scheduler()`, a `sharp.serve.scheduler.Scheduler`): the first visitor with some settings starts
+them, background workers train them, and everyone with the same settings watches the same run. The script runs
+on the visitor's gestures only: it draws the live area once (`ui.stream.area`), and the browser's script in it
+streams the run's new points from the server's /api/live route and draws them (ui/live_client.js).
 """
 import dataclasses
-import time
 import uuid
 
 import streamlit as st
 
 import sharp
 from sharp.serve.scheduler import Entry
-from ui import figures, kiosk, live, scripts
-from ui.server import runs
+from ui import kiosk, live, scripts, stream
+from ui.server import scheduler
 
-TICK_S = 0.12  # the live view reruns this often while training...
-FULL_PACE = 4  # ... while at most this many visitors stream at once; with more, each one's pace slows in proportion
-FIRST_WAIT_S = 1.5  # a page waits at most this long for a new run's first points before drawing
-NEURONS_EVERY_S = 1.0  # the neuron views change slowly; redrawing them less often keeps the curves fluid
 KEYS = [f.name for f in dataclasses.fields(live.Settings)]
 ss = st.session_state
 FORMULAS = r"""
@@ -72,18 +68,30 @@ def own(key: str) -> dict:
 
 def watched() -> tuple[live.Watch, live.LiveRun] | None:
     watch = ss.get("live_watch")
-    entry = runs().peek(watch.key) if watch is not None else None
+    entry = scheduler().peek(watch.key) if watch is not None else None
     return (watch, entry.job) if entry is not None else None
+
+
+def on_screen(w: tuple[live.Watch, live.LiveRun]) -> tuple[live.Watch, live.LiveRun]:
+    """The watch, at the position the visitor's browser has drawn (it streams without rerunning this script)."""
+    w[0].catch_up(w[1], stream.seen(ss.live_id, w[0].key))
+    return w
 
 
 def play_pause() -> None:
     if (w := watched()) is not None:
-        w[0].toggle(w[1])
+        on_screen(w)[0].toggle(w[1])
 
 
 def step_once() -> None:
     if (w := watched()) is not None:
-        w[0].step(w[1])
+        on_screen(w)[0].step(w[1])
+
+
+def catch_up() -> None:
+    """The browser's script: its view finished, reached the step asked for or ended a replay."""
+    if (w := watched()) is not None:
+        on_screen(w)
 
 
 def new_seeds() -> None:
@@ -96,9 +104,10 @@ ss.setdefault("live_id", uuid.uuid4().hex)  # this visitor, for the server's cou
 if "live_kiosk" not in ss:  # opened from the booth's kiosk: keep its parameters in the URL, return when idle
     ss.live_kiosk = {k: v for k, v in st.query_params.to_dict().items() if k in ("from_kiosk", "idle_s", "scene_s")}
 
-# The live view reruns several times a second; Streamlit would fade its charts as "stale" during every rerun
-# that outlasts a moment (on a busy machine, most of them), which reads as flicker. Keep them opaque here.
-st.html("<style>.stMain [data-stale='true'] {opacity: 1 !important; transition: none !important;}</style>")
+# Streamlit would fade the page as "stale" during a rerun that outlasts a moment, which reads as flicker; the
+# hidden button is the browser script's way to ask for a rerun (see catch_up).
+st.html("<style>.stMain [data-stale='true'] {opacity: 1 !important; transition: none !important;}"
+        ".st-key-live_sync {display: none !important;}</style>")
 # First of all, a reload if the page goes blank: in CI a page whose connection dropped before its charts came
 # was left blank for minutes, and the watchdog, then sent last, had never arrived.
 st.html(scripts.HIDE + scripts.reload_if_blank(), unsafe_allow_javascript=True)
@@ -130,6 +139,18 @@ with right:
     b.number_input("step size η", *map(float, live.RANGES["feature_eta"]), **own("feature_eta"), format="%g")
     c.button(f"η = m ({ss.live_settings.feature_m})", key="eta_m", on_click=feature_eta_is_m)
 
+def on_screen_history(viewer: str, watch: live.Watch):
+    """A function giving the run's history as far as viewer's browser has drawn it (for the CSV download)."""
+    def history() -> dict:
+        entry = scheduler().peek(watch.key)
+        if entry is None:
+            return {}
+        n = stream.seen(viewer, watch.key)
+        n = watch.shown if n is None else n
+        return {name: snaps[:n] for name, snaps in entry.job.history.items()}
+    return history
+
+
 def sidebar(run: live.Frame | None) -> None:
     """The shared settings, presets and downloads. Drawn after the charts (so the browser receives those first)
     and also when the settings cannot run, so the visitor can still change them."""
@@ -153,7 +174,8 @@ def sidebar(run: live.Frame | None) -> None:
         if run is None:
             return
         st.subheader("Download")
-        st.download_button("Curves (CSV)", lambda: live.curves_csv(run.history), "sharp-live-curves.csv", "text/csv",
+        shown = on_screen_history(ss.live_id, watch)  # what the browser shows when the visitor clicks
+        st.download_button("Curves (CSV)", lambda: live.curves_csv(shown()), "sharp-live-curves.csv", "text/csv",
                            key="csv", on_click="ignore", icon=":material/download:", use_container_width=True)
         st.download_button("Settings (JSON)", lambda: live.config_json(run), "sharp-live-config.json",
                            "application/json", key="json", on_click="ignore", icon=":material/download:",
@@ -186,120 +208,31 @@ with warn_box:
 
 def shared_run() -> Entry:
     """The server's run for this visitor's settings: started if nobody has it, watched live otherwise."""
-    return runs().get(watch.key, lambda: live.LiveRun.start(watch.key), want=watch.wants_compute())
+    return scheduler().get(watch.key, lambda: live.LiveRun.start(watch.key), want=watch.wants_compute())
 
 
 entry = shared_run()
-live.wait_first(entry, FIRST_WAIT_S)  # the first points come from a worker; the page shows them at once
-frame = watch.look(entry.job)
+frame = watch.look(entry.job)  # what the page draws now; the browser's script streams on from there
+mode = ("step" if watch.step_to is not None else "replay" if watch.replaying
+        else "play" if frame.running else "still" if frame.done else "pause")
 
-with run_box:  # Play and Step are drawn by the live view itself (below), so their labels follow every tick
-    c = st.columns([1, 1.2, 5], vertical_alignment="center")
-    c[0].button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", use_container_width=True,
-                help="start again with new seeds")
-    c[1].toggle("log-scale steps", **own("log_x"))
-
-
-def controls(frame: live.Frame) -> None:
-    """Play / Pause / Replay and Step, inside the ticking view: a click reruns the view, which relabels them."""
+with run_box:
     c = st.columns([1, 1, 1, 1.2, 3], vertical_alignment="center")
-    c[0].button("Pause" if frame.running else "Replay" if frame.done else "Play", key="play", on_click=play_pause,
-                icon=":material/pause:" if frame.running else ":material/replay:" if frame.done
-                else ":material/play_arrow:", use_container_width=True)
+    c[0].button("Pause" if mode == "play" else "Replay" if frame.done else "Play", key="play",
+                on_click=play_pause, icon=":material/pause:" if mode == "play" else ":material/replay:"
+                if frame.done else ":material/play_arrow:", use_container_width=True)
     c[1].button("Step", key="step", on_click=step_once, disabled=frame.done, icon=":material/skip_next:",
                 use_container_width=True, help="advance one logging interval, then pause")
+    c[2].button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", use_container_width=True,
+                help="start again with new seeds")
+    c[3].toggle("log-scale steps", **own("log_x"))
+    # Pressed by the browser's script (never seen) when its view reached a state the buttons must show.
+    st.button("sync", key="live_sync", on_click=catch_up)
 
-
-def neurons(entry: Entry, frame: live.Frame, name: str) -> str:
-    """The neuron view, rebuilt at most once a second while streaming: it changes slowly, and an unchanged
-    element costs the browser nothing. Visitors at the same position share the drawing."""
-    cache, now = ss.setdefault("live_neurons", {}), time.monotonic()
-    snaps, s = frame.history[name], frame.settings
-    hit = cache.get(name)
-    if hit and hit[0] == entry.key and now - hit[1] < NEURONS_EVERY_S and frame.running:
-        return hit[2]
-    title = f"Neurons: each one's share of its weight energy on x₁..{figures.relevant(s.k)}"
-    svg = entry.chart(("neurons", name, len(snaps)), lambda: figures.neurons_svg(
-        snaps[-1], snaps[0], name, s.k, s.d, title=title, chart=f"neurons-{name}"))
-    cache[name] = (entry.key, now, svg)
-    return svg
-
-
-def draw(entry: Entry, frame: live.Frame, log_x: bool) -> None:
-    # Every chart is built before anything is sent, so both columns update together. While streaming the
-    # charts carry no tooltips (each would add a hundred elements to every redraw); paused or done, they do.
-    # Visitors who see the same steps of the same run with the same view share one drawing.
-    s, streaming = frame.settings, frame.running
-    if entry.error:
-        st.error(f"This run stopped with an error: {entry.error}. Change a setting or press Reset to try again.")
-        return
-    if not frame.history["kernel"]:
-        ahead = runs().ahead(entry)
-        st.info(f"Waiting: {ahead} run{'s' * (ahead != 1)} ahead of this one on this server. It starts as soon "
-                "as one of them finishes or is paused." if ahead else "Starting...")
-        return
-    shown = len(frame.history["kernel"])
-    curves = entry.chart(("curves", shown, log_x, not streaming),
-                         lambda: live.curve_charts(frame, log_x, hover=not streaming))
-    views = {name: neurons(entry, frame, name) for name in live.REGIMES}
-    if streaming and (ahead := runs().ahead(entry)):
-        st.info(f"Waiting: {ahead} run{'s' * (ahead != 1)} ahead of this one on this server; it goes on as soon "
-                "as one of them finishes or is paused.")
-    for col, name in zip(st.columns(2, gap="large"), live.REGIMES):
-        snap, names = frame.latest(name), live.column_runs(s, name)
-        with col:
-            m = st.columns(3)
-            m[0].metric("step", f"{snap.step} / {s.steps}")
-            m[1].metric("test error", "—" if snap.diverged else f"{snap.test_error:.3f}")
-            m[2].metric("distance from init", "—" if snap.diverged else f"{snap.distance:.2f}")
-            for n in names:
-                if (last := frame.latest(n)) is not None and last.diverged:
-                    seeds = ", ".join(map(str, last.diverged_seeds))
-                    st.error(f"**{figures.LABELS[n].capitalize()} diverged at step {last.diverged_step}**: the "
-                             f"outputs blew up (beyond 10⁶ or infinite) for seed(s) {seeds}. The step size "
-                             f"η = {getattr(s, name + '_eta'):g} is too large here; lower it.")
-            st.markdown(curves[name], unsafe_allow_html=True)
-            st.markdown(views[name], unsafe_allow_html=True)
-    if not streaming:
-        st.caption("Hover a chart for the values at each step, or a bar for its neuron's shares.")
-
-
-def moving(frame: live.Frame) -> bool:
-    """Whether this visitor's view still changes by itself: playing, stepping, or waiting for first points."""
-    return frame.running or watch.step_to is not None or (not frame.history["kernel"] and not frame.done)
-
-
-def pace() -> float:
-    """Seconds between redraws: TICK_S, longer when more than FULL_PACE visitors stream at once (a classroom),
-    so that the server's threads keep answering every one of them."""
-    streaming = runs().heartbeat(ss.live_id)
-    return TICK_S * max(1.0, streaming / FULL_PACE)
-
-
-ticking = moving(frame)
-in_full_run = True  # False once this script run is over: a later call of live_view is one of its ticks
-
-
-# The view ticks while it moves, at one pace from the page's first run. Its Play and Step buttons are inside
-# it, so a click or the end of the run relabels them in the view's own rerun. A full rerun, to start or stop
-# the ticking, is asked for only when that changes; under load such a rerun asked for from inside the
-# fragment was now and then lost, which then costs a few idle ticks or a second click on Play, never a page
-# whose buttons say the wrong thing.
-@st.fragment(run_every=pace() if ticking else None)
-def live_view() -> None:
-    entry = shared_run()
-    frame = frame_now if in_full_run else watch.look(entry.job)
-    if ticking:
-        runs().heartbeat(ss.live_id)
-    controls(frame)
-    draw(entry, frame, ss.live_settings.log_x)
-    if not in_full_run and moving(frame) != ticking:
-        st.rerun()  # start or stop the ticking
-
-
-frame_now = frame
-live_view()
-in_full_run = False
+# The live area: drawn once per script run (a gesture); the browser's script then streams the new points into it
+# from the server's /api/live route (ui/stream.py), with no rerun of this script while it plays.
+st.html(stream.area(entry, frame, stream.client_config(settings, watch, ss.live_id, mode, entry.job)),
+        unsafe_allow_javascript=True)
 sidebar(frame)
 # Keys (Space play/pause, right arrow step, R reset), the charts' SVG/PNG buttons and the kiosk's idle return;
 # sent last, so the charts reach a new visitor first.

@@ -1,0 +1,91 @@
+"""The live page's stream (ui.stream) and page guard (ui.guard), without a browser.
+
+The route is called as Starlette would call it (a Request built from a query string); the browser's drawing of
+what it sends is tests/test_e2e_browser.py's.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import re
+import urllib.parse
+
+import numpy as np
+from starlette.requests import Request
+
+from ui import figures, guard, live, stream
+from ui.server import scheduler
+
+SMALL = live.Settings(d=12, n=72, steps=20, seeds=2, kernel_m=32, feature_m=8, feature_eta=8.0, seed=777)
+
+
+def call(settings: live.Settings, **extra) -> tuple[int, dict]:
+    """GET /api/live with the settings' URL parameters and the route's own ones."""
+    qs = urllib.parse.urlencode({**live.to_query(settings), **{k: str(v) for k, v in extra.items()}})
+    req = Request({"type": "http", "method": "GET", "path": "/api/live", "query_string": qs.encode(), "headers": []})
+    res = asyncio.run(stream.endpoint(req))
+    return res.status_code, json.loads(res.body)
+
+
+def finished(settings: live.Settings, timeout: float = 60) -> live.LiveRun:
+    """The server's run for settings, kept wanted until its workers finish it (what a playing page does)."""
+    entry = scheduler().get(settings.run_part(), lambda: live.LiveRun.start(settings.run_part(), stored=False))
+    for _ in range(int(timeout / 0.6)):
+        if entry.job.done:
+            break
+        call(settings, have=entry.job.count, want=1)  # waits up to WAIT_S for a new row
+    assert entry.job.done
+    return entry.job
+
+
+def test_rows_are_the_charts_numbers():
+    run = live.LiveRun.start(SMALL, stored=False)
+    run.advance(budget_s=60)
+    snaps = run.history["feature"]
+    got = np.array(stream.rows(snaps), dtype=float)
+    c = figures.curve("feature", snaps, "test_error")
+    assert got.shape == (21, 10) and list(got[:, 0]) == list(range(21))
+    assert np.allclose(got[:, 1:4], np.stack([c.mean, c.lo, c.hi], 1), rtol=1e-4, atol=1e-9)
+    assert np.allclose(got[:, 7], [s.test_error for s in snaps], rtol=1e-4)
+
+
+def test_the_route_sends_only_what_the_page_lacks_and_records_its_position():
+    s = dataclasses.replace(SMALL, seed=778)
+    run = finished(s)
+    status, body = call(s, have=0, viewer="v1", play=1, neurons=1)
+    assert status == 200 and body["done"] and body["upto"] == run.count == 21
+    assert [r[0] for r in body["rows"]["kernel"]] == list(range(21))
+    assert body["neurons"]["kernel"].startswith("<svg") and body["next_ms"] >= stream.POLL_MS
+    assert stream.seen("v1", s.run_part()) == 21 and stream.seen("v1", SMALL.run_part()) is None
+    _, later = call(s, have=15)
+    assert [r[0] for r in later["rows"]["feature"]] == list(range(15, 21)) and "neurons" not in later
+    _, paused = call(s, have=3, until=5)  # a paused page at 5 rows that has 3
+    assert paused["upto"] == 5 and [r[0] for r in paused["rows"]["kernel"]] == [3, 4]
+    _, logx = call(dataclasses.replace(s, log_x=True), have=21)  # a view setting: the same run
+    assert logx["upto"] == 21 and not logx["rows"]["kernel"]
+
+
+def test_the_route_refuses_settings_the_page_refuses_naming_them():
+    status, body = call(dataclasses.replace(SMALL, d=400, n=5000, kernel_m=2048, seeds=8, depth=4))
+    assert status == 400 and "too heavy for a live page" in body["error"] and "kernel_m = 2048" in body["error"]
+    # a value the URL parser rejects falls back to its default, as on the page (k at most d: k = 2 here)
+    assert stream.key_of((("d", "4"), ("k", "6"))) == dataclasses.replace(live.DEFAULTS, d=4)
+
+
+def test_a_diverged_column_gets_its_message_in_the_stream():
+    s = dataclasses.replace(SMALL, d=50, n=300, feature_m=20, feature_eta=5000.0, steps=30, seed=779)
+    finished(s)
+    _, body = call(s, have=0)
+    assert "Feature learning diverged at step" in body["alerts"]["feature"] and not body["alerts"]["kernel"]
+    assert body["rows"]["feature"][-1][9] == 1 and len(body["rows"]["feature"]) < body["upto"]
+
+
+def test_the_guard_is_first_in_every_pages_html_and_knows_the_broken_tree_error():
+    html = guard.index_html()
+    head = html.split("<head>", 1)[1]
+    assert head.startswith("<script>(") and "__sharpGuard" in head.split("</script>")[0]
+    assert re.search(guard.FATAL, "Error: Bad delta path index 7 (should be between [0, 0])")
+    assert not re.search(guard.FATAL, "Cannot send rerun backMessage when disconnected from server")
+    paths = {r.path for r in guard.routes()}
+    assert {"/", "/live", "/figure1", "/kiosk"} <= paths and not any(p.startswith("/_stcore") for p in paths)

@@ -1,0 +1,98 @@
+"""The page guard: a script in the HTML page itself, outside Streamlit's React tree, that reloads a broken page.
+
+Why outside the tree: under load (30 sessions on 2 cores) a few live pages went entirely white for good, their
+console saying `Error: Bad delta path index 7 (should be between [0, 0]) at e.visitBlockNode`: Streamlit's
+frontend threw while applying an update and dropped its whole element tree. A watchdog sent by the app
+(`st.html`) lives in that tree: on those pages it never ran. This one is part of the page's HTML, served by
+the server's own routes for "/" and each page's path (`routes`, first in the ASGI app's route list, so they
+answer before Streamlit's static files; any other path still gets Streamlit's unmodified page). It runs
+before Streamlit's code and survives anything the frontend does to its tree.
+
+It reloads the page (same URL, so the visitor's settings and run: every page keeps them in its URL) when
+  * the console or an uncaught error reports a broken element tree (`FATAL`), about a second later;
+  * the app had drawn something and its root has shown no text for BLANK_S seconds;
+  * nothing at all was drawn within FIRST_S seconds of loading (a dropped connection at the very start);
+at most RELOADS times in RELOADS_WINDOW_S seconds (kept in sessionStorage, key sharpReloads; the reason of the
+last in sharpReloadWhy), so a page that cannot recover does not reload forever.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+BLANK_S = 4.0
+FIRST_S = 120.0
+RELOADS = 3
+RELOADS_WINDOW_S = 300.0
+# Streamlit's frontend errors that mean its element tree no longer matches the server's (see its delta visitors).
+FATAL = (r"Bad delta path|Cannot set a node at a delta path|'setIn' cannot be called|"
+         r"TransientNode has no anchor")
+VIEWS = Path(__file__).resolve().parents[1] / "views"
+
+
+def script() -> str:
+    """The guard as an inline <script> element (pure text; `index_html` puts it first in the page's <head>)."""
+    cfg = json.dumps({"blankMs": BLANK_S * 1000, "firstMs": FIRST_S * 1000, "max": RELOADS,
+                      "windowMs": RELOADS_WINDOW_S * 1000, "fatal": FATAL})
+    return "<script>(" + _JS + f")({cfg});</script>"
+
+
+_JS = """(cfg) => {
+  if (window.__sharpGuard) return;
+  const fatal = new RegExp(cfg.fatal), g = window.__sharpGuard = {start: Date.now(), seen: false, since: null,
+    fatal: null};
+  const note = (x) => {
+    const text = String((x && (x.stack || x.message)) || x);
+    if (!g.fatal && fatal.test(text)) g.fatal = {at: Date.now(), text: text.slice(0, 200)};
+  };
+  const error = console.error.bind(console);
+  console.error = (...args) => {
+    try { args.forEach(note); } catch (e) { /* never break the console */ }
+    error(...args);
+  };
+  window.addEventListener('error', (e) => note(e.error || e.message), true);
+  window.addEventListener('unhandledrejection', (e) => note(e.reason));
+  const reload = (why) => {
+    const now = Date.now();
+    const recent = JSON.parse(sessionStorage.getItem('sharpReloads') || '[]').filter((t) => now - t < cfg.windowMs);
+    if (recent.length >= cfg.max) return;
+    sessionStorage.setItem('sharpReloads', JSON.stringify(recent.concat([now])));
+    sessionStorage.setItem('sharpReloadWhy', why);
+    window.location.reload();
+  };
+  setInterval(() => {
+    const root = document.getElementById('root'), now = Date.now();
+    const drawn = !!(document.querySelector('[data-testid="stApp"]') && root && root.innerText.trim());
+    if (drawn) { g.seen = true; g.since = null; } else if (g.since === null) g.since = now;
+    if (g.fatal && now - g.fatal.at > 1000) reload('error: ' + g.fatal.text);
+    else if (g.seen && g.since !== null && now - g.since > cfg.blankMs) reload('blank');
+    else if (!g.seen && now - g.start > cfg.firstMs) reload('never drawn');
+  }, 500);
+}"""
+
+
+@functools.cache
+def index_html() -> str:
+    """Streamlit's own page (its static index.html) with the guard first in <head>."""
+    import streamlit
+
+    text = (Path(streamlit.__file__).parent / "static" / "index.html").read_text()
+    return text.replace("<head>", "<head>" + script(), 1)
+
+
+def page_paths() -> list[str]:
+    """The URL paths that serve the app's page: "/" and each page's (Streamlit names a page by its file's stem)."""
+    return ["/"] + sorted("/" + p.stem for p in VIEWS.glob("*.py") if not p.stem.startswith("_"))
+
+
+def routes() -> list:
+    """Starlette routes answering GET and HEAD on each page path with the guarded page (no-cache, like Streamlit's)."""
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    async def page(request: Any) -> HTMLResponse:
+        return HTMLResponse(index_html(), headers={"Cache-Control": "no-cache"})
+
+    return [Route(path, page, methods=["GET", "HEAD"]) for path in page_paths()]
