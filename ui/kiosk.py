@@ -367,7 +367,7 @@ def headline(data: SceneData) -> str:
     learning reaches zero test error at step 140'
     """
     scene = data.scene
-    names, _, labels = series(scene)
+    names = series(scene)[0]
     if scene.kind == "race":
         return (f"{scene.lead}: the kernel regime {fate(data.error['kernel'])}, "
                 f"feature learning {fate(data.error['feature'])}")
