@@ -22,6 +22,10 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 @pytest.fixture(autouse=True)
 def fake_scenes(monkeypatch):
     monkeypatch.setattr(kiosk, "scene_data", lambda scene: kiosk.from_frame(scene, fake_frame(scene.kind)))
+    # SceneStore binds scene_data as a default argument, so the line above does not reach the page's store; the
+    # runs it trains go through kiosk.sweep, looked up at each call: 2 runs = a race, 3 = step sizes, 6 = Fig 1.
+    kinds = {2: "race", 3: "eta", len(kiosk.FIG1_DS): "fig1"}
+    monkeypatch.setattr(kiosk, "sweep", lambda cfgs, **kw: fake_frame(kinds[len(cfgs)]))
     st.cache_resource.clear()  # a fresh store per test, filled by the fake
     yield
     st.cache_resource.clear()
