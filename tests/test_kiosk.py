@@ -290,7 +290,7 @@ def test_race_headline_words_each_curve_from_its_numbers():
     a = SCENES[0]
     ends = kiosk.from_frame(a, curves_frame("race", [lambda t: 0.28, lambda t: max(0.016, 0.5 - t / 100)]))
     assert kiosk.headline(ends) == ("Same data, two networks: the kernel regime stalls at test error 0.28, "
-                                    "feature learning stalls at test error 0.016")
+                                    "feature learning ends at test error 0.016")
     assert "zero" not in kiosk.headline(ends)  # a run that ends at 0.016 does not "reach zero error"
     zero = kiosk.from_frame(a, curves_frame("race", [lambda t: 0.5 - t / 1000, lambda t: max(0.0, 0.5 - t / 280)]))
     assert kiosk.headline(zero) == ("Same data, two networks: the kernel regime ends at test error 0.2, "

@@ -334,7 +334,8 @@ def readings(data: SceneData, shown: int) -> list[Reading]:
 
 
 # ---- what the scene says: its headline from its finished runs, its caption from its configurations ----------
-STALL = 0.02  # a curve whose mean test error moves less than this over the run's second half "stalls"
+STALL = 0.02  # a curve whose mean test error moves less than this over the run's second half, and
+HIGH = 0.1  # ends above this, "stalls"; one that ends lower simply "ends at" its value
 
 
 def err_text(x: float) -> str:
@@ -344,7 +345,7 @@ def err_text(x: float) -> str:
 
 def fate(c: figures.Curve) -> str:
     """How a mean test-error curve ends, worded from its numbers: reaches zero (and from which step on), stalls
-    (moves less than STALL over the second half of the run) or simply ends at its last value.
+    (ends above HIGH, having moved less than STALL over the second half of the run) or ends at its last value.
 
     Example: fate(Curve("f", [0, 10, 20], [0.5, 0.1, 0.0], ...)) -> 'reaches zero test error at step 20'
     """
@@ -355,7 +356,7 @@ def fate(c: figures.Curve) -> str:
         since = step[above[-1] + 1] if len(above) else step[0]
         return f"reaches zero test error at step {since:g}"
     tail = mean[step >= step[-1] / 2]
-    if np.all(np.isfinite(tail)) and float(tail.max() - tail.min()) < STALL:
+    if last > HIGH and np.all(np.isfinite(tail)) and float(tail.max() - tail.min()) < STALL:
         return f"stalls at test error {err_text(last)}"
     return f"ends at test error {err_text(last)}"
 
@@ -371,7 +372,7 @@ def headline(data: SceneData) -> str:
     learning reaches zero test error at step 140'
     """
     scene = data.scene
-    names, _, labels = series(scene)
+    names = series(scene)[0]
     if scene.kind == "race":
         return (f"{scene.lead}: the kernel regime {fate(data.error['kernel'])}, "
                 f"feature learning {fate(data.error['feature'])}")

@@ -38,12 +38,14 @@ s = {**REGIME.defaults, **{k: int(st.session_state[f"{P}_{k}"]) for k in URL}}
 df = experiment_frame(P, REGIME, s)
 table = regime.table(df)
 chart(regime_figure(table), f"{P}_chart")
-st.markdown("**What this map shows.**  \n" + "  \n".join(summary(table)))
+words = summary(table)
+st.markdown("**What this map shows.**  \n" + "  \n".join(words))
 st.markdown("**The presets** (the nearest cell of the grid):")
 st.dataframe(preset_cells(table), hide_index=True)
+exponent = " (see the exponent above)" if "grows about like" in words[0] else ""  # stated only with 3+ crossings
 st.markdown(
     "Reading it: with the mean-field scale one step moves each neuron by about η/m times its gradient, so over a "
-    "fixed number of steps the line runs along η ∝ m (see the exponent above): a wide network with a small step "
+    f"fixed number of steps the line runs along η ∝ m{exponent}: a wide network with a small step "
     "stays near its start and behaves like a kernel (high error at n = 6d), while η = m puts it far past the line. "
     "With the NTK scale the line also moves to larger η as m grows, and at large η the network diverges before it "
     "learns. Small η on the mean-field side is slow feature learning within the step budget rather than a "

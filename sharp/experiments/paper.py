@@ -55,7 +55,7 @@ def iteration_summary(df: pd.DataFrame, threshold: float = 0.0) -> pd.DataFrame:
         and lo and hi count it at the cap.
     Example:
         >>> iteration_summary(iterations([25], seeds=3)).median_text.tolist()  # feature, kernel
-        ['4', '22']
+        ['3', '23']
     """
     s = hit_summary(df, by=("regime", "d"), threshold=threshold).rename(columns={"horizon": "cap"})
     s["ceil_ln_d"] = [math.ceil(math.log(d)) for d in s.d]
