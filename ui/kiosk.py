@@ -336,8 +336,10 @@ class SceneStore:
     streamlit); the page draws the scenes that are ready. Held by st.cache_resource, so one per server.
     """
 
-    def __init__(self, compute: Callable[[Scene], SceneData] = scene_data, max_frames: int = 4 * (FRAMES + 1)):
-        self._compute = compute
+    def __init__(self, compute: Callable[[Scene], SceneData] | None = None, max_frames: int = 4 * (FRAMES + 1)):
+        # scene_data looked up now, not bound as a default when the class is defined: the page's tests replace
+        # it with small fake runs (a default argument kept the real training, a minute, in every page test)
+        self._compute = compute or scene_data
         self._data: dict[str, SceneData] = {}
         self.errors: dict[str, str] = {}
         self._frames: OrderedDict[tuple[str, int], str] = OrderedDict()
