@@ -80,7 +80,7 @@ def test_step5_feature_learning_needs_far_fewer_samples():
 
 # --- step 6: deep kernel regime, test loss against n ---
 
-@pytest.mark.parametrize("L", [1, 2])
+@pytest.mark.parametrize("L", [1, pytest.param(2, marks=pytest.mark.slow)])  # L = 2: 9 s quiet, 42 s loaded
 def test_step6_test_loss_falls_at_least_like_one_over_n_and_the_distance_grows(L):
     """What step 6 states about its run (ui/tour.py, step_deep), checked on that run."""
     r = T.deep_reading(T.deep(L), L)
