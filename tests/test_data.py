@@ -73,3 +73,24 @@ def test_packed_signs_unpack_to_the_bits_in_stream_order_and_a_fixed_seed_repeat
     assert abs(a.mean().item()) < 0.02  # 30k fair signs: std of the mean 0.006
     out = torch.empty(300, 100)
     assert fast_signs(torch.Generator().manual_seed(7), (300, 100), out=out) is out and torch.equal(out, a)
+
+
+def test_shared_online_batches_are_one_stream_for_every_seed_and_refused_without_online():
+    import pytest
+
+    from sharp.engine.config import ConfigError
+
+    cfg = preset("feature", d=12, n=40, seeds=3, online=True, shared=True)
+    stream = batches(cfg, *make_data(cfg))
+    x1, y1 = next(stream)
+    x1 = x1.clone()  # the buffer is reused only with reuse=True; clone anyway
+    x2, y2 = next(stream)
+    assert x1.shape == (40, 12) and y1.shape == (3, 40)
+    assert torch.equal(y1, parity(x1, 2).expand(3, -1))  # every seed the same labels
+    assert not torch.equal(x1, x2)  # fresh every step
+    # the stream depends on the base seed only, not on the ensemble size
+    x_one, _ = next(batches(preset("feature", d=12, n=40, seeds=1, online=True, shared=True),
+                            *make_data(preset("feature", d=12, n=40, seeds=1, online=True, shared=True))))
+    assert torch.equal(x_one, x1)
+    with pytest.raises(ConfigError, match="shared"):
+        preset("feature", d=12, n=40, shared=True)  # a fixed training set stays each seed's own
