@@ -12,7 +12,7 @@ that trains), each to the end of its run. Per visit it prints:
   server_cpu_s    the server process's CPU seconds (user + system, /proc/<pid>/stat) from opening the link to
                   one second after the run finished (the Replay button)
   training_cpu_s  of which the training workers' threads (those running at a lower priority than the server's
-                  own, `SHARP_LIVE_NICE`, with the torch threads they started): what the run costs whatever
+                  own, `SHARP_NICE`, with the torch threads they started): what the run costs whatever
                   the page does
   serving_cpu_s   the rest: the page's script runs, Streamlit's messages, the stream's answers
   seconds         opening to finished
