@@ -69,3 +69,13 @@ def pytest_sessionfinish(session, exitstatus):
     left = [t.name for t in threading.enumerate() if t.name.startswith(APP_THREADS) and t.is_alive()]
     if left:
         print(f"\nconftest: app threads still running after {JOIN_S:g} s: {', '.join(left)}", file=sys.stderr)
+
+
+@pytest.fixture
+def own_scheduler():
+    """A scheduler of the test's own (the process's shared one keeps what earlier tests computed), closed after."""
+    from sharp.serve.scheduler import Scheduler
+
+    s = Scheduler(workers=1)
+    yield s
+    s.close()

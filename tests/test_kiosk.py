@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sharp.serve.scheduler import Scheduler
 from ui import figures, kiosk, live
 from ui.kiosk import SCENES, Options
 
@@ -155,14 +154,6 @@ def test_frames_grow_and_say_their_values(kind):
     else:
         last = kiosk.readings(data, n)
         assert len(last) == len(kiosk.series(scene)[0]) and "test error" in last[0].value
-
-
-@pytest.fixture
-def own_scheduler():
-    """A scheduler of the test's own: the process's shared one keeps earlier tests' scenes."""
-    s = Scheduler(workers=1)
-    yield s
-    s.close()
 
 
 def test_store_computes_once_in_the_background_and_bounds_its_frames(own_scheduler):

@@ -17,17 +17,16 @@ Runs nginx from the OS packages (scripts/ensure-nginx); without it the test skip
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
-import sys
 import time
 import urllib.request
 from collections import Counter
 
 import pytest
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, exceptions, free_port, missing
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, exceptions, free_port, missing
 from test_load import STATE, VIEW, close_sessions, record, settings_of
+from test_replicas_topology import sr  # the script, loaded once as a module
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 REPLICAS = 3
@@ -40,15 +39,6 @@ UPSTREAM = """async () => { const r = await fetch('/_stcore/health', {cache: 'no
   return (r.headers.get('X-Upstream') || '').split(',').pop().trim(); }"""
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("serve_replicas", ROOT / "scripts" / "serve_replicas.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks itself up there
-    spec.loader.exec_module(module)
-    return module
-
-
-sr = load_script()
 
 
 def established(port: int) -> int:

@@ -4,27 +4,20 @@ import dataclasses
 import threading
 
 import pandas as pd
-import pytest
 from test_scheduler import DEADLINE, counting, until
 
 from sharp.experiments import FIG1, WARM
 from sharp.serve import warm
 from sharp.serve.jobs import FunctionJob
-from sharp.serve.scheduler import Priority, Scheduler
+from sharp.serve.scheduler import Priority
 
 
 def tiny(exp, **values):
     return dataclasses.replace(exp, defaults={**exp.defaults, **values})
 
 
-@pytest.fixture
-def sched():
-    s = Scheduler(workers=1)
-    yield s
-    s.close()
-
-
-def test_warm_up_computes_each_default_once_and_joins_a_visitors_job(sched):
+def test_warm_up_computes_each_default_once_and_joins_a_visitors_job(own_scheduler):
+    sched = own_scheduler
     gate = threading.Event()
     a, b = tiny(FIG1, d=[25], seeds=2, steps=4), dataclasses.replace(tiny(FIG1, d=[50]), page="other")
     visitor = sched.submit(b.key(), lambda: FunctionJob(counting(gate=gate)), "alice")  # a visitor got there first
@@ -36,7 +29,8 @@ def test_warm_up_computes_each_default_once_and_joins_a_visitors_job(sched):
     pd.testing.assert_frame_equal(entries[0].job.result, a.run())  # the page's own call gives the same frame
 
 
-def test_a_warmed_default_keeps_going_when_its_visitor_cancels(sched):
+def test_a_warmed_default_keeps_going_when_its_visitor_cancels(own_scheduler):
+    sched = own_scheduler
     gate = threading.Event()
     exp = tiny(FIG1, d=[25])
     visitor = sched.submit(exp.key(), lambda: FunctionJob(counting(steps=20, pause=0.01, gate=gate)), "alice")
@@ -46,7 +40,8 @@ def test_a_warmed_default_keeps_going_when_its_visitor_cancels(sched):
     assert entry is visitor and entry.wait(DEADLINE) and entry.state == "done" and sched.started == 1
 
 
-def test_a_page_opened_while_its_default_is_being_warmed_promotes_it(sched):
+def test_a_page_opened_while_its_default_is_being_warmed_promotes_it(own_scheduler):
+    sched = own_scheduler
     run = sched.get("live", lambda: _Endless())  # a live run always wanted: background work gets nothing
     sched.want(run, 60)
     (entry,) = warm.warm_up([tiny(FIG1, d=[25], seeds=2, steps=4)], sched)
