@@ -12,6 +12,7 @@ if __name__ != "__main__":  # imported by the server: the ASGI app (found by `st
 
     app = st.App("app.py", lifespan=lifespan, routes=routes())
 else:
+    from ui.guard import rerun_after_reconnect
     from ui.kiosk import wants_kiosk
     from ui.server import start
 
@@ -38,4 +39,5 @@ else:
                 st.Page("views/regime.py", title="Regime map"),
             ],
         })
+    rerun_after_reconnect()  # a session that reconnects to another replica is rerun there, not left idle
     pg.run()

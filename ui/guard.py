@@ -14,6 +14,9 @@ It reloads the page (same URL, so the visitor's settings and run: every page kee
   * nothing at all was drawn within FIRST_S seconds of loading (a dropped connection at the very start);
 at most RELOADS times in RELOADS_WINDOW_S seconds (kept in sessionStorage, key sharpReloads; the reason of the
 last in sharpReloadWhy), so a page that cannot recover does not reload forever.
+
+One more recovery needs no reload: `rerun_after_reconnect`, for a session whose server went away (a replica
+lost behind the proxy, or a restarted server).
 """
 from __future__ import annotations
 
@@ -96,3 +99,25 @@ def routes() -> list:
         return HTMLResponse(index_html(), headers={"Cache-Control": "no-cache"})
 
     return [Route(path, page, methods=["GET", "HEAD"]) for path in page_paths()]
+
+
+RECONNECT_TICK_S = 24 * 3600  # the fragment's own tick, far apart: what matters is that it is registered
+
+
+def rerun_after_reconnect() -> None:
+    """Make the browser ask for a full script run whenever its websocket reconnects; call once per script run.
+
+    Streamlit's frontend, on reconnecting, asks for a script run only if one was under way, a fragment was
+    running, or an auto-rerunning fragment is registered; otherwise it expects the server to still hold its
+    session. A session whose replica died reconnects, through the proxy, to another replica that has never
+    seen it: with no script run asked for, that replica sends nothing and the page's widgets stay dead (issue
+    19's replica-loss test: 7 of 11 moved sessions). An empty fragment with `run_every` registers such a
+    rerun, so every reconnection reruns the page from its URL and widgets, on whichever replica answers.
+    """
+    import streamlit as st
+
+    @st.fragment(run_every=RECONNECT_TICK_S)
+    def reconnect_marker() -> None:
+        pass
+
+    reconnect_marker()
