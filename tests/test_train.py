@@ -4,6 +4,8 @@ import pytest
 import torch
 
 from sharp import ConfigError, lockstep, preset, train
+from sharp.engine import snapshot as snapshot_module
+from sharp.engine import train as train_module
 from sharp.engine.config import Config
 from sharp.engine.nets import forward, init_params
 from sharp.engine.train import _autograd_step, _fast_step, first_zero_step
@@ -40,6 +42,60 @@ def test_logged_steps_and_final_snapshot():
     s = snaps[-1]
     assert s.test_error == pytest.approx(sum(s.test_error_seeds) / 2)
     assert s.feature_share == pytest.approx(sum(s.feature_share_seeds) / 2)
+
+
+def flat(record: dict) -> dict:
+    """A Snapshot record with every tuple spread out into numbered keys (pytest.approx compares flat dicts)."""
+    out = {}
+    for key, value in record.items():
+        if isinstance(value, tuple):
+            for i, v in enumerate(value):
+                out.update(flat({f"{key}.{i}": v}))
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.mark.parametrize("kw", [dict(regime="feature"), dict(regime="kernel", m=64),
+                                dict(regime="kernel", m=32, depth=3, activation="relu"),
+                                dict(regime="kernel", m=32, linearized=True), dict(regime="feature", eta=1e5)])
+def test_logged_steps_evaluated_in_batches_give_the_numbers_of_one_at_a_time(monkeypatch, kw):
+    cfg = preset(kw.pop("regime"), d=16, n=48, steps=23, every=2, seeds=3, **kw)
+    probe = lambda p: float(p["W1"].sum())  # noqa: E731  (read off the weights kept for that step)
+    batched = list(train(cfg, probe))
+    monkeypatch.setattr(snapshot_module, "LOG_BATCH", 1)
+    single = list(train(cfg, probe))
+    assert [s.step for s in batched] == [s.step for s in single]
+    for a, b in zip(batched, single):
+        ra, rb = flat(a.record()), flat(b.record())
+        assert ra.pop("elapsed") >= 0 and rb.pop("elapsed") >= 0
+        exact = [k for k, v in rb.items() if not isinstance(v, float)]  # step, flags, diverged_step, ...
+        assert {k: ra.pop(k) for k in exact} == {k: rb.pop(k) for k in exact}
+        assert ra == pytest.approx(rb, rel=1e-6, abs=1e-6, nan_ok=True)
+        assert a.probe == pytest.approx(b.probe, rel=1e-6) and a.neuron_relevant == pytest.approx(b.neuron_relevant)
+
+
+def test_a_logged_step_waits_for_at_most_one_batch_or_the_latency_bound(monkeypatch):
+    """Snapshots come while the run trains: after LOG_BATCH logged steps, or sooner when steps are slow."""
+    trained = []
+    real = train_module.batches
+
+    def counting(*args, **kw):
+        for xy in real(*args, **kw):
+            trained.append(1)
+            yield xy
+
+    monkeypatch.setattr(train_module, "batches", counting)
+    monkeypatch.setattr(snapshot_module, "LOG_LATENCY_S", 3600.0)
+    cfg = preset("feature", d=10, n=30, steps=200, every=1, seeds=2)
+    run = train(cfg)
+    next(run)
+    assert len(trained) == snapshot_module.LOG_BATCH  # a full batch, not the whole run
+    monkeypatch.setattr(snapshot_module, "LOG_LATENCY_S", 0.0)  # every step is "slow": logged at once
+    trained.clear()
+    run = train(cfg)
+    next(run)
+    assert len(trained) == 1
 
 
 def test_sgd_step_decreases_the_loss_in_the_kernel_regime():

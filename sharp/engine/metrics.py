@@ -28,8 +28,9 @@ def _effective(name: str, w: torch.Tensor, m: int) -> torch.Tensor:
 def distances(params: Params, params0: Params, m: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Relative distance from init ||W_t - W0||_F / ||W0||_F per seed.
 
+    params may carry leading dimensions before the seeds' (e.g. (steps, R, m, d)); params0 is (R, m, d).
     Returns:
-        (whole (R,), per_layer (L, R)).
+        (whole (..., R), per_layer (L, ..., R)).
     """
     num, den, per_layer = 0.0, 0.0, []
     for name in params0:
@@ -50,6 +51,6 @@ def feature_share(w1: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def neuron_energy(w1: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each neuron's first-layer weight energy on coordinates 1..k and on the rest. (m, d) -> (m,), (m,)."""
+    """Each neuron's first-layer weight energy on coordinates 1..k and on the rest. (..., m, d) -> (..., m) twice."""
     energy = w1.square()
-    return energy[:, :k].sum(-1), energy[:, k:].sum(-1)
+    return energy[..., :k].sum(-1), energy[..., k:].sum(-1)

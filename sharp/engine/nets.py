@@ -33,6 +33,14 @@ ACT: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
+# The same activations applied in place, where torch has them: for evaluations without autograd (`forward`'s
+# `inplace`), which then allocate no second (R, m, n) tensor.
+ACT_INPLACE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "quadratic": torch.Tensor.square_,
+    "relu": torch.relu_,
+}
+
+
 def act_grad(name: str, h: torch.Tensor) -> torch.Tensor:
     """sigma'(h) in closed form (used by the fast two-layer step; checked against autograd in tests)."""
     if name == "quadratic":
@@ -69,19 +77,21 @@ def init_params(cfg: Config, device: torch.device | str = "cpu") -> Params:
     return {k: torch.stack([p[k] for p in per_seed]).to(device) for k in per_seed[0]}
 
 
-def forward(params: Params, x: torch.Tensor, cfg: Config) -> torch.Tensor:
+def forward(params: Params, x: torch.Tensor, cfg: Config, inplace: bool = False) -> torch.Tensor:
     """Network outputs f(x) for every seed.
 
     Args:
         params: {"W1": (R, m, d), ...}.
         x: (R, B, d), or (B, d) shared by all seeds (the test set).
         cfg: supplies activation, output scale c and depth.
+        inplace: apply the activation in place to each layer's fresh pre-activations (a third less memory
+            traffic on the test set); only for evaluations that no autograd or torch.func transform sees.
     Returns:
         (R, B) outputs.
     """
     # Computed transposed, h^T: (R, m, B) = W x^T, which MKL runs faster than x W^T at small widths; the
     # deeper layers are then plain W_l sigma(h^T) and the readout a . sigma(h^T) sums over the rows.
-    sigma, w1 = ACT[cfg.activation], params["W1"]
+    sigma, w1 = (ACT_INPLACE.get(cfg.activation, ACT[cfg.activation]) if inplace else ACT[cfg.activation]), params["W1"]
     r, m, d = w1.shape
     if x.dim() == 2:  # shared by all seeds: one (R m, d) @ (d, B) matmul, not R thin ones (2x faster)
         h = (w1.reshape(r * m, d) @ x.T).view(r, m, x.shape[0])  # (R, m, B)

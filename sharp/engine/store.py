@@ -33,13 +33,13 @@ import pandas as pd
 import platformdirs
 
 from sharp.engine.config import Config
-from sharp.engine.train import Snapshot
+from sharp.engine.snapshot import Snapshot
 
 # Bump when the tidy frame's columns or meaning change: old entries are then never read.
 SCHEMA = 1
 ENV = "SHARP_CACHE_DIR"
 # The modules whose code decides a run's numbers.
-ENGINE_FILES = ("config.py", "data.py", "nets.py", "metrics.py", "train.py", "sweep.py")
+ENGINE_FILES = ("config.py", "data.py", "nets.py", "metrics.py", "snapshot.py", "train.py", "sweep.py")
 _ARRAYS = ("neuron_relevant", "neuron_rest")  # a snapshot's array fields
 _log = logging.getLogger(__name__)
 

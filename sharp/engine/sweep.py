@@ -19,7 +19,8 @@ import pandas as pd
 
 from sharp.engine import store as disk
 from sharp.engine.config import Config, ConfigError
-from sharp.engine.train import Snapshot, train
+from sharp.engine.snapshot import Snapshot
+from sharp.engine.train import train
 
 METRICS = ("train_loss", "test_loss", "test_error", "distance", "feature_share")
 

@@ -9,50 +9,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from sharp.engine import metrics
 from sharp.engine.config import Config, ConfigError
-from sharp.engine.data import Data, batches, make_data
+from sharp.engine.data import batches, make_data
 from sharp.engine.nets import ACT, Params, act_grad, evaluator, forward, init_params, linearize, readout
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The state of an ensemble run at one logged step. Scalars are means over seeds."""
-
-    step: int  # SGD steps taken
-    samples: int  # training samples seen per seed (step * batch)
-    train_loss: float  # loss on the batch used at this step (the whole set in full-batch mode)
-    test_loss: float
-    test_error: float
-    distance: float  # ||W_t - W0||_F / ||W0||_F, whole network
-    feature_share: float  # first-layer weight energy on coordinates 1..k
-    train_loss_seeds: tuple[float, ...]
-    test_loss_seeds: tuple[float, ...]
-    test_error_seeds: tuple[float, ...]
-    distance_seeds: tuple[float, ...]
-    feature_share_seeds: tuple[float, ...]
-    distance_layers: tuple[float, ...]  # per hidden layer, mean over seeds
-    distance_layers_seeds: tuple[tuple[float, ...], ...]  # (L, R)
-    neuron_relevant: tuple[float, ...] = field(repr=False)  # seed 0: each neuron's energy on x_1..x_k
-    neuron_rest: tuple[float, ...] = field(repr=False)  # seed 0: each neuron's energy elsewhere
-    diverged: bool = False
-    diverged_step: int | None = None  # first step whose loss or outputs were non-finite or beyond BLOWUP
-    diverged_seeds: tuple[int, ...] = ()
-    final: bool = False  # the last snapshot of the run
-    elapsed: float = 0.0  # wall-clock seconds since the run started
-    probe: Any = field(default=None, repr=False, compare=False)  # what train(probe=...) read off the weights
-
-    def record(self) -> dict:
-        """A JSON-ready dict without the per-neuron arrays."""
-        skip = {"neuron_relevant", "neuron_rest", "probe"}
-        return {k: v for k, v in self.__dict__.items() if k not in skip}
+from sharp.engine.snapshot import Logs, Probe, Snapshot
 
 
 def resolve_device(name: str) -> torch.device:
@@ -61,9 +26,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
 
 
-# Reads something small off the weights at each logged step (e.g. sharp.experiments.trajectory.plane); its
-# result rides on the Snapshot as `probe`. Called under torch.no_grad; it must not modify the parameters.
-Probe = Callable[[dict[str, torch.Tensor]], Any]
 StepFn = Callable[[Params, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor, Params | None]]
 
 
@@ -174,33 +136,6 @@ def make_model(cfg: Config, params0: Params) -> tuple[Callable[[Params, torch.Te
     return net, (_fast_step(cfg) if cfg.depth == 1 else _autograd_step(net))
 
 
-@torch.no_grad()
-def _snapshot(cfg: Config, t: int, fn, params: Params, params0: Params, data: Data, train_loss: torch.Tensor,
-              t0: float, bad: torch.Tensor | None = None, probe: Probe | None = None) -> Snapshot:
-    f_test = fn(params, data.x_test)  # (R, n_test); fn is the test-set evaluator
-    whole, layers = metrics.distances(params, params0, cfg.m)
-    rel, rest = metrics.neuron_energy(params["W1"][0], cfg.k)
-    rows = torch.stack([train_loss, metrics.logistic(f_test, data.y_test), metrics.error(f_test, data.y_test),
-                        whole, metrics.feature_share(params["W1"], cfg.k)]).double().cpu().numpy()  # (5, R)
-    layers_np = layers.double().cpu().numpy()
-    if bad is not None:  # a diverged seed's numbers are meaningless: say nan rather than a lucky 0 error
-        mask = bad.cpu().numpy()
-        rows[:, mask], layers_np[:, mask] = np.nan, np.nan
-    names = ("train_loss", "test_loss", "test_error", "distance", "feature_share")
-    means = {n: float(np.mean(r)) for n, r in zip(names, rows)}
-    per_seed = {f"{n}_seeds": tuple(float(v) for v in r) for n, r in zip(names, rows)}
-    diverged = bad is not None
-    return Snapshot(
-        step=t, samples=t * cfg.batch_size, **means, **per_seed,
-        distance_layers=tuple(float(v) for v in layers_np.mean(1)),
-        distance_layers_seeds=tuple(tuple(float(v) for v in row) for row in layers_np),
-        neuron_relevant=tuple(rel.double().cpu().tolist()), neuron_rest=tuple(rest.double().cpu().tolist()),
-        diverged=diverged, diverged_step=t if diverged else None,
-        diverged_seeds=tuple(int(i) for i in torch.nonzero(bad).flatten()) if diverged else (),
-        final=diverged or t == cfg.steps, elapsed=time.perf_counter() - t0,
-        probe=probe(params) if probe is not None else None)
-
-
 BLOWUP = 1e6  # an output this large in magnitude counts as divergence
 
 
@@ -227,8 +162,11 @@ def train(cfg: Config, probe: Probe | None = None) -> Iterator[Snapshot]:
     params0 = init_params(cfg, device)
     params = {k: v.clone() for k, v in params0.items()}
     fn, step = make_model(cfg, params0)
-    test_fn = evaluator(cfg, params0) or fn  # the same numbers, cheaper where a shortcut exists
+    # The test set's outputs: the same numbers, cheaper where a shortcut exists; the plain network's are
+    # computed without autograd (under Logs.flush's no_grad), so its activations may be applied in place.
+    test_fn = evaluator(cfg, params0) or (fn if cfg.linearized else lambda p, x: forward(p, x, cfg, inplace=True))
     stream = batches(cfg, data, gens, device, reuse=True)
+    logs = Logs(cfg, test_fn, params0, data, t0, probe)
     for t in range(cfg.steps + 1):
         x, y = next(stream)
         if t == cfg.steps:
@@ -242,10 +180,14 @@ def train(cfg: Config, probe: Probe | None = None) -> Iterator[Snapshot]:
         # the <=); the per-seed verdict, (R,), only when something is wrong.
         if not float(f.abs().amax()) <= BLOWUP:  # the loss is a function of f: finite when f is
             bad = ~(torch.isfinite(f).all(-1) & torch.isfinite(loss)) | (f.abs().amax(-1) > BLOWUP)
-            yield _snapshot(cfg, t, test_fn, params, params0, data, loss, t0, bad, probe)
+            yield from logs.flush()
+            logs.add(t, params, loss)
+            yield from logs.flush(bad)
             return
         if t % cfg.every == 0 or t == cfg.steps:
-            yield _snapshot(cfg, t, test_fn, params, params0, data, loss, t0, probe=probe)
+            logs.add(t, params, loss)
+            if t == cfg.steps or logs.due():
+                yield from logs.flush()
         if grads is not None:
             with torch.no_grad():
                 for k, g in grads.items():
