@@ -18,9 +18,9 @@ def test_fast_two_layer_gradient_equals_autograd(act, scale):
     p = {k: v.double() for k, v in init_params(cfg).items()}
     x = torch.randint(0, 2, (3, 17, 13)).double() * 2 - 1
     y = x[..., 0] * x[..., 1]
-    loss_a, f_a, g_a = _fast_step(cfg)(p, x, y)
-    loss_b, f_b, g_b = _autograd_step(lambda q, x: forward(q, x, cfg))(p, x, y)
-    assert torch.allclose(loss_a, loss_b, atol=1e-12) and torch.allclose(f_a, f_b, atol=1e-12)
+    f_a, g_a = _fast_step(cfg)(p, x, y)
+    f_b, g_b = _autograd_step(lambda q, x: forward(q, x, cfg))(p, x, y)
+    assert torch.allclose(f_a, f_b, atol=1e-12)
     assert torch.allclose(g_a["W1"], g_b["W1"], atol=1e-12)
 
 
