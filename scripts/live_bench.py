@@ -5,6 +5,8 @@ headless Chromium whose session group runs at the lowest CPU priority (the brows
 own machines, as in tests/test_load.py). Then `--runs` visits one after another, each on new seeds (a run
 that trains), each to the end of its run. Per visit it prints:
 
+  shell_s         from opening the link to Streamlit's page frame (its sidebar) drawn: the part of the first
+                  points that is the browser loading Streamlit's frontend, before any of sharp's work
   first_points_s  from opening the link to the first curve chart with points (the browser's clock; the first
                   visit is a freshly started server's first visitor)
   redraws_per_s   changes of the kernel curve chart's points while streaming, counted in the page on every
@@ -18,7 +20,9 @@ that trains), each to the end of its run. Per visit it prints:
   seconds         opening to finished
 
 Usage (from the repository root, under the heavy lock):
-  PYTHONPATH=$PWD .venv/bin/python scripts/live_bench.py [--root OTHER_CHECKOUT ...] [--runs 3]
+  PYTHONPATH=$PWD .venv/bin/python scripts/live_bench.py [--root OTHER_CHECKOUT ...] [--runs 3] [--query steps=2000]
+With `--query`, each visit's link also carries those settings: the default run trains in well under a second
+on an idle 2-core machine, so its redraw rate says little; a long run (steps=2000&n=600) streams for seconds.
 Targets (issue 18, item 3): server CPU at most 2 s, at least 10 redraws a second, first points within 1 s.
 """
 from __future__ import annotations
@@ -40,9 +44,10 @@ CHROMIUM = os.environ.get("SHARP_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 COUNTER = """(() => {
-  const b = window.__bench = {changes: [], last: null};
+  const b = window.__bench = {changes: [], last: null, shell: null};
   const loop = () => {
     const e = document.querySelector('svg[data-chart="curves-kernel"]'), p = e ? e.getAttribute('data-points') : null;
+    if (b.shell === null && document.querySelector('[data-testid="stSidebar"]')) b.shell = performance.now();
     if (p !== b.last) { b.last = p; if (p && +p > 0) b.changes.push(performance.now()); }
     requestAnimationFrame(loop);
   };
@@ -111,30 +116,31 @@ def low_priority_chromium(tmp: Path) -> str:
     return str(wrapper)
 
 
-def visit(browser, base: str, pid: int, seed: int) -> dict:
+def visit(browser, base: str, pid: int, seed: int, query: str = "") -> dict:
     page = browser.new_context(viewport={"width": 1400, "height": 1400}).new_page()
     page.add_init_script(COUNTER)
     base_nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
     c0, t0, th0 = cpu_s(pid), time.monotonic(), threads(pid)
-    page.goto(f"{base}/?seed={seed}", wait_until="commit")
+    page.goto(f"{base}/?seed={seed}" + (f"&{query}" if query else ""), wait_until="commit")
     page.wait_for_function(DONE, timeout=240_000, polling=200)
     seconds = time.monotonic() - t0
     page.wait_for_timeout(1000)
     cpu, train = cpu_s(pid) - c0, training_cpu(th0, threads(pid), base_nice)
-    changes = page.evaluate("window.__bench.changes")
+    changes, shell = page.evaluate("[window.__bench.changes, window.__bench.shell]")
     page.context.close()
     span = (changes[-1] - changes[0]) / 1000 if len(changes) > 1 else 0.0
-    return {"first_points_s": round(changes[0] / 1000, 2) if changes else None,
+    return {"shell_s": round(shell / 1000, 2) if shell else None,
+            "first_points_s": round(changes[0] / 1000, 2) if changes else None,
             "redraws_per_s": round((len(changes) - 1) / span, 1) if span else 0.0,
             "server_cpu_s": round(cpu, 2), "training_cpu_s": round(train, 2), "serving_cpu_s": round(cpu - train, 2),
             "seconds": round(seconds, 1), "redraws": len(changes)}
 
 
-def bench(root: Path, runs: int, browser, seed0: int) -> list[dict]:
+def bench(root: Path, runs: int, browser, seed0: int, query: str = "") -> list[dict]:
     with tempfile.TemporaryDirectory() as cache:
         proc, base = start(root, cache)
         try:
-            return [visit(browser, base, proc.pid, seed0 + i) for i in range(runs)]
+            return [visit(browser, base, proc.pid, seed0 + i, query) for i in range(runs)]
         finally:
             proc.terminate()
             try:
@@ -147,6 +153,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", action="append", type=Path, help="a checkout to measure (repeatable; default: this one)")
     ap.add_argument("--runs", type=int, default=3, help="visits per checkout, one after another (default 3)")
+    ap.add_argument("--query", default="", help="settings added to each visit's link, e.g. steps=2000&n=600")
     a = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -155,17 +162,19 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=low_priority_chromium(Path(tmp)), args=ARGS)
         for i, root in enumerate(a.root or [HERE]):
             name = str(root.resolve())
-            results[name] = bench(root.resolve(), a.runs, browser, seed0=int(time.time()) % 100_000 * 10 + 100 * i)
+            results[name] = bench(root.resolve(), a.runs, browser, int(time.time()) % 100_000 * 10 + 100 * i, a.query)
             for r in results[name]:
                 print(json.dumps({"root": name, **r}), flush=True)
         browser.close()
-    print("\nroot: median server CPU s (training + serving) | redraws/s | first points s (fresh server, first visit)")
+    print("\nroot: median server CPU s (training + serving) | redraws/s | first points s (fresh server, first visit)"
+          " | page frame s, median")
     for name, rs in results.items():
         print(f"{name}: {statistics.median(r['server_cpu_s'] for r in rs):.2f} "
               f"({statistics.median(r['training_cpu_s'] for r in rs):.2f} + "
               f"{statistics.median(r['serving_cpu_s'] for r in rs):.2f}) | "
               f"{statistics.median(r['redraws_per_s'] for r in rs):.1f} | {rs[0]['first_points_s']} "
-              f"(later: {[r['first_points_s'] for r in rs[1:]]})")
+              f"(later: {[r['first_points_s'] for r in rs[1:]]}) | "
+              f"{statistics.median(r['shell_s'] or 0 for r in rs):.2f}")
 
 
 if __name__ == "__main__":
