@@ -29,6 +29,29 @@ TRACE_POINTS = """() => Array.from(document.querySelectorAll('svg[data-chart], .
   e.dataset.chart ? +e.dataset.points : (e.data || []).reduce((s, t) => s + ((t.x && t.x.length) || 0), 0))"""
 
 
+def launch_niced(pw, folder: Path, nice: int, group: bool = True):
+    """Headless Chromium whose threads run at `nice` without the right to raise it (a wrapper script in folder).
+
+    Two things undid a plain `nice`, and each had the browsers crowd out the server:
+    - As root, Chromium raises its own threads' priority (renderers back to nice 0, compositors to -8).
+      Without the capability to raise priority (setpriv), they stay at `nice`.
+    - With autogroup scheduling (Linux's default on desktops, and on this machine), the kernel first shares
+      the CPU equally between sessions, and nice values count only inside a session. Playwright starts the
+      browser in a session of its own, the server runs in another: the browsers got as much CPU as the
+      server whatever their nice value. With `group`, the wrapper lowers its own session's group to `nice`
+      too: only when it leads the session, so that it never lowers the test's own.
+    """
+    if not os.access(CHROMIUM, os.X_OK):
+        missing(f"Chromium not found at {CHROMIUM}: run scripts/ensure-chromium")
+    keep_nice = "setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice " if os.geteuid() == 0 else ""
+    lower_group = ('if [ "$(cut -d" " -f6 /proc/$$/stat)" = "$$" ] && [ -w /proc/self/autogroup ]; then\n'
+                   f"  echo {nice} > /proc/self/autogroup\nfi\n") if group else ""
+    wrapper = folder / "chromium"
+    wrapper.write_text(f'#!/bin/sh\n{lower_group}exec {keep_nice}nice -n {nice} "{CHROMIUM}" "$@"\n')
+    wrapper.chmod(0o755)
+    return pw.chromium.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS)
+
+
 def missing(reason: str) -> None:
     """Skip the test, or fail it under CI, where a missing browser must not pass silently."""
     if os.environ.get("CI"):

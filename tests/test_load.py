@@ -25,11 +25,10 @@ from pathlib import Path
 import pytest
 from browser_support import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SERVERS,
     cpu_s,
     exceptions,
+    launch_niced,
     missing,
     rss_mb,
     serve,
@@ -107,27 +106,8 @@ def chromium(tmp_path_factory):
         from playwright.sync_api import sync_playwright
     except ImportError:
         missing("playwright is not installed")
-    if not os.access(CHROMIUM, os.X_OK):
-        missing(f"Chromium not found at {CHROMIUM}: run scripts/ensure-chromium")
-    wrapper = tmp_path_factory.mktemp("chromium") / "chromium"
-    # Two things undid a plain `nice`, and each had the browsers crowd out the server:
-    # - As root, Chromium raises its own threads' priority (renderers back to nice 0, compositors to -8).
-    #   Without the capability to raise priority (setpriv), they stay at BROWSER_NICE.
-    # - With autogroup scheduling (Linux's default on desktops, and on this machine), the kernel first
-    #   shares the CPU equally between sessions, and nice values count only inside a session. Playwright
-    #   starts the browser in a session of its own, the server runs in another: the browsers got as much
-    #   CPU as the server whatever their nice value, and the health endpoint waited for a core (0.5 to
-    #   1.3 s). The wrapper lowers its own session's group to BROWSER_NICE too: only when it leads the
-    #   session, so that it never lowers the test's own.
-    keep_nice = "setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice " if os.geteuid() == 0 else ""
-    wrapper.write_text("#!/bin/sh\n"
-                       'if [ "$(cut -d" " -f6 /proc/$$/stat)" = "$$" ] && [ -w /proc/self/autogroup ]; then\n'
-                       f"  echo {BROWSER_NICE} > /proc/self/autogroup\n"
-                       "fi\n"
-                       f'exec {keep_nice}nice -n {BROWSER_NICE} "{CHROMIUM}" "$@"\n')
-    wrapper.chmod(0o755)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS)
+        browser = launch_niced(pw, tmp_path_factory.mktemp("chromium"), BROWSER_NICE)
         yield browser
         browser.close()
 

@@ -24,7 +24,7 @@ import urllib.request
 from collections import Counter
 
 import pytest
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, exceptions, free_port, missing
+from browser_support import ARTIFACTS, exceptions, free_port, launch_niced, missing
 from test_load import STATE, VIEW, close_sessions, record, settings_of
 from test_replicas_topology import sr  # the script, loaded once as a module
 
@@ -68,14 +68,8 @@ def chromium(tmp_path_factory):
         from playwright.sync_api import sync_playwright
     except ImportError:
         missing("playwright is not installed")
-    if not os.access(CHROMIUM, os.X_OK):
-        missing(f"Chromium not found at {CHROMIUM}: run scripts/ensure-chromium")
-    wrapper = tmp_path_factory.mktemp("chromium") / "chromium"
-    keep_nice = "setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice " if os.geteuid() == 0 else ""
-    wrapper.write_text(f'#!/bin/sh\nexec {keep_nice}nice -n 19 "{CHROMIUM}" "$@"\n')
-    wrapper.chmod(0o755)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS)
+        browser = launch_niced(pw, tmp_path_factory.mktemp("chromium"), 19, group=False)
         yield browser
         browser.close()
 
