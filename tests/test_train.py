@@ -76,7 +76,8 @@ def test_logged_steps_evaluated_in_batches_give_the_numbers_of_one_at_a_time(mon
 
 
 def test_a_logged_step_waits_for_at_most_one_batch_or_the_latency_bound(monkeypatch):
-    """Snapshots come while the run trains: after LOG_BATCH logged steps, or sooner when steps are slow."""
+    """Snapshots come while the run trains: the first at once, then after LOG_BATCH logged steps, or each at once
+    when logged steps come too far apart to wait for."""
     trained = []
     real = train_module.batches
 
@@ -89,13 +90,13 @@ def test_a_logged_step_waits_for_at_most_one_batch_or_the_latency_bound(monkeypa
     monkeypatch.setattr(snapshot_module, "LOG_LATENCY_S", 3600.0)
     cfg = preset("feature", d=10, n=30, steps=200, every=1, seeds=2)
     run = train(cfg)
-    next(run)
-    assert len(trained) == snapshot_module.LOG_BATCH  # a full batch, not the whole run
-    monkeypatch.setattr(snapshot_module, "LOG_LATENCY_S", 0.0)  # every step is "slow": logged at once
+    assert next(run).step == 0 and len(trained) == 1  # the first points at once
+    assert next(run).step == 1 and len(trained) == 1 + snapshot_module.LOG_BATCH  # then a full batch
+    monkeypatch.setattr(snapshot_module, "LOG_LATENCY_S", 0.0)  # every logged step is "slow": reported at once
     trained.clear()
     run = train(cfg)
-    next(run)
-    assert len(trained) == 1
+    next(run), next(run)
+    assert len(trained) == 2
 
 
 def test_sgd_step_decreases_the_loss_in_the_kernel_regime():

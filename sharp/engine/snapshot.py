@@ -68,8 +68,10 @@ class Logs:
     A logged step only copies the weights and the training loss into buffers. The test-set evaluation, the
     metrics and the transfer to Python then run once for up to LOG_BATCH logged steps, as one computation
     over (steps x seeds): a batch of small per-step passes costs mostly dispatch, which the batch pays once.
-    A batch is evaluated when it is full, when its oldest step has waited LOG_LATENCY_S (a run whose steps are
-    slow logs every step as before, so a live chart never waits), and at the run's end.
+    A batch is evaluated when it is full, or when waiting for the next logged step would keep its oldest step
+    waiting LOG_LATENCY_S or more (judged by the time between the last two logged steps: a run whose logged
+    steps are slow, or far apart, reports each one at once, so a live chart never waits), and at the run's end.
+    The first logged step is reported at once: a run's first points come before its first batch is full.
     """
 
     def __init__(self, cfg: Config, fn, params0: Params, data: Data, t0: float, probe: Probe | None):
@@ -79,6 +81,8 @@ class Logs:
         self.weights: dict[str, torch.Tensor] = {}
         self.losses: torch.Tensor | None = None
         self.steps: list[tuple[int, float]] = []  # (step, elapsed) of each kept step
+        self.last: float | None = None  # when the previous logged step was kept (elapsed)
+        self.gap = float("inf")  # the time between the last two logged steps: what the next one will take
 
     def add(self, t: int, params: Params, loss: torch.Tensor) -> None:
         if not self.weights:
@@ -89,11 +93,14 @@ class Logs:
         for k, v in params.items():
             self.weights[k][i].copy_(v)
         self.losses[i].copy_(loss)
-        self.steps.append((t, time.perf_counter() - self.t0))
+        now = time.perf_counter() - self.t0
+        self.gap, self.last = (now - self.last if self.last is not None else float("inf")), now
+        self.steps.append((t, now))
 
     def due(self) -> bool:
+        """Whether to evaluate now: the batch is full, or its oldest step would wait too long for the next one."""
         return len(self.steps) >= self.cap or (
-            bool(self.steps) and time.perf_counter() - self.t0 - self.steps[0][1] >= LOG_LATENCY_S)
+            bool(self.steps) and self.steps[-1][1] - self.steps[0][1] + self.gap >= LOG_LATENCY_S)
 
     @torch.no_grad()
     def flush(self, bad: torch.Tensor | None = None) -> list[Snapshot]:
