@@ -53,7 +53,8 @@ class Snapshot:
 
 
 # Reads something small off the weights at each logged step (e.g. sharp.experiments.trajectory.plane); its
-# result rides on the Snapshot as `probe`. Called under torch.no_grad; it must not modify the parameters.
+# result rides on the Snapshot as `probe`. Called under torch.no_grad with that step's weights as kept by `Logs`
+# (buffers reused for later steps): it must not modify them or return a view of them.
 Probe = Callable[[dict[str, torch.Tensor]], Any]
 
 
