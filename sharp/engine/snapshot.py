@@ -60,7 +60,7 @@ Probe = Callable[[dict[str, torch.Tensor]], Any]
 
 LOG_BATCH = 32  # logged steps evaluated together, at most
 LOG_LATENCY_S = 0.02  # ... and a logged step waits at most about this long for its snapshot
-LOG_BYTES = 32 << 20  # ... and the weights kept for them take at most this much memory
+LOG_BYTES = 8 << 20  # ... and the weights kept for them take at most this much memory (per run: a server holds many)
 
 
 class Logs:
