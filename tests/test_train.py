@@ -63,7 +63,7 @@ def test_logged_steps_evaluated_in_batches_give_the_numbers_of_one_at_a_time(mon
     cfg = preset(kw.pop("regime"), d=16, n=48, steps=23, every=2, seeds=3, **kw)
     probe = lambda p: float(p["W1"].sum())  # noqa: E731  (read off the weights kept for that step)
     batched = list(train(cfg, probe))
-    monkeypatch.setattr(snapshot_module, "LOG_BATCH", 1)
+    monkeypatch.setattr(snapshot_module, "LOG_BATCH", 1)  # one logged step at a time
     single = list(train(cfg, probe))
     assert [s.step for s in batched] == [s.step for s in single]
     for a, b in zip(batched, single):
@@ -75,9 +75,9 @@ def test_logged_steps_evaluated_in_batches_give_the_numbers_of_one_at_a_time(mon
         assert a.probe == pytest.approx(b.probe, rel=1e-6) and a.neuron_relevant == pytest.approx(b.neuron_relevant)
 
 
-def test_a_logged_step_waits_for_at_most_one_batch_or_the_latency_bound(monkeypatch):
-    """Snapshots come while the run trains: the first at once, then after LOG_BATCH logged steps, or each at once
-    when logged steps come too far apart to wait for."""
+def test_a_logged_step_waits_for_at_most_one_batch(monkeypatch):
+    """Snapshots come while the run trains: the first at once, then a batch at a time; a batch holds no more
+    logged steps than about 20 ms of training (LOG_FLOPS), so slow runs report every logged step at once."""
     trained = []
     real = train_module.batches
 
@@ -87,16 +87,30 @@ def test_a_logged_step_waits_for_at_most_one_batch_or_the_latency_bound(monkeypa
             yield xy
 
     monkeypatch.setattr(train_module, "batches", counting)
-    monkeypatch.setattr(snapshot_module, "LOG_LATENCY_S", 3600.0)
     cfg = preset("feature", d=10, n=30, steps=200, every=1, seeds=2)
+    cap = snapshot_module.batch_cap(cfg, init_params(cfg))
+    assert cap == snapshot_module.LOG_BATCH  # a cheap run: full batches
+    live_kernel = preset("kernel", d=50, n=300, m=512, seeds=4, every=1)  # the live page's kernel default
+    assert 1 < snapshot_module.batch_cap(live_kernel, init_params(live_kernel)) < snapshot_module.LOG_BATCH
     run = train(cfg)
     assert next(run).step == 0 and len(trained) == 1  # the first points at once
-    assert next(run).step == 1 and len(trained) == 1 + snapshot_module.LOG_BATCH  # then a full batch
-    monkeypatch.setattr(snapshot_module, "LOG_LATENCY_S", 0.0)  # every logged step is "slow": reported at once
+    assert next(run).step == 1 and len(trained) == 1 + cap  # then a full batch
+    monkeypatch.setattr(snapshot_module, "LOG_FLOPS", 1.0)  # every logged step is "costly": reported at once
+    assert snapshot_module.batch_cap(cfg, init_params(cfg)) == 1
     trained.clear()
     run = train(cfg)
     next(run), next(run)
     assert len(trained) == 2
+
+
+def test_a_run_is_the_same_bit_for_bit_however_fast_the_machine(monkeypatch):
+    """Where batches of logged steps fall must not depend on timing: their size changes the test pass's rounding."""
+    cfg = preset("kernel", d=30, n=180, steps=40, every=1, seeds=3)  # the quadratic-form evaluator
+    quick = [s.record() | {"elapsed": 0} for s in train(cfg)]
+    clock = iter(range(10**6))
+    monkeypatch.setattr(snapshot_module.time, "perf_counter", lambda: float(next(clock)))  # 1 s between reads
+    slow = [s.record() | {"elapsed": 0} for s in train(cfg)]
+    assert quick == slow
 
 
 def test_sgd_step_decreases_the_loss_in_the_kernel_regime():

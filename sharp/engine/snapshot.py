@@ -59,31 +59,49 @@ Probe = Callable[[dict[str, torch.Tensor]], Any]
 
 
 LOG_BATCH = 32  # logged steps evaluated together, at most
-LOG_LATENCY_S = 0.02  # ... and a logged step waits at most about this long for its snapshot
+LOG_FLOPS = 1e9  # ... and at most this much training between a batch's first and last step: 20 ms at 50 GFLOP/s
 LOG_BYTES = 8 << 20  # ... and the weights kept for them take at most this much memory (per run: a server holds many)
+
+
+def step_flops(cfg: Config) -> float:
+    """About the FLOPs of one training step of cfg (forward and gradient matmuls, every seed)."""
+    per_sample = cfg.m * (cfg.d + (cfg.depth - 1) * cfg.m)
+    return 4.0 * cfg.seeds * cfg.batch_size * per_sample * (2 if cfg.linearized else 1)
+
+
+def batch_cap(cfg: Config, params0: Params) -> int:
+    """How many logged steps a batch holds: a function of the run's configuration alone, never of timing.
+
+    The batch's size changes how the test pass's matmuls are blocked, hence its float32 rounding (1e-7 in the
+    test loss): a cap read off the clock made two runs of one configuration differ in their last bits.
+    Example: the live page's feature default logs every step of 4.8 MFLOP: 32 logged steps a batch; its kernel
+    default (123 MFLOP a step): 8; a run logging every 13th step of 246 MFLOP: 1, each step reported at once.
+    """
+    per_step = sum(v.numel() * v.element_size() for v in params0.values())
+    by_time = int(LOG_FLOPS // max(step_flops(cfg) * cfg.every, 1.0))
+    return max(1, min(LOG_BATCH, LOG_BYTES // max(per_step, 1), by_time))
 
 
 class Logs:
     """The logged steps of a run, evaluated in batches: one snapshot costs less than one training step.
 
     A logged step only copies the weights and the training loss into buffers. The test-set evaluation, the
-    metrics and the transfer to Python then run once for up to LOG_BATCH logged steps, as one computation
-    over (steps x seeds): a batch of small per-step passes costs mostly dispatch, which the batch pays once.
-    A batch is evaluated when it is full, or when waiting for the next logged step would keep its oldest step
-    waiting LOG_LATENCY_S or more (judged by the time between the last two logged steps: a run whose logged
-    steps are slow, or far apart, reports each one at once, so a live chart never waits), and at the run's end.
-    The first logged step is reported at once: a run's first points come before its first batch is full.
+    metrics and the transfer to Python then run once for a batch of logged steps, as one computation over
+    (steps x seeds): a batch of small per-step passes costs mostly dispatch, which the batch pays once.
+    A batch is evaluated when it holds `batch_cap` steps (at most LOG_BATCH, and no more than about 20 ms of
+    training: a run whose logged steps are costly, or far apart, reports each one at once, so a live chart
+    never waits) and at the run's end. The first logged step is reported at once, so a run's first points do
+    not wait for a batch. Where batches fall depends on the configuration only: a run's numbers are the same
+    bit for bit every time.
     """
 
     def __init__(self, cfg: Config, fn, params0: Params, data: Data, t0: float, probe: Probe | None):
         self.cfg, self.fn, self.params0, self.data, self.t0, self.probe = cfg, fn, params0, data, t0, probe
-        per_step = sum(v.numel() * v.element_size() for v in params0.values())
-        self.cap = max(1, min(LOG_BATCH, LOG_BYTES // max(per_step, 1)))
+        self.cap = batch_cap(cfg, params0)
         self.weights: dict[str, torch.Tensor] = {}
         self.losses: torch.Tensor | None = None
         self.steps: list[tuple[int, float]] = []  # (step, elapsed) of each kept step
-        self.last: float | None = None  # when the previous logged step was kept (elapsed)
-        self.gap = float("inf")  # the time between the last two logged steps: what the next one will take
+        self.first = True  # no batch evaluated yet
 
     def add(self, t: int, params: Params, loss: torch.Tensor) -> None:
         if not self.weights:
@@ -94,14 +112,11 @@ class Logs:
         for k, v in params.items():
             self.weights[k][i].copy_(v)
         self.losses[i].copy_(loss)
-        now = time.perf_counter() - self.t0
-        self.gap, self.last = (now - self.last if self.last is not None else float("inf")), now
-        self.steps.append((t, now))
+        self.steps.append((t, time.perf_counter() - self.t0))
 
     def due(self) -> bool:
-        """Whether to evaluate now: the batch is full, or its oldest step would wait too long for the next one."""
-        return len(self.steps) >= self.cap or (
-            bool(self.steps) and self.steps[-1][1] - self.steps[0][1] + self.gap >= LOG_LATENCY_S)
+        """Whether to evaluate now: the batch is full, or it holds the run's first logged step."""
+        return len(self.steps) >= self.cap or (self.first and bool(self.steps))
 
     @torch.no_grad()
     def flush(self, bad: torch.Tensor | None = None) -> list[Snapshot]:
@@ -142,5 +157,5 @@ class Logs:
                 diverged_seeds=tuple(int(j) for j in torch.nonzero(bad).flatten()) if diverged else (),
                 final=diverged or t == cfg.steps, elapsed=elapsed,
                 probe=self.probe({k: v[i] for k, v in w.items()}) if self.probe is not None else None))
-        self.steps = []
+        self.steps, self.first = [], False
         return out
