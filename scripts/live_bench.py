@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,9 +39,9 @@ import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("SHARP_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+sys.path.insert(0, str(HERE / "tests"))
+from browser_support import cpu_s, free_port, launch_niced, stop  # noqa: E402
+
 COUNTER = """(() => {
   const b = window.__bench = {changes: [], last: null, shell: null};
   const loop = () => {
@@ -54,11 +53,6 @@ COUNTER = """(() => {
   loop();
 })()"""
 DONE = "() => Array.from(document.querySelectorAll('button')).some(b => b.innerText.includes('Replay'))"
-
-
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def threads(pid: int) -> dict[int, tuple[float, int]]:
@@ -76,12 +70,6 @@ def threads(pid: int) -> dict[int, tuple[float, int]]:
 def training_cpu(before: dict, after: dict, base_nice: int) -> float:
     """CPU seconds between two `threads` readings of the threads running below the server's own priority."""
     return sum(cpu - before.get(tid, (0.0, 0))[0] for tid, (cpu, nice) in after.items() if nice > base_nice)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(root: Path, cache: str) -> tuple[subprocess.Popen, str]:
@@ -102,18 +90,6 @@ def start(root: Path, cache: str) -> tuple[subprocess.Popen, str]:
         time.sleep(0.3)
     proc.kill()
     raise RuntimeError(f"the server in {root} did not start")
-
-
-def low_priority_chromium(tmp: Path) -> str:
-    """A wrapper that starts Chromium at nice 19 in a session group at nice 19 (see tests/test_load.py)."""
-    keep = "setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice " if os.geteuid() == 0 else ""
-    wrapper = tmp / "chromium"
-    wrapper.write_text("#!/bin/sh\n"
-                       'if [ "$(cut -d" " -f6 /proc/$$/stat)" = "$$" ] && [ -w /proc/self/autogroup ]; then\n'
-                       "  echo 19 > /proc/self/autogroup\nfi\n"
-                       f'exec {keep}nice -n 19 "{CHROMIUM}" "$@"\n')
-    wrapper.chmod(0o755)
-    return str(wrapper)
 
 
 def visit(browser, base: str, pid: int, seed: int, query: str = "") -> dict:
@@ -142,11 +118,7 @@ def bench(root: Path, runs: int, browser, seed0: int, query: str = "") -> list[d
         try:
             return [visit(browser, base, proc.pid, seed0 + i, query) for i in range(runs)]
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
 
 
 def main() -> None:
@@ -159,7 +131,7 @@ def main() -> None:
 
     results = {}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=low_priority_chromium(Path(tmp)), args=ARGS)
+        browser = launch_niced(pw, Path(tmp), 19)  # its session group at nice 19 too, as tests/test_load.py's
         for i, root in enumerate(a.root or [HERE]):
             name = str(root.resolve())
             results[name] = bench(root.resolve(), a.runs, browser, int(time.time()) % 100_000 * 10 + 100 * i, a.query)

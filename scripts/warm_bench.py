@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, rss_mb, stop  # noqa: E402
 
 # Each paper page: the Plotly charts its default figure draws, and a text the page writes after its figure (the
 # server has sent the whole page: what remains is the browser loading plotly.js and drawing).
@@ -58,13 +58,6 @@ def visit(page, url: str, name: str, timeout: float) -> tuple[str, str, str]:
     except Exception:  # noqa: BLE001 - a timeout is a result to print, not a crash
         out += [f"> {timeout:.0f}"] * (3 - len(out))
     return tuple(out)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> int:
@@ -121,11 +114,7 @@ def main() -> int:
         for name, opened, title, content, figure, again, bar in rows:
             print(f"{name:<12}{opened:>10}{title:>8}{content:>11}{figure:>8}{again:>7}  {bar}")
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
     return 0
 
 

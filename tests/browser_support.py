@@ -102,11 +102,16 @@ def serve(entry: str = "app.py", timeout: float = 120, env: dict[str, str] | Non
         yield base
     finally:
         SERVERS.pop(base, None)
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen, grace: float = 10) -> None:
+    """End a server process: SIGTERM, then SIGKILL if it has not exited within `grace` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 @pytest.fixture(scope="module")
