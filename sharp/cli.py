@@ -195,7 +195,10 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
     if not (math.isfinite(ns.max_minutes) and ns.max_minutes >= 0):
         raise UsageError(f"--max-minutes={ns.max_minutes!r} is not allowed: a number of minutes >= 0 (0 = no cap)")
     axes = {a: getattr(ns, a) for a in GRID_AXES if getattr(ns, a) is not None}
-    configs = grid(preset(ns.regime, **overrides(ns, skip=GRID_AXES)), **axes)
+    # The base takes each axis's first value, so that a setting checked against another (--every against
+    # --steps) is checked against the grid's values, not the preset's; every point is checked again by grid.
+    base = preset(ns.regime, **overrides(ns, skip=GRID_AXES), **{a: v[0] for a, v in axes.items()})
+    configs = grid(base, **axes)
     if ns.scheduler:
         from sharp.distributed import parse_scheduler
 

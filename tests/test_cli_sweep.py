@@ -33,7 +33,15 @@ def test_scalar_flags_override_the_preset(tmp_path):
     assert sorted(df.m.unique()) == [32, 64] and (df.eta == 0.5).all() and (df.scale == "ntk").all()
 
 
+def test_every_is_checked_against_the_grids_steps_not_the_presets(tmp_path):
+    out = tmp_path / "long.csv"  # the preset's steps is 300: --every 400 is fine with --steps 800
+    assert main(["sweep", "--regime", "feature", "--d", "10", "--n", "60", "--steps", "800",
+                 "--every", "400", "--n-test", "100", "--quiet", "--out", str(out)]) == 0
+    assert sorted(pd.read_csv(out).step.unique()) == [0, 400, 800]
+
+
 @pytest.mark.parametrize("args, needle", [
+    (["--steps", "100,800", "--every", "400"], "every=400 is not allowed: at most steps = 100"),
     (["--d", "10,x"], "--d takes comma-separated integers"),
     (["--m", "7"], "m=7 is not allowed"),
     (["--d", "5000"], "d=5000 is not allowed"),

@@ -31,8 +31,9 @@ SWEEP_S = 180  # bound on one CLI sweep
 # Small runs: each a fraction of a second, so that the file runs in well under 90 s on a quiet machine.
 GRID = ["--regime", "feature", "--d", "12,24", "--n", "40,80", "--steps", "6", "--every", "3", "--seeds", "2",
         "--n-test", "300", "--no-cache", "--quiet"]
-# Longer runs for the worker-loss test: a worker has to be busy when it is killed.
-LONG = ["--regime", "feature", "--d", "40,60,80", "--n", "200,400", "--steps", "150", "--every", "50",
+# Longer runs for the worker-loss test: a worker has to be busy when it is killed, so each run takes about
+# 2 s (a CI run where they took 0.05 s saw the sweep end between two looks at the workers).
+LONG = ["--regime", "feature", "--d", "40,60,80", "--n", "200,400", "--steps", "12000", "--every", "4000",
         "--seeds", "4", "--n-test", "2000", "--no-cache"]
 
 
