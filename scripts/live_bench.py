@@ -19,6 +19,10 @@ that trains), each to the end of its run. Per visit it prints:
   serving_cpu_s   the rest: the page's script runs, Streamlit's messages, the stream's answers
   seconds         opening to finished
 
+Then, in the same browser, the floor under first points: a bare Streamlit page (a sidebar line and one line of
+text, no sharp) served the same way, `--runs` visits: from opening its link to its text drawn. That is what
+Streamlit's frontend costs this browser on this machine before any page's own work.
+
 Usage (from the repository root, under the heavy lock):
   PYTHONPATH=$PWD .venv/bin/python scripts/live_bench.py [--root OTHER_CHECKOUT ...] [--runs 3] [--query steps=2000]
 With `--query`, each visit's link also carries those settings: the default run trains in well under a second
@@ -121,6 +125,40 @@ def bench(root: Path, runs: int, browser, seed0: int, query: str = "") -> list[d
             stop(proc)
 
 
+BARE = 'import streamlit as st\nst.sidebar.write("sidebar")\nst.write("bare page")\n'
+
+
+def floor(browser, runs: int) -> list[float]:
+    """Seconds from opening a bare Streamlit page's link to its text, `runs` visits (fresh contexts)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "bare.py").write_text(BARE)
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "bare.py", "--server.headless", "true",
+                                 "--server.port", str(port), "--server.address", "127.0.0.1",
+                                 "--browser.gatherUsageStats", "false"], cwd=tmp, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        base, deadline, out = f"http://127.0.0.1:{port}", time.monotonic() + 120, []
+        try:
+            while True:
+                try:
+                    urllib.request.urlopen(base + "/_stcore/health", timeout=2).read()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the bare Streamlit page did not start") from None
+                    time.sleep(0.3)
+            for _ in range(runs):
+                page = browser.new_context(viewport={"width": 1400, "height": 1400}).new_page()
+                t0 = time.monotonic()
+                page.goto(base + "/", wait_until="commit")
+                page.get_by_text("bare page").wait_for(timeout=60_000)
+                out.append(round(time.monotonic() - t0, 2))
+                page.context.close()
+        finally:
+            stop(proc)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", action="append", type=Path, help="a checkout to measure (repeatable; default: this one)")
@@ -137,6 +175,8 @@ def main() -> None:
             results[name] = bench(root.resolve(), a.runs, browser, int(time.time()) % 100_000 * 10 + 100 * i, a.query)
             for r in results[name]:
                 print(json.dumps({"root": name, **r}), flush=True)
+        bare = floor(browser, a.runs)
+        print(json.dumps({"bare_streamlit_page_s": bare}), flush=True)
         browser.close()
     print("\nroot: median server CPU s (training + serving) | redraws/s | first points s (fresh server, first visit)"
           " | page frame s, median")
@@ -147,6 +187,7 @@ def main() -> None:
               f"{statistics.median(r['redraws_per_s'] for r in rs):.1f} | {rs[0]['first_points_s']} "
               f"(later: {[r['first_points_s'] for r in rs[1:]]}) | "
               f"{statistics.median(r['shell_s'] or 0 for r in rs):.2f}")
+    print(f"a bare Streamlit page, opening to its text, same browser: median {statistics.median(bare):.2f} s {bare}")
 
 
 if __name__ == "__main__":
