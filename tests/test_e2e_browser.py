@@ -107,6 +107,31 @@ def test_live_page_streams_and_reacts(app_server, chromium):  # noqa: F811
     page.close()
 
 
+# Every /api/live request the page's script makes: when (the page's clock) and whether it asked the run to go on.
+ASKS = """(() => { window.__asks = []; const f = window.fetch;
+  window.fetch = (u, ...rest) => { const s = String(u);
+    if (s.includes('/api/live?'))
+      window.__asks.push({t: performance.now(), want: new URL(s, location.href).searchParams.get('want')});
+    return f(u, ...rest); }; })()"""
+
+
+def test_a_new_run_goes_on_only_once_the_page_has_drawn_its_first_points(app_server, chromium):  # noqa: F811
+    # The script run computes a new run's first points and no more; the browser asks for the rest (want=1) only
+    # after drawing them, so a browser on the server's machine draws the page without the run taking the CPU.
+    page = chromium.new_page(viewport=VIEW)
+    page.add_init_script(ASKS)
+    page.goto(app_server + "/?seed=21&steps=1000", wait_until="domcontentloaded")
+    page.wait_for_function(TWO_CHARTS_WITH_POINTS, timeout=60_000)
+    page.wait_for_function("() => window.__asks.some(a => a.want === '1')", timeout=30_000)
+    before = chart_points(page)
+    page.wait_for_function(f"() => Math.min(...Array.from(document.querySelectorAll('svg[data-chart^=\"curves\"]'))"
+                           f".map(e => +e.dataset.points)) > {min(before)}", timeout=30_000)  # and then it goes on
+    asks, first = page.evaluate("[window.__asks, window.__sharpStats.firstPointsAt]")
+    page.close()
+    assert asks[0]["want"] == "0", asks[:3]
+    assert first is not None and all(a["t"] >= first for a in asks if a["want"] == "1"), (first, asks[:5])
+
+
 def test_bad_url_warns_and_falls_back(app_server, chromium):  # noqa: F811
     page = open_page(chromium, app_server + "/?d=abc&kernel_m=3&feature_eta=-1&steps=40")
     page.get_by_text("d='abc' is not allowed").wait_for(timeout=30_000)

@@ -72,6 +72,13 @@ def test_opens_at_defaults_and_shows_both_regimes():
     assert at.query_params["kernel_m"] == ["512"] or at.query_params["kernel_m"] == "512"
 
 
+def test_the_script_computes_a_new_runs_first_points_and_no_more():
+    at = page({**FAST, "seed": "4242"})  # a run nobody has: the script run starts it
+    entry = scheduler().peek(watch(at).key)
+    assert entry.job.count >= 1  # its first points, computed at once (page() waited for them)
+    assert entry.wanted_until == 0.0  # not asked to go on: the browser's stream asks, once it drew them
+
+
 def watch(at: AppTest) -> live.Watch:
     return at.session_state["live_watch"]
 

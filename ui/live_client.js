@@ -299,10 +299,14 @@ async function run() {
   }
   // play (and step: the same, up to the step asked for)
   const until = mode === 'step' ? CFG.until : null;
+  // The run goes on while this loop asks for it (want), but not before the page has drawn its first points:
+  // until then the server computes nothing more for it, and this browser, drawing the page, has the CPU.
+  let drawn = S.n > 0;
   while (mine()) {
     const due = performance.now() - S.neuronsAt > CFG.neurons_every_ms;
     let body = null;
-    try { body = await ask(until, true, due); fails = 0; } catch (e) { fails++; }
+    try { body = await ask(until, drawn, due); fails = 0; } catch (e) { fails++; }
+    drawn = drawn || S.n > 0;
     if (!mine()) return;
     const end = S.error || (S.done && S.n >= S.count) || (until !== null && S.n >= until);
     if (body && (Object.values(body.rows).some((r) => r.length) || end || body.top !== shown.top)) {

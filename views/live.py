@@ -207,8 +207,14 @@ with warn_box:
 
 
 def shared_run() -> Entry:
-    """The server's run for this visitor's settings: started if nobody has it, watched live otherwise."""
-    return scheduler().get(watch.key, lambda: live.LiveRun.start(watch.key), want=watch.wants_compute())
+    """The server's run for this visitor's settings: started if nobody has it, watched live otherwise.
+
+    A new run gets its first slice (its first points) at once, but the script asks for no more: the browser's
+    stream does, once it has drawn them (ui/live_client.js). So the run does not take the CPU from a browser
+    still drawing the page on the same machine (the booth's screen; the tests' browsers), and a page that is
+    never drawn (a closed tab, a bot) costs one slice.
+    """
+    return scheduler().get(watch.key, lambda: live.LiveRun.start(watch.key), want=False)
 
 
 entry = shared_run()
