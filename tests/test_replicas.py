@@ -4,8 +4,8 @@
 - A replica lost mid-class: 12 sessions streaming, the replica with the most of them killed (SIGKILL). Each of
   its sessions is back within 10 s on another replica, with its settings (URL and sliders) and its run
   (restarted there, or read from the shared store), without a page reload; the sessions on the other
-  replicas notice nothing (the same websocket, no reload, their runs still advancing); new visitors are sent
-  only to the replicas alive.
+  replicas notice nothing (the same websocket, no reload, their runs advancing, or in line on their replica);
+  new visitors are sent only to the replicas alive.
 
 Which replica holds a session is read two ways that must agree: the proxy's X-Upstream header on a request
 made from the page (it carries the session's affinity cookie, so it goes where the session's websocket went),
