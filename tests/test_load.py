@@ -150,14 +150,20 @@ def close_sessions(pages: list) -> None:
         page.context.close()
 
 
+def finished(state: dict) -> bool:
+    """A page shows its finished run: the Replay button, and its curve charts drawn with points. (The button comes
+    with the page's script rerun, the charts a moment later from the browser's script: both must be there.)"""
+    return state["replay"] and min(state["points"], default=0) > 0
+
+
 def until_finished(pages: list, timeout: float, check=None) -> list[dict]:
-    """Poll every page about once a second until each shows a finished run (Replay); returns their states."""
+    """Poll every page about once a second until each shows its finished run (`finished`); returns their states."""
     deadline, states = time.monotonic() + timeout, [{}] * len(pages)
     while time.monotonic() < deadline:
         states = [page.evaluate(STATE) for page in pages]
         if check is not None:
             check(states)
-        if all(s["replay"] for s in states):
+        if all(map(finished, states)):
             break
         time.sleep(1.0)
     return states
@@ -254,6 +260,7 @@ def test_thirty_sessions_keep_their_own_settings_and_the_server_stays_responsive
                "rss_before_mb": round(rss_before), "rss_peak_mb": round(rss_peak),
                "rss_after_close_mb": round(rss_after), "lost_settings": lost,
                "unfinished": {i: s["url"].split("?")[-1][:60] for i, s in enumerate(states) if not s["replay"]},
+               "charts_without_points": [i for i, s in enumerate(states) if s["replay"] and not finished(s)],
                "slowest_health_at_s": round(health.times.index(max(health.times)) * 0.25, 1),
                "browser_nice_lowest": nice, "browser_group_nice": group_nice,
                "white": [i for i, s in enumerate(states) if not s["text"]],
@@ -265,7 +272,8 @@ def test_thirty_sessions_keep_their_own_settings_and_the_server_stays_responsive
     assert not lost, f"sessions lost their settings: {lost}"
     assert not figures["white"], f"white pages at the end: {figures['white']}"
     assert all(s["replay"] for s in states), f"not every session's run finished within 420 s: {figures['unfinished']}"
-    assert all(min(s["points"], default=0) > 0 for s in states) and errors == 0
+    assert all(map(finished, states)), f"charts without points: {[(i, s['points']) for i, s in enumerate(states)]}"
+    assert errors == 0, f"{errors} exception(s) on the pages"
     # The browsers stand in for laptops: they must not have out-prioritized the server (see the fixture).
     assert nice >= BROWSER_NICE, f"a browser thread ran at nice {nice}, not {BROWSER_NICE}"
     assert group_nice in (None, BROWSER_NICE), f"the browsers' autogroup ran at nice {group_nice}, not {BROWSER_NICE}"
