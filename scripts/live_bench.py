@@ -44,7 +44,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE / "tests"))
-from browser_support import cpu_s, free_port, launch_niced, stop  # noqa: E402
+from browser_support import cpu_s, free_port, launch_niced, serve, stop  # noqa: E402
 
 COUNTER = """(() => {
   const b = window.__bench = {changes: [], last: null, shell: null};
@@ -130,23 +130,10 @@ BARE = 'import streamlit as st\nst.sidebar.write("sidebar")\nst.write("bare page
 
 def floor(browser, runs: int) -> list[float]:
     """Seconds from opening a bare Streamlit page's link to its text, `runs` visits (fresh contexts)."""
+    out = []
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "bare.py").write_text(BARE)
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "bare.py", "--server.headless", "true",
-                                 "--server.port", str(port), "--server.address", "127.0.0.1",
-                                 "--browser.gatherUsageStats", "false"], cwd=tmp, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
-        base, deadline, out = f"http://127.0.0.1:{port}", time.monotonic() + 120, []
-        try:
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/_stcore/health", timeout=2).read()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("the bare Streamlit page did not start") from None
-                    time.sleep(0.3)
+        with serve(str(Path(tmp, "bare.py"))) as base:
             for _ in range(runs):
                 page = browser.new_context(viewport={"width": 1400, "height": 1400}).new_page()
                 t0 = time.monotonic()
@@ -154,8 +141,6 @@ def floor(browser, runs: int) -> list[float]:
                 page.get_by_text("bare page").wait_for(timeout=60_000)
                 out.append(round(time.monotonic() - t0, 2))
                 page.context.close()
-        finally:
-            stop(proc)
     return out
 
 

@@ -382,10 +382,6 @@ class Watch:
         if self.replaying and run.done and self.shown >= run.count:
             self.replaying = False
 
-    def wants_compute(self) -> bool:
-        """Whether this visitor needs the run to go on (a paused or replaying visitor does not)."""
-        return (self.playing and not self.replaying) or self.step_to is not None
-
     def toggle(self, run: LiveRun) -> None:
         """Play/Pause/Replay: pause a playing view, resume a paused one, replay a finished one from the start."""
         if run.done and self.shown >= run.count and not self.replaying:

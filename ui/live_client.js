@@ -299,14 +299,13 @@ async function run() {
   }
   // play (and step: the same, up to the step asked for)
   const until = mode === 'step' ? CFG.until : null;
-  // The run goes on while this loop asks for it (want), but not before the page has drawn its first points:
-  // until then the server computes nothing more for it, and this browser, drawing the page, has the CPU.
-  let drawn = S.n > 0;
+  // The run goes on while this loop asks for it (want), but not before the page has drawn its first points
+  // (rows drawn as they come, so S.n > 0): until then the server computes nothing more for it, and this
+  // browser, drawing the page, has the CPU.
   while (mine()) {
     const due = performance.now() - S.neuronsAt > CFG.neurons_every_ms;
     let body = null;
-    try { body = await ask(until, drawn, due); fails = 0; } catch (e) { fails++; }
-    drawn = drawn || S.n > 0;
+    try { body = await ask(until, S.n > 0, due); fails = 0; } catch (e) { fails++; }
     if (!mine()) return;
     const end = S.error || (S.done && S.n >= S.count) || (until !== null && S.n >= until);
     if (body && (Object.values(body.rows).some((r) => r.length) || end || body.top !== shown.top)) {
