@@ -1,6 +1,6 @@
 // The page guard: runs in the page's own HTML, before Streamlit's code and outside its element tree, and
 // reloads a page whose app broke (an error that means Streamlit's element tree is lost), went blank, or never
-// drew, at most cfg.max times in cfg.windowMs. web/guard.py puts it first in <head> as (this)(cfg).
+// drew, at most cfg.max times in cfg.windowMs. web/guard.py puts it first in the page's head as (this)(cfg).
 (cfg) => {
   if (window.__sharpGuard) return;
   const fatal = new RegExp(cfg.fatal), g = window.__sharpGuard = {start: Date.now(), seen: false, since: null,

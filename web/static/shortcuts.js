@@ -1,5 +1,5 @@
 // The live page's keys: Space plays or pauses, the right arrow steps, R resets (new seeds). They press the
-// page's own buttons (Streamlit gives each keyed element the class st-key-<key>) and are ignored while the
+// page's own buttons (Streamlit gives each keyed element the class st-key-KEY) and are ignored while the
 // visitor types or moves a control. Sent by web/scripts.py as (this)(cfg); installed once per page.
 () => {
   if (window.__sharpKeys) return;
