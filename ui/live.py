@@ -37,9 +37,9 @@ def settle(state: MutableMapping[str, Any], query: Any) -> Settings:
     Why not let the widgets hold the settings: under load a session can come out of a rerun with every widget
     at the bottom of its range, the default a Streamlit widget takes when it is registered without a stored
     value, and the page would then write those into the URL and run them. Here a widget that loses its value
-    changes nothing: only callbacks do. And since a visitor's gesture moves
-    one widget (a quick visitor perhaps two before the rerun), SPURIOUS or more widgets changing in one
-    rerun is not a gesture: those changes are dropped and logged.
+    changes nothing: only callbacks do. And since a visitor's gesture moves one widget (a quick visitor perhaps
+    two before the rerun), SPURIOUS or more widgets changing in one rerun is not a gesture: those changes are
+    dropped and logged.
 
     Returns:
         The settings now in force (also in state["live_settings"]).
