@@ -2,19 +2,19 @@
 widgets, calls sharp, and draws. /?kiosk=1 runs the booth's attract loop instead (views/kiosk.py).
 
 This file is read twice. `streamlit run app.py` imports it as a module (name "app") and serves the ASGI app
-built below, whose start-up work (ui.server.lifespan) makes every page ready before the first visitor; each
+built below, whose start-up work (web.server.lifespan) makes every page ready before the first visitor; each
 visitor's session then runs it as a script (name "__main__"), which routes to a page.
 """
 import streamlit as st
 
 if __name__ != "__main__":  # imported by the server: the ASGI app (found by `streamlit run` as `app`)
-    from ui.server import lifespan, routes
+    from web.server import lifespan, routes
 
     app = st.App("app.py", lifespan=lifespan, routes=routes())
 else:
-    from ui.guard import rerun_after_reconnect
     from ui.kiosk import wants_kiosk
-    from ui.server import start
+    from web.guard import rerun_after_reconnect
+    from web.server import start
 
     start()  # a no-op once the server has started; AppTest, which runs this script alone, needs it
     # A menu item keeps Streamlit's menu, and with it the light / dark theme choice, under toolbarMode = "minimal".

@@ -27,7 +27,7 @@ Usage (from the repository root, under the heavy lock):
   PYTHONPATH=$PWD .venv/bin/python scripts/live_bench.py [--root OTHER_CHECKOUT ...] [--runs 3] [--query steps=2000]
 With `--query`, each visit's link also carries those settings: the default run trains in well under a second
 on an idle 2-core machine, so its redraw rate says little; a long run (steps=2000&n=600) streams for seconds.
-Targets (issue 18, item 3): server CPU at most 2 s, at least 10 redraws a second, first points within 1 s.
+Targets: server CPU at most 2 s, at least 10 redraws a second, first points within 1 s.
 """
 from __future__ import annotations
 

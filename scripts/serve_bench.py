@@ -1,16 +1,16 @@
 """The server's own work, on its scheduler, in-process (no browser): how long the warm-up of every page takes
 with an empty store (`--warm`), and a live visitor's run with and without the warm-up beside it (`--live`).
 
-Warm-up: every page's default (sharp.experiments.WARM) submitted as background work to a Scheduler as
-`ui.server.start` makes it, with an empty store; prints each page's finishing time and the total (issue 18's
-target: within 30 s on an idle machine).
+Warm-up: every page's default (sharp.experiments.WARM) submitted as background work to a Scheduler as the
+server's start-up makes it (sharp.serve.scheduler.shared), with an empty store; prints each page's finishing time
+and the total, beside the target (within 30 s on an idle machine).
 
-Live: issue 17's target: while the warm-up runs, a live visitor's run finishes within 15% of the time it takes with
-the warm-up off. This drives the server's machinery in-process (no browser): a Scheduler as `ui.server.start`
-makes it, the live page's default run (ui.live.LiveRun, not read from the store) wanted by a playing visitor
-as the page wants it (every 0.12 s), and, in the "warm" case, every page's default submitted as background work
-at the same moment, with an empty store. Alternates the two cases --repeat times and prints each time and the
-ratio of the medians.
+Live: the target is that while the warm-up runs, a live visitor's run finishes within 15% of the time it takes
+with the warm-up off. This drives the server's machinery in-process (no browser): a Scheduler as the server
+makes it, the live page's default run (sharp.serve.live_run.LiveRun, not read from the store) wanted by a
+playing visitor as the page wants it (every 0.12 s), and, in the "warm" case, every page's default submitted as
+background work at the same moment, with an empty store. Alternates the two cases --repeat times and prints each
+time and the ratio of the medians.
 
     .venv/bin/python scripts/serve_bench.py --warm
     .venv/bin/python scripts/serve_bench.py --live --repeat 3
@@ -33,17 +33,18 @@ def one(warm: bool) -> tuple[float, int]:
     import torch
 
     from sharp.experiments import WARM
+    from sharp.experiments.race import DEFAULTS
+    from sharp.serve.live_run import LiveRun
     from sharp.serve.scheduler import Scheduler, default_workers
     from sharp.serve.warm import warm_up
-    from ui import live
 
     with tempfile.TemporaryDirectory(prefix="sharp-bench-") as tmp:
         os.environ["SHARP_CACHE_DIR"] = tmp
         sched = Scheduler(workers=default_workers(torch.get_num_threads()))
         try:
-            settings = live.DEFAULTS.run_part()
+            settings = DEFAULTS.run_part()
             t0 = time.monotonic()
-            entry = sched.get(settings, lambda: live.LiveRun.start(settings, stored=False))
+            entry = sched.get(settings, lambda: LiveRun.start(settings, stored=False))
             jobs = warm_up(WARM, sched) if warm else []
             while not entry.finished and time.monotonic() - t0 < 600:  # bounded
                 sched.want(entry)

@@ -212,7 +212,7 @@ def cases(quick: bool = False) -> list[Case]:
 def logged_cases(quick: bool = False) -> list[tuple[str, Config, int]]:
     """The live page's defaults (d = 50, n = 300, 4 seeds, n_test = 1000): (name, run with every = 1, sparse every).
 
-    Deep and linearized runs are shorter (they train about 10 and 5 times slower); the ratio does not depend on
+    Deep and linearized runs are shorter (they train several times slower); the ratio does not depend on
     the number of steps.
     """
     live = dict(d=50, n=300, seeds=4, n_test=1000, every=1, device="cpu")

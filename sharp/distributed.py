@@ -15,18 +15,14 @@ not wrong: it is skipped with a log line. A worker that joins later is checked b
 A task whose worker dies is run again elsewhere (Dask's retries), so a sweep survives losing workers as long
 as one remains or joins.
 
-The app's paper pages use the scheduler named by $SHARP_SCHEDULER (`from_env`), else they run here.
+The app's paper pages use the scheduler named by $SHARP_SCHEDULER (sharp.serve.placement), else they run here.
 """
 from __future__ import annotations
 
-import functools
 import logging
-import os
 import socket
-import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -36,7 +32,6 @@ from sharp.engine.config import Config, ConfigError
 from sharp.engine.sweep import Cancelled, Progress, TooBig, plan, seconds, tidy
 from sharp.engine.train import train
 
-ENV = "SHARP_SCHEDULER"  # the app's paper pages run on this scheduler when set (tcp://host:8786)
 GONE_S = 5.0  # how long a worker whose probe failed has to leave the scheduler's list to count as gone
 RETRIES = 3  # reruns of a task that raised (a lost worker's tasks are rescheduled by the scheduler itself)
 FIX = ("install this project in the same environment everywhere (`pip install .` from one checkout, or the "
@@ -284,83 +279,3 @@ def parse_scheduler(text: str) -> tuple[str | None, int]:
     if "://" not in text:
         raise ConfigError("scheduler", text, "local:N, or a scheduler address such as tcp://host:8786")
     return text, 0
-
-
-# --- the app's paper pages ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Placement:
-    """Where the app's sweeps run, and the line the page shows about it."""
-
-    runner: Callable[..., pd.DataFrame] | None  # for `sharp.engine.sweep.runs_on`; None = on this machine
-    message: str
-
-
-_clients: dict[str, object] = {}  # one checked Client per scheduler address, shared by the server's sessions
-_lock = threading.Lock()
-
-
-def _shared_client(address: str, timeout: float):
-    with _lock:
-        client = _clients.get(address)
-        if client is not None and client.status == "running":
-            check_cluster(client)  # a worker that joined since may run another engine
-            return client
-        if client is not None:
-            client.close()
-            del _clients[address]
-        _clients[address] = client = connect(address, timeout=timeout, wait_workers=timeout)
-        return client
-
-
-def from_env(env: dict[str, str] | None = None, timeout: float = 2.0) -> Placement | None:
-    """The app's choice: None when $SHARP_SCHEDULER is unset, else the cluster or, if unusable, this machine.
-
-    The scheduler is probed with a short timeout, so an unreachable one costs a page about timeout seconds,
-    and checked like the CLI's (`connect`); the Client is kept for the server's later sessions.
-
-    Example:
-        >>> from_env({"SHARP_SCHEDULER": "tcp://127.0.0.1:9"}).message
-        'Dask scheduler tcp://127.0.0.1:9 (from $SHARP_SCHEDULER) unreachable or unusable, running here: ...'
-    """
-    address = (os.environ if env is None else env).get(ENV, "").strip()
-    if not address:
-        return None
-    try:
-        if parse_scheduler(address)[0] is None:
-            raise ClusterError(f"${ENV} must name a scheduler such as tcp://host:8786, got {address!r}")
-        client = _shared_client(address, timeout)
-        nthreads = client.nthreads()
-    except (ClusterError, ConfigError, OSError) as e:
-        return Placement(None, f"Dask scheduler {address} (from ${ENV}) unreachable or unusable, running here: {e}")
-    return Placement(functools.partial(_on_cluster, client, address),
-                     f"Runs on the Dask cluster at {address} ({_count(len(nthreads), 'worker')}, "
-                     f"{_count(sum(nthreads.values()), 'thread')}).")
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}{'' if n == 1 else 's'}"
-
-
-def _on_cluster(client, address: str, configs: Sequence[Config], **kw) -> pd.DataFrame:
-    """sweep_dask, and the rest of the grid here if the scheduler goes away or a worker that joined since the
-    check is refused (finished runs are in the cache); the progress line says which."""
-    import asyncio
-
-    from sharp.engine.sweep import sweep
-
-    try:
-        return sweep_dask(configs, client, **kw)
-    except (ClusterError, OSError, TimeoutError, asyncio.CancelledError) as e:
-        on_progress = kw.get("on_progress")
-        if on_progress:
-            why = str(e) if isinstance(e, ClusterError) else f"lost the Dask scheduler ({type(e).__name__})"
-            on_progress(0.0, 1.0, f"Dask cluster at {address}: {why}; continuing here")
-        with _lock:
-            if _clients.get(address) is client:
-                del _clients[address]
-        try:
-            client.close(timeout=2)  # else it keeps trying to reconnect, and logging so
-        except Exception:  # closing a client whose scheduler is gone may fail in several ways; it is gone anyway
-            pass
-        return sweep(configs, **kw)

@@ -4,7 +4,7 @@ background warm-up is off unless a test turns it on for its own server (it would
 what a test measures).
 
 No test leaves the app's training running behind it: after each test, the scheduler that AppTest's pages
-used (`ui.server.scheduler()`) is closed, its live runs and computations stopped; at the end of the session
+used (`sharp.serve.scheduler.shared()`) is closed, its live runs and computations stopped; at the end of the session
 every thread the app started is joined. A run left training in the background would compete with the next
 tests, and share torch's process-wide state with them (forward-mode AD levels: a linearized live run, which
 uses torch.func.jvp, made a jvp in tests/test_nets.py fail with "Trying to access a forward AD level with an
@@ -23,7 +23,7 @@ import pytest
 
 os.environ["SHARP_WARM"] = "0"
 
-APP_THREADS = ("sharp-", "kiosk-")  # name prefixes of the threads the app starts (sharp/serve, ui/kiosk.py)
+APP_THREADS = ("sharp-", "kiosk-")  # name prefixes of the threads the app starts (sharp/serve)
 JOIN_S = 60.0  # bound on waiting for them at the end of the session
 
 
@@ -41,8 +41,8 @@ def private_cache():
 
 def stop_background_training() -> None:
     """Stop this process's app: its scheduler's workers stop between two slices and its computations at their
-    next step, and they are waited for (ui.server.stop). Cheap when the test started nothing."""
-    server = sys.modules.get("ui.server")
+    next step, and they are waited for (web.server.stop). Cheap when the test started nothing."""
+    server = sys.modules.get("web.server")
     if server is not None:
         server.stop()  # the next page run starts a fresh scheduler
     elif (scheduler := sys.modules.get("sharp.serve.scheduler")) is not None:

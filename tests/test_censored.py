@@ -96,7 +96,7 @@ def test_iteration_summary_and_growth_count_censored_seeds():
 
 
 def test_growth_sentence_is_computed_from_the_visitors_range():
-    from ui.paper import growth_sentence
+    from ui.paper_figures import growth_sentence
 
     def sentence(ds):
         firsts = {("feature", d): [math.ceil(math.log(d))] * 2 for d in ds}

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ui.charttext import figure_text
-from ui.paper import deep_loss_vs_n, figure1_figure, iterations_figure, samples_figure
+from ui.paper_figures import deep_loss_vs_n, figure1_figure, iterations_figure, samples_figure
 
 
 def test_curves_list_each_named_trace_with_its_values_and_skip_the_bands():

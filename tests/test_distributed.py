@@ -103,7 +103,7 @@ def test_the_probe_is_sent_by_value_so_a_process_without_sharp_can_answer(tmp_pa
 
 
 def test_the_app_runs_here_without_a_message_when_no_scheduler_is_named():
-    from sharp.distributed import from_env
+    from sharp.serve.placement import from_env
 
     assert from_env({}) is None and from_env({"SHARP_SCHEDULER": "  "}) is None
 
@@ -111,7 +111,7 @@ def test_the_app_runs_here_without_a_message_when_no_scheduler_is_named():
 def test_an_unreachable_scheduler_falls_back_to_this_machine_with_a_message():
     import time
 
-    from sharp.distributed import from_env
+    from sharp.serve.placement import from_env
     from tests.browser_support import free_port
 
     address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
@@ -125,20 +125,20 @@ def test_an_unreachable_scheduler_falls_back_to_this_machine_with_a_message():
 
 @pytest.fixture
 def tcp_cluster():
-    from sharp import distributed
+    from sharp.serve import placement
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
                       dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
-    for client in distributed._clients.values():  # the app's shared client, kept by from_env
+    for client in placement._clients.values():  # the app's shared client, kept by from_env
         client.close()
-    distributed._clients.clear()
+    placement._clients.clear()
 
 
 @pytest.mark.server
 def test_page_sweeps_run_on_the_named_scheduler_and_equal_the_local_ones(tcp_cluster, tmp_path, monkeypatch):
-    from sharp.distributed import from_env
     from sharp.engine.sweep import runs_on
+    from sharp.serve.placement import from_env
 
     monkeypatch.setenv("SHARP_CACHE_DIR", str(tmp_path))
     place = from_env({"SHARP_SCHEDULER": tcp_cluster})
@@ -154,7 +154,7 @@ def test_page_sweeps_run_on_the_named_scheduler_and_equal_the_local_ones(tcp_clu
 
 
 def test_a_lost_scheduler_mid_page_finishes_the_grid_here():
-    from sharp.distributed import _on_cluster
+    from sharp.serve.placement import _on_cluster
 
     class Gone:  # a client whose scheduler has gone away
         def nthreads(self):
@@ -170,6 +170,7 @@ def test_a_lost_scheduler_mid_page_finishes_the_grid_here():
 
 def test_a_worker_refused_mid_page_is_named_and_the_grid_finishes_here(monkeypatch):
     from sharp import distributed
+    from sharp.serve import placement
 
     refusal = "the Dask worker tcp://127.0.0.1:9 runs sharp 0.0, engine x, torch y, this client ...: install ..."
 
@@ -180,11 +181,11 @@ def test_a_worker_refused_mid_page_is_named_and_the_grid_finishes_here(monkeypat
         def close(self, timeout=None):
             pass
 
-    monkeypatch.setattr(distributed, "sweep_dask", refused)
+    monkeypatch.setattr(placement, "sweep_dask", refused)
     configs = grid(preset("feature", steps=4, every=2, seeds=2, n_test=200), d=[10])
     seen = []
-    df = distributed._on_cluster(Client(), "tcp://head:8786", configs, progress=None, use_cache=False,
-                                 max_seconds=None, cancel=None, on_progress=lambda done, total, msg: seen.append(msg))
+    df = placement._on_cluster(Client(), "tcp://head:8786", configs, progress=None, use_cache=False,
+                               max_seconds=None, cancel=None, on_progress=lambda done, total, msg: seen.append(msg))
     assert seen[0] == f"Dask cluster at tcp://head:8786: {refusal}; continuing here"
     pd.testing.assert_frame_equal(df, sweep(configs, use_cache=False), check_exact=True)
 

@@ -167,8 +167,8 @@ def test_short_run_finishes_and_divergence_is_shown(app_server, chromium):  # no
 
 # What Streamlit's frontend logged on the pages that went white for good under load (30 sessions on 2 cores).
 BROKEN = "Bad delta path index 7 (should be between [0, 0])"
-# The app's own watchdog (ui.scripts.reload_if_blank) lives in Streamlit's element tree; on the broken pages it
-# never ran. Switched off here, so that only the page's guard (ui.guard, in its HTML) can bring the page back.
+# The app's own watchdog (web.scripts.reload_if_blank) lives in Streamlit's element tree; on the broken pages it
+# never ran. Switched off here, so that only the page's guard (web.guard, in its HTML) can bring the page back.
 NO_TREE_WATCHDOG = "Object.defineProperty(window, '__sharpBlank', {value: true})"
 
 
@@ -202,7 +202,7 @@ def test_a_broken_element_tree_reloads_the_page_with_its_settings(app_server, ch
 @pytest.mark.browser
 def test_a_page_gone_blank_reloads_itself_with_its_settings(app_server, chromium):  # noqa: F811
     # The app's content vanishes (as when Streamlit's frontend throws and unmounts everything): within
-    # ui.guard.BLANK_S and a second the page reloads, with the same URL, and draws again.
+    # web.guard.BLANK_S and a second the page reloads, with the same URL, and draws again.
     page = open_unwatched(chromium, app_server + "/?seed=21&steps=40&d=33")
     url = page.evaluate("location.href")
     page.evaluate("document.getElementById('root').replaceChildren()")

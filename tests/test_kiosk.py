@@ -13,38 +13,41 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ui import figures, kiosk, live
-from ui.kiosk import SCENES, Options
+from sharp.experiments import race, scenes
+from sharp.experiments.scenes import SCENES
+from sharp.serve import scene_store
+from ui import figures, kiosk
+from ui.kiosk import Options
 
 NS = "{http://www.w3.org/2000/svg}"
 
 
 @given(st.floats(0, 1e7), st.floats(3, 600), st.integers(1, 4), st.integers(0, 3))
 def test_position_walks_the_scenes_in_order_and_wraps(t, scene_s, n, start):
-    index, into = kiosk.position(t, scene_s, n, start)
+    index, into = scenes.position(t, scene_s, n, start)
     assert 0 <= index < n and -1e-6 <= into < scene_s + 1e-6
     assert index == (start + math.floor(t / scene_s)) % n
 
 
 def test_position_examples():
-    assert kiosk.position(0, 20, 4) == (0, 0.0)
-    assert kiosk.position(45, 20, 4) == (2, 5.0)
-    assert kiosk.position(80, 20, 4) == (0, 0.0)
-    assert kiosk.position(5, 20, 3, start=2) == (2, 5.0)
+    assert scenes.position(0, 20, 4) == (0, 0.0)
+    assert scenes.position(45, 20, 4) == (2, 5.0)
+    assert scenes.position(80, 20, 4) == (0, 0.0)
+    assert scenes.position(5, 20, 3, start=2) == (2, 5.0)
 
 
 @given(st.integers(1, 500), st.floats(3, 600), st.floats(0, 1), st.floats(0, 1))
 def test_reveal_grows_then_holds_everything(total, scene_s, a, b):
     early, late = sorted([a, b])
-    n0, n1 = kiosk.revealed(total, early * scene_s, scene_s), kiosk.revealed(total, late * scene_s, scene_s)
+    n0, n1 = scenes.revealed(total, early * scene_s, scene_s), scenes.revealed(total, late * scene_s, scene_s)
     assert 1 <= n0 <= n1 <= total
-    assert kiosk.revealed(total, kiosk.REVEAL * scene_s, scene_s) == total  # the last part holds the full runs
+    assert scenes.revealed(total, scenes.REVEAL * scene_s, scene_s) == total  # the last part holds the full runs
 
 
 def test_reveal_has_few_distinct_frames():
-    counts = {kiosk.revealed(151, t / 10, 20) for t in range(0, 200)}
-    assert len(counts) == kiosk.FRAMES and min(counts) == 13 and max(counts) == 151
-    assert kiosk.revealed(0, 5, 20) == 0
+    counts = {scenes.revealed(151, t / 10, 20) for t in range(0, 200)}
+    assert len(counts) == scenes.FRAMES and min(counts) == 13 and max(counts) == 151
+    assert scenes.revealed(0, 5, 20) == 0
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -77,7 +80,7 @@ def test_wants_kiosk(text, wanted):
 def test_handoff_opens_the_scenes_settings_and_comes_back(scene):
     url = kiosk.handoff_url(scene, Options(scene_s=7, idle_s=30))
     q = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
-    settings, problems = live.parse_query(q)
+    settings, problems = race.parse_query(q)
     assert settings == scene.settings and not problems  # the live page opens exactly the scene's settings
     back, idle = kiosk.return_url(q)
     assert idle == 30.0
@@ -103,7 +106,7 @@ def test_public_link_carries_the_scene(scene):
     link = kiosk.public_link(scene, "https://booth.example.org")
     parts = urlsplit(link)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "booth.example.org", "/")
-    assert live.parse_query({k: v[-1] for k, v in parse_qs(parts.query).items()}) == (scene.settings, {})
+    assert race.parse_query({k: v[-1] for k, v in parse_qs(parts.query).items()}) == (scene.settings, {})
     assert len(link) < 120  # a small QR code, scannable from a step away
 
 
@@ -137,8 +140,8 @@ def fake_frame(kind: str) -> pd.DataFrame:
 @pytest.mark.parametrize("kind", ["race", "eta", "fig1"])
 def test_frames_grow_and_say_their_values(kind):
     scene = next(s for s in SCENES if s.kind == kind)
-    data = kiosk.from_frame(scene, fake_frame(kind))
-    n = kiosk.total(data)
+    data = scenes.from_frame(scene, fake_frame(kind))
+    n = scenes.total(data)
     drawn = []
     for shown in (1, max(1, n // 2), n):
         root = ET.fromstring(kiosk.frame_svg(data, shown, chart="kiosk-x"))
@@ -163,19 +166,19 @@ def test_store_computes_once_in_the_background_and_bounds_its_frames(own_schedul
         gate.wait(10)
         calls.append(scene.key)
         kind = scene.kind
-        return kiosk.from_frame(scene, fake_frame(kind))
+        return scenes.from_frame(scene, fake_frame(kind))
 
-    store = kiosk.SceneStore(compute, max_frames=5, scheduler=own_scheduler)
+    store = scene_store.SceneStore(compute, max_frames=5, scheduler=own_scheduler)
     store.warm()
     store.warm()  # a second visitor: no second computation
     assert store.ready() == []
     gate.set()
     store.join(30)
     assert calls == ["a", "b", "c", "d"] and store.ready() == ["a", "b", "c", "d"]
-    first = store.frame("a", 3)
-    assert store.frame("a", 3) is first  # served from the cache
+    first = store.frame("a", 3, kiosk.frame_svg)
+    assert store.frame("a", 3, kiosk.frame_svg) is first  # served from the cache
     for shown in range(1, 20):
-        store.frame("b", shown)
+        store.frame("b", shown, kiosk.frame_svg)
     assert len(store) == 5
 
 
@@ -183,23 +186,23 @@ def test_store_reports_a_failed_scene_and_keeps_the_others(own_scheduler):
     def compute(scene, **sweep_kw):
         if scene.key == "b":
             raise RuntimeError("boom")
-        return kiosk.from_frame(scene, fake_frame(scene.kind))
+        return scenes.from_frame(scene, fake_frame(scene.kind))
 
-    store = kiosk.SceneStore(compute, scheduler=own_scheduler)
+    store = scene_store.SceneStore(compute, scheduler=own_scheduler)
     store.warm()
     store.join(30)
     assert store.ready() == ["a", "c", "d"] and store.errors == {"b": "RuntimeError: boom"}
 
 
 def test_loop_order_skips_scenes_not_ready():
-    assert kiosk.loop_order(["a", "b", "c", "d"], "a") == ["a", "b", "c", "d"]
-    assert kiosk.loop_order(["a", "b", "d"], "c") == ["d", "a", "b"]
-    assert kiosk.loop_order([], "a") == []
+    assert scenes.loop_order(["a", "b", "c", "d"], "a") == ["a", "b", "c", "d"]
+    assert scenes.loop_order(["a", "b", "d"], "c") == ["d", "a", "b"]
+    assert scenes.loop_order([], "a") == []
 
 
 def test_countdown():
-    assert kiosk.seconds_left(0, 20) == 20 and kiosk.seconds_left(5.2, 20) == 15 and kiosk.seconds_left(20, 20) == 0
-    assert kiosk.progress_share(5, 20) == 0.25 and kiosk.progress_share(30, 20) == 1.0
+    assert scenes.seconds_left(0, 20) == 20 and scenes.seconds_left(5.2, 20) == 15 and scenes.seconds_left(20, 20) == 0
+    assert scenes.progress_share(5, 20) == 0.25 and scenes.progress_share(30, 20) == 1.0
 
 
 # ---- colours ---------------------------------------------------------------------------------------------
@@ -279,27 +282,27 @@ def curves_frame(kind: str, errors: list, distances: list | None = None, steps: 
 
 def test_race_headline_words_each_curve_from_its_numbers():
     a = SCENES[0]
-    ends = kiosk.from_frame(a, curves_frame("race", [lambda t: 0.28, lambda t: max(0.016, 0.5 - t / 100)]))
-    assert kiosk.headline(ends) == ("Same data, two networks: the kernel regime stalls at test error 0.28, "
+    ends = scenes.from_frame(a, curves_frame("race", [lambda t: 0.28, lambda t: max(0.016, 0.5 - t / 100)]))
+    assert scenes.headline(ends) == ("Same data, two networks: the kernel regime stalls at test error 0.28, "
                                     "feature learning ends at test error 0.016")
-    assert "zero" not in kiosk.headline(ends)  # a run that ends at 0.016 does not "reach zero error"
-    zero = kiosk.from_frame(a, curves_frame("race", [lambda t: 0.5 - t / 1000, lambda t: max(0.0, 0.5 - t / 280)]))
-    assert kiosk.headline(zero) == ("Same data, two networks: the kernel regime ends at test error 0.2, "
+    assert "zero" not in scenes.headline(ends)  # a run that ends at 0.016 does not "reach zero error"
+    zero = scenes.from_frame(a, curves_frame("race", [lambda t: 0.5 - t / 1000, lambda t: max(0.0, 0.5 - t / 280)]))
+    assert scenes.headline(zero) == ("Same data, two networks: the kernel regime ends at test error 0.2, "
                                     "feature learning reaches zero test error at step 140")
-    d = kiosk.from_frame(SCENES[3], curves_frame("race", [lambda t: 0.38, lambda t: 0.03 + 0.2 * (t < 150)]))
-    assert kiosk.headline(d).startswith("Deeper nets, same data: the kernel regime stalls at test error 0.38")
+    d = scenes.from_frame(SCENES[3], curves_frame("race", [lambda t: 0.38, lambda t: 0.03 + 0.2 * (t < 150)]))
+    assert scenes.headline(d).startswith("Deeper nets, same data: the kernel regime stalls at test error 0.38")
 
 
 def test_step_size_headline_claims_the_trend_only_when_the_numbers_show_it():
     b = SCENES[1]
-    grows = kiosk.from_frame(b, curves_frame("eta", [lambda t: 0.34, lambda t: 0.05, lambda t: 0.03],
+    grows = scenes.from_frame(b, curves_frame("eta", [lambda t: 0.34, lambda t: 0.05, lambda t: 0.03],
                                              [lambda t: 0.64, lambda t: 1.9, lambda t: 2.5], steps=30))
-    assert kiosk.headline(grows) == ("One network, three step sizes: the larger the step, the farther the network "
+    assert scenes.headline(grows) == ("One network, three step sizes: the larger the step, the farther the network "
                                      "moves from its start and the lower its test error. η = 1, 5, 20: distance "
                                      "0.64, 1.9, 2.5; test error 0.34, 0.05, 0.03")
-    flat = kiosk.from_frame(b, curves_frame("eta", [lambda t: 0.3, lambda t: 0.3, lambda t: 0.4],
+    flat = scenes.from_frame(b, curves_frame("eta", [lambda t: 0.3, lambda t: 0.3, lambda t: 0.4],
                                             [lambda t: 0.5, lambda t: 0.4, lambda t: 0.6], steps=30))
-    assert kiosk.headline(flat).startswith("One network, three step sizes: distance and test error. η = 1, 5, 20: "
+    assert scenes.headline(flat).startswith("One network, three step sizes: distance and test error. η = 1, 5, 20: "
                                            "distance 0.5, 0.4, 0.6")
 
 
@@ -312,12 +315,12 @@ def fig1_frame(firsts: list[list[int | None]]) -> pd.DataFrame:
 
 def test_fig1_headline_and_readings_count_the_seeds_that_never_got_there():
     c = SCENES[2]
-    every = kiosk.from_frame(c, fig1_frame([[4, 4, 5], [4, 5, 5], [5, 5, 6], [6, 6, 6], [6, 7, 6], [7, 7, 8]]))
-    assert kiosk.headline(every) == ("Poster Fig 1: every seed reaches zero test error within 12 steps, d = 25 to "
+    every = scenes.from_frame(c, fig1_frame([[4, 4, 5], [4, 5, 5], [5, 5, 6], [6, 6, 6], [6, 7, 6], [7, 7, 8]]))
+    assert scenes.headline(every) == ("Poster Fig 1: every seed reaches zero test error within 12 steps, d = 25 to "
                                      "800; median 4 steps at d = 25, 7 at d = 800 (⌈ln d⌉ = 4, 7)")
-    short = kiosk.from_frame(c, fig1_frame([[4, 4, 5], [4, 5, 5], [5, 5, 6], [6, 6, 6], [6, None, 6],
+    short = scenes.from_frame(c, fig1_frame([[4, 4, 5], [4, 5, 5], [5, 5, 6], [6, 6, 6], [6, None, 6],
                                             [9, None, None]]))
-    assert kiosk.headline(short) == ("Poster Fig 1: not every seed reaches zero test error within 12 steps: "
+    assert scenes.headline(short) == ("Poster Fig 1: not every seed reaches zero test error within 12 steps: "
                                      "2 of 3 seeds at d = 400; 1 of 3 seeds at d = 800; every seed at d = 25, 50, "
                                      "100, 200")
     z = short.first_zero["d800"]
@@ -330,8 +333,8 @@ def test_fig1_headline_and_readings_count_the_seeds_that_never_got_there():
 
 @pytest.mark.parametrize("scene", SCENES, ids=lambda s: s.key)
 def test_captions_read_the_scenes_configurations(scene):
-    cfgs = kiosk.configs(scene)
-    text = kiosk.caption(scene)
+    cfgs = scenes.configs(scene)
+    text = scenes.caption(scene)
     assert f"m = {cfgs[-1].m}" in text and f"{cfgs[0].seeds} seeds" in text and f"{cfgs[0].n_test} new points" in text
     if scene.kind == "race":
         assert f"d = {cfgs[0].d}" in text and f"kernel regime m = {cfgs[0].m}, η = {cfgs[0].eta:g}" in text

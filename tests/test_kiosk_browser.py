@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from browser_support import ARTIFACTS, chromium, exceptions, serve  # noqa: F401
 
-from ui import kiosk, live
+from sharp.experiments import race, scenes
 
 pytestmark = pytest.mark.browser
 PUBLIC = "https://booth.example.org"
@@ -69,7 +69,7 @@ def test_a_click_leaves_the_kiosk_and_idleness_brings_it_back(booth, chromium): 
     page.get_by_text("Kernel regime vs feature learning, live").wait_for(timeout=60_000)
     page.wait_for_function("() => new URLSearchParams(location.search).has('d')", timeout=30_000)
     q = query_of(page.url)
-    assert live.parse_query(q)[0] == kiosk.BY_KEY["b"].settings  # the scene's settings, on the live page
+    assert race.parse_query(q)[0] == scenes.BY_KEY["b"].settings  # the scene's settings, on the live page
     assert q["from_kiosk"] == "1" and q["idle_s"] == "8"
     # No interaction: back to the loop after about 8 s (bounded wait, generous for a busy machine).
     page.wait_for_url(lambda url: "kiosk=1" in url and "from_kiosk" not in url, timeout=60_000)
@@ -177,7 +177,7 @@ def test_the_menu_switches_between_light_and_dark(booth, chromium):  # noqa: F81
 def test_screenshots_at_three_sizes(booth, chromium, scheme):  # noqa: F811
     SHOTS.mkdir(parents=True, exist_ok=True)
     for name, size in SIZES.items():
-        keys = [s.key for s in kiosk.SCENES] if name == "1920x1080" else ["a"]
+        keys = [s.key for s in scenes.SCENES] if name == "1920x1080" else ["a"]
         for key in keys:
             # Shown near the end of its scene, when the runs are drawn in full (the last 30% holds them).
             page = open_kiosk(chromium, booth, f"scene_s=10&start={key}", size, scheme)

@@ -14,6 +14,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from test_kiosk import fake_frame
 
+from sharp.experiments import scenes
+from sharp.serve import scene_store
 from ui import kiosk
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -21,7 +23,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 @pytest.fixture(autouse=True)
 def fake_scenes(monkeypatch):
-    monkeypatch.setattr(kiosk, "scene_data", lambda scene, **kw: kiosk.from_frame(scene, fake_frame(scene.kind)))
+    monkeypatch.setattr(scenes, "scene_data", lambda scene, **kw: scenes.from_frame(scene, fake_frame(scene.kind)))
     st.cache_resource.clear()  # a fresh store per test, filled by the fake
     yield
     st.cache_resource.clear()
@@ -39,9 +41,9 @@ def page(query: dict[str, str], runs: int = 2) -> AppTest:
     return at
 
 
-def kiosk_store() -> kiosk.SceneStore:
+def kiosk_store() -> scene_store.SceneStore:
     """The page's store: cache_resource keys a function by its name and code, so this is the page's instance."""
-    return st.cache_resource(show_spinner=False)(kiosk.SceneStore)()
+    return st.cache_resource(show_spinner=False)(scene_store.SceneStore)()
 
 
 def html(at: AppTest) -> str:
@@ -60,12 +62,12 @@ def test_kiosk_shows_a_scene_without_widgets():
     assert 'data-scene="a"' in body and "data-countdown=" in body
     # the headline and caption state the runs of the scene on screen (the store's) and its configurations
     data = kiosk_store().get("a")
-    assert f'<div class="kiosk-headline">{escape(kiosk.headline(data))}</div>' in body
-    assert f'<div class="kiosk-caption">{escape(kiosk.caption(kiosk.SCENES[0]))}</div>' in body
+    assert f'<div class="kiosk-headline">{escape(scenes.headline(data))}</div>' in body
+    assert f'<div class="kiosk-caption">{escape(scenes.caption(scenes.SCENES[0]))}</div>' in body
     assert 'data-chart="kiosk-a"' in body and "kernel regime" in body and "test error" in body
     assert "kiosk-qr" not in body  # no public address, no QR code
     leave = [s for s in scripts_sent(at) if "__sharpKioskTarget" in s]
-    assert len(leave) == 1 and kiosk.handoff_url(kiosk.SCENES[0], kiosk.Options()) in leave[0]
+    assert len(leave) == 1 and kiosk.handoff_url(scenes.SCENES[0], kiosk.Options()) in leave[0]
 
 
 def test_start_and_timing_knobs_and_the_qr_code(monkeypatch):
@@ -76,7 +78,7 @@ def test_start_and_timing_knobs_and_the_qr_code(monkeypatch):
     assert not at.exception and not at.warning
     body = html(at)
     assert 'data-scene="c"' in body and "d = 25" in body
-    link = kiosk.public_link(kiosk.BY_KEY["c"], "https://booth.example.org")
+    link = kiosk.public_link(scenes.BY_KEY["c"], "https://booth.example.org")
     assert f'aria-label="QR code: {escape(link)}"' in body
     leave = next(s for s in scripts_sent(at) if "__sharpKioskTarget" in s)
     assert "idle_s=30" in leave and "scene_s=600" in leave

@@ -1,9 +1,10 @@
 """The live page headless (AppTest): it renders, its controls exist and drive the run, the URL holds the view.
 
-AppTest runs no JavaScript: the page's live area (ui.stream.area) is checked as the HTML the script sends, with
-its metrics and messages, and the stream the browser would read is checked through `ui.stream.payload`
+AppTest runs no JavaScript: the page's live area (web.stream.area) is checked as the HTML the script sends, with
+its metrics and messages, and the stream the browser would read is checked through `web.stream.payload`
 (the browser's drawing is tests/test_e2e_browser.py's). `page` waits for the run's first points (computed by
-the server's workers, shared through ui.server.scheduler()) and reruns, as a visitor's first look would find them.
+the server's workers, shared through sharp.serve.scheduler.shared()) and reruns, as a visitor's first look would
+find them.
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import live, stream
-from ui.server import scheduler
+from sharp.serve import live_run
+from sharp.serve.scheduler import shared as scheduler
+from web import stream
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 FAST = {"d": "12", "n": "72", "steps": "20", "seeds": "2", "kernel_m": "32", "feature_m": "8", "feature_eta": "8"}
@@ -27,13 +29,13 @@ def page(query: dict[str, str] | None = None) -> AppTest:
         at.query_params[k] = v
     at.run()
     if "live_watch" in at.session_state and (entry := scheduler().peek(watch(at).key)) is not None:
-        live.wait_first(entry, 30)  # the first points, which the browser's script would fetch
+        live_run.wait_first(entry, 30)  # the first points, which the browser's script would fetch
         at.run()
     return at
 
 
 def area(at: AppTest) -> str:
-    """The live area's HTML (ui.stream.area), or "" when the page drew none."""
+    """The live area's HTML (web.stream.area), or "" when the page drew none."""
     return next((h.value for h in at.get("html") if "data-sharp-live" in h.value), "")
 
 
@@ -79,16 +81,16 @@ def test_the_script_computes_a_new_runs_first_points_and_no_more():
     assert entry.wanted_until == 0.0  # not asked to go on: the browser's stream asks, once it drew them
 
 
-def watch(at: AppTest) -> live.Watch:
+def watch(at: AppTest) -> live_run.Watch:
     return at.session_state["live_watch"]
 
 
-def shared(at: AppTest) -> live.LiveRun:
+def shared(at: AppTest) -> live_run.LiveRun:
     """The server-wide run this session watches."""
     return scheduler().peek(watch(at).key).job
 
 
-def finish(at: AppTest, timeout: float = 60) -> live.LiveRun:
+def finish(at: AppTest, timeout: float = 60) -> live_run.LiveRun:
     """Keep the session's run wanted until the workers finish it (what a playing browser does), then rerun."""
     entry, deadline = scheduler().peek(watch(at).key), time.monotonic() + timeout
     while not entry.job.done and time.monotonic() < deadline:
@@ -117,7 +119,7 @@ def test_a_changed_slider_restarts_the_run_and_updates_the_url(key, value):
     assert not at.exception
     run = shared(at)
     assert run is not first and getattr(run.settings, key) == value and _q(at, key) == str(value)
-    assert live.wait_first(scheduler().peek(watch(at).key), 30) and run.latest("feature").step >= 0  # it computes
+    assert live_run.wait_first(scheduler().peek(watch(at).key), 30) and run.latest("feature").step >= 0  # it computes
 
 
 def test_eta_inputs_and_the_eta_equals_m_button():

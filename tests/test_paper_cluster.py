@@ -3,8 +3,8 @@ import pytest
 from dask.distributed import LocalCluster
 from streamlit.testing.v1 import AppTest
 
-from sharp import distributed
 from sharp.engine import store as cache
+from sharp.serve import placement
 from tests.browser_support import free_port
 
 SAMPLES = {"samples_d": [8], "samples_n": [32, 64], "samples_seeds": 1}
@@ -21,9 +21,9 @@ def scheduler():
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
                       dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
-    for client in distributed._clients.values():  # the server-wide client from_env keeps
+    for client in placement._clients.values():  # the server-wide client from_env keeps
         client.close()
-    distributed._clients.clear()
+    placement._clients.clear()
 
 
 def samples_page() -> AppTest:
@@ -35,7 +35,7 @@ def samples_page() -> AppTest:
 
 @pytest.mark.server
 def test_the_page_runs_on_the_named_scheduler_and_says_so(scheduler, monkeypatch):
-    monkeypatch.setenv(distributed.ENV, scheduler)
+    monkeypatch.setenv(placement.ENV, scheduler)
     at = samples_page()
     assert not at.exception, at.exception
     assert [i.value for i in at.info] == [f"Runs on the Dask cluster at {scheduler} (1 worker, 1 thread)."]
@@ -44,7 +44,7 @@ def test_the_page_runs_on_the_named_scheduler_and_says_so(scheduler, monkeypatch
 
 def test_an_unreachable_scheduler_leaves_the_work_here_with_a_message(monkeypatch):
     address = f"tcp://127.0.0.1:{free_port()}"
-    monkeypatch.setenv(distributed.ENV, address)
+    monkeypatch.setenv(placement.ENV, address)
     at = samples_page()
     assert not at.exception, at.exception
     assert len(at.info) == 1 and address in at.info[0].value and "running here" in at.info[0].value
@@ -52,6 +52,6 @@ def test_an_unreachable_scheduler_leaves_the_work_here_with_a_message(monkeypatc
 
 
 def test_without_the_variable_the_page_says_nothing_about_dask(monkeypatch):
-    monkeypatch.delenv(distributed.ENV, raising=False)
+    monkeypatch.delenv(placement.ENV, raising=False)
     at = samples_page()
     assert not at.exception and not at.info and len(at.get("plotly_chart")) == 1

@@ -97,7 +97,7 @@ def test_figure1_banner_and_table_state_the_frame(ds, steps, seeds):
 
 def test_iterations_remark_and_table_state_the_frame():
     from sharp.experiments import ITERATIONS, paper
-    from ui.paper import growth_sentence
+    from ui.paper_figures import growth_sentence
 
     at = page("iterations", {"iters_d": [25, 50], "iters_seeds": 2, "iters_kernel_steps": 10, "iters_kernel_m": 256})
     assert not at.exception and not at.error
@@ -134,7 +134,7 @@ def test_theory_page_shows_rates_at_the_settings():
 def test_iterations_figure_shows_censored_seeds_and_references():
     import pandas as pd
 
-    from ui.paper import iterations_figure
+    from ui.paper_figures import iterations_figure
 
     summary = pd.DataFrame({"regime": ["feature", "feature", "kernel", "kernel"], "d": [25, 100, 25, 100],
                             "median": [4.0, 5.0, 22.0, 40.0], "lo": [4.0, 5.0, 20.0, 40.0],
@@ -152,7 +152,7 @@ def test_iterations_figure_shows_censored_seeds_and_references():
 def test_samples_figure_has_one_map_per_regime_and_both_lines():
     import pandas as pd
 
-    from ui.paper import samples_figure
+    from ui.paper_figures import samples_figure
 
     rows = [{"regime": r, "d": d, "n": n, "test_error": 0.1, "diverged": 0.0}
             for r in ("feature", "kernel") for d in (8, 16) for n in (32, 64, 128)]
@@ -165,7 +165,7 @@ def test_samples_figure_has_one_map_per_regime_and_both_lines():
 def test_figure1_figure_marks_ceil_ln_d():
     import pandas as pd
 
-    from ui.paper import figure1_figure
+    from ui.paper_figures import figure1_figure
 
     df = pd.DataFrame({"d": [25] * 4 + [100] * 4, "seed": [0, 0, 1, 1] * 2, "step": [0, 1] * 4,
                        "test_error": [0.5, 0.0, 0.5, 0.1] * 2})
@@ -233,7 +233,7 @@ def test_warm_figures_builds_plotly_figures_without_streamlit(monkeypatch):
     import sys
     import threading
 
-    from ui.paper import warm_figures
+    from ui.paper_figures import warm_figures
 
     # The router runs it in a thread of its own, outside any script run: any use of streamlit there fails here.
     for name in [n for n in sys.modules if n == "streamlit" or n.startswith("streamlit.")]:

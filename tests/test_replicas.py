@@ -35,7 +35,7 @@ BLANK_START_S = 45  # a page still without any content this long after it opened
 FRAMES = 5  # messages on a session's new websocket that show its new replica has sent the page
 BACK_WITHIN_S = 10.0  # the issue's bound for a lost replica's sessions
 # The session's replica as the proxy routes it now: the last address tried (a dead one comes first, if tried).
-IN_LINE = "() => document.body.innerText.includes('ahead of this one on this server')"  # ui.stream's "Waiting: ..."
+IN_LINE = "() => document.body.innerText.includes('ahead of this one on this server')"  # web.stream's "Waiting: ..."
 UPSTREAM = """async () => { const r = await fetch('/_stcore/health', {cache: 'no-store'});
   return (r.headers.get('X-Upstream') || '').split(',').pop().trim(); }"""
 
@@ -146,7 +146,7 @@ def test_sessions_spread_over_the_replicas(replicas, chromium):
     assert max(sockets.values()) <= 2 * n / REPLICAS, f"a replica carries more than twice its share: {sockets}"
 
 
-# Fails without ui.guard.rerun_after_reconnect: the moved sessions' Streamlit websockets, reopened through the
+# Fails without web.guard.rerun_after_reconnect: the moved sessions' Streamlit websockets, reopened through the
 # proxy on a replica that never saw them, then received no frame (7 of 11 moved sessions in 2026-12-02's runs).
 def test_a_replica_lost_mid_class(replicas, chromium):
     # Long runs (the most steps a link may ask, on n = 600 samples), so every session is still streaming when

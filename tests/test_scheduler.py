@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 
 from sharp.engine.sweep import Cancelled
-from sharp.experiments import FIG1, WARM, job_key
+from sharp.experiments import FIG1, WARM, job_key, race
+from sharp.serve import live_run
+from sharp.serve.entry import Entry, Priority
 from sharp.serve.jobs import FunctionJob
-from sharp.serve.scheduler import Entry, Priority, Scheduler
-from ui import live
+from sharp.serve.scheduler import Scheduler
 
 DEADLINE = 30  # seconds any wait may take (generous: the machine is shared)
 
@@ -195,11 +196,11 @@ def test_shared_drawings_are_built_once_per_view():
 
 def test_real_live_runs_are_shared_and_a_paused_visitor_keeps_their_view(make):
     s = make(workers=1)
-    settings = dataclasses.replace(live.DEFAULTS, d=12, n=72, steps=200, seeds=2, kernel_m=32, feature_m=8,
+    settings = dataclasses.replace(race.DEFAULTS, d=12, n=72, steps=200, seeds=2, kernel_m=32, feature_m=8,
                                    feature_eta=8.0).run_part()
-    one, two = live.Watch(settings), live.Watch(settings)
-    e = s.get(settings, lambda: live.LiveRun.start(settings, stored=False))
-    assert live.wait_first(e, 10)
+    one, two = live_run.Watch(settings), live_run.Watch(settings)
+    e = s.get(settings, lambda: live_run.LiveRun.start(settings, stored=False))
+    assert live_run.wait_first(e, 10)
     assert until(lambda: e.job.count > 20)
     one.look(e.job)  # the first visitor's page draws what there is...
     one.toggle(e.job)  # ... and the visitor pauses

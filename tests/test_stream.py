@@ -1,4 +1,4 @@
-"""The live page's stream (ui.stream) and page guard (ui.guard), without a browser.
+"""The live page's stream (web.stream) and page guard (web.guard), without a browser.
 
 The route is called as Starlette would call it (a Request built from a query string); the browser's drawing of
 what it sends is tests/test_e2e_browser.py's.
@@ -14,23 +14,25 @@ import urllib.parse
 import numpy as np
 from starlette.requests import Request
 
-from ui import figures, guard, live, stream
-from ui.server import scheduler
+from sharp.experiments import curves, race
+from sharp.serve import live_run
+from sharp.serve.scheduler import shared as scheduler
+from web import guard, stream
 
-SMALL = live.Settings(d=12, n=72, steps=20, seeds=2, kernel_m=32, feature_m=8, feature_eta=8.0, seed=777)
+SMALL = race.Settings(d=12, n=72, steps=20, seeds=2, kernel_m=32, feature_m=8, feature_eta=8.0, seed=777)
 
 
-def call(settings: live.Settings, **extra) -> tuple[int, dict]:
+def call(settings: race.Settings, **extra) -> tuple[int, dict]:
     """GET /api/live with the settings' URL parameters and the route's own ones."""
-    qs = urllib.parse.urlencode({**live.to_query(settings), **{k: str(v) for k, v in extra.items()}})
+    qs = urllib.parse.urlencode({**race.to_query(settings), **{k: str(v) for k, v in extra.items()}})
     req = Request({"type": "http", "method": "GET", "path": "/api/live", "query_string": qs.encode(), "headers": []})
     res = asyncio.run(stream.endpoint(req))
     return res.status_code, json.loads(res.body)
 
 
-def finished(settings: live.Settings, timeout: float = 60) -> live.LiveRun:
+def finished(settings: race.Settings, timeout: float = 60) -> live_run.LiveRun:
     """The server's run for settings, kept wanted until its workers finish it (what a playing page does)."""
-    entry = scheduler().get(settings.run_part(), lambda: live.LiveRun.start(settings.run_part(), stored=False))
+    entry = scheduler().get(settings.run_part(), lambda: live_run.LiveRun.start(settings.run_part(), stored=False))
     for _ in range(int(timeout / 0.6)):
         if entry.job.done:
             break
@@ -40,11 +42,11 @@ def finished(settings: live.Settings, timeout: float = 60) -> live.LiveRun:
 
 
 def test_rows_are_the_charts_numbers():
-    run = live.LiveRun.start(SMALL, stored=False)
+    run = live_run.LiveRun.start(SMALL, stored=False)
     run.advance(budget_s=60)
     snaps = run.history["feature"]
     got = np.array(stream.rows(snaps), dtype=float)
-    c = figures.curve("feature", snaps, "test_error")
+    c = curves.curve("feature", snaps, "test_error")
     assert got.shape == (21, 10) and list(got[:, 0]) == list(range(21))
     assert np.allclose(got[:, 1:4], np.stack([c.mean, c.lo, c.hi], 1), rtol=1e-4, atol=1e-9)
     assert np.allclose(got[:, 7], [s.test_error for s in snaps], rtol=1e-4)
@@ -70,7 +72,7 @@ def test_the_route_refuses_settings_the_page_refuses_naming_them():
     status, body = call(dataclasses.replace(SMALL, d=400, n=5000, kernel_m=2048, seeds=8, depth=4))
     assert status == 400 and "too heavy for a live page" in body["error"] and "kernel_m = 2048" in body["error"]
     # a value the URL parser rejects falls back to its default, as on the page (k at most d: k = 2 here)
-    assert stream.key_of((("d", "4"), ("k", "6"))) == dataclasses.replace(live.DEFAULTS, d=4)
+    assert stream.key_of((("d", "4"), ("k", "6"))) == dataclasses.replace(race.DEFAULTS, d=4)
 
 
 def test_a_diverged_column_gets_its_message_in_the_stream():

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sharp.experiments.curves import Curve
 from ui import figures
-from ui.figures import Curve, Panel
+from ui.figures import Panel
 
 NS = "{http://www.w3.org/2000/svg}"
 

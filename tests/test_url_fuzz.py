@@ -18,8 +18,8 @@ from url_fuzz_support import HOSTILE, ROOT, UNKNOWN_KEYS, pages, reads
 
 import sharp
 from sharp.engine import store as cache
-from ui import live, params
-from ui.params import Bool, Choice, Float, Int, Subset
+from sharp.experiments import params, race
+from sharp.experiments.params import Bool, Choice, Float, Int, Subset
 
 # Every kind of Param, as the pages use them.
 SPEC = {"d": Int(4, 400), "m": Int(2, 200, even=True), "eta": Float(1e-3, 1e5), "threshold": Float(0.0, 0.4),
@@ -112,16 +112,16 @@ def test_parse_takes_every_good_value_and_names_every_bad_one(q):
 
 
 @settings(max_examples=300, deadline=None)
-@given(query(live.SPEC))
+@given(query(race.SPEC))
 def test_live_settings_from_any_url_are_valid(q):
-    s, problems = live.parse_query(q)
+    s, problems = race.parse_query(q)
     for message in problems.values():
         check_message(message)
-    for name, p in live.SPEC.items():  # every setting within its page range, whatever the URL said
+    for name, p in race.SPEC.items():  # every setting within its page range, whatever the URL said
         assert p.parse(params.to_text(getattr(s, name))) == getattr(s, name)
     assert s.k <= s.d
     try:
-        live.build_configs(s)
+        race.build_configs(s)
     except sharp.ConfigError:  # a combination the engine refuses, with a message the page shows; nothing else
         pass
 
@@ -183,7 +183,7 @@ def test_pages_are_found_and_read_their_urls(no_compute):
     found = {p.path for p in pages()}
     assert {"views/live.py", "views/figure1.py", "views/iterations.py", "views/samples.py", "views/deep.py",
             "views/theory.py", "views/regime.py"} <= found
-    assert page_reads("views/live.py") == list(live.SPEC)
+    assert page_reads("views/live.py") == list(race.SPEC)
     assert page_reads("views/figure1.py") == ["d", "seeds", "steps", "m"]
     assert page_reads("views/regime.py") == ["d", "steps", "seeds"]
 

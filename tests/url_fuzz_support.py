@@ -2,7 +2,7 @@
 
 Pages come from the `st.Page(...)` calls in app.py, so a page added there is fuzzed without touching the
 tests. The parameters a page reads are learned from the page itself: sent an unknown parameter, a page
-that reads its URL through `ui.params` answers "... ignored (it reads a, b, c)".
+that reads its URL through `sharp.experiments.params` answers "... ignored (it reads a, b, c)".
 """
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
 """Pure SVG builders for the live page: snapshots in, an `<svg>` string out. Nothing here trains or touches streamlit.
 
-Why SVG rather than Plotly here: the live view redraws its charts several times a second, and on a small
-machine the browser spent about 0.3 s per Plotly redraw of the page's charts (axes, auto-margins, theme),
-which capped the stream near 3 updates a second; an SVG of a few paths costs it milliseconds. Text and axes
-use `currentColor`, so the charts follow Streamlit's light or dark theme. The paper pages, which draw once,
-keep Plotly (ui/paper.py).
+Why SVG rather than Plotly here: the live view redraws its charts several times a second, and a Plotly redraw
+of the page's charts (axes, auto-margins, theme) costs a small machine's browser far more than an SVG of a few
+paths, enough to cap the stream at a few updates a second. Text and axes use `currentColor`, so the charts
+follow Streamlit's light or dark theme. The paper pages, which draw once, keep Plotly (ui/paper_figures.py).
 """
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ from html import escape
 import numpy as np
 
 from sharp import Snapshot
+from sharp.experiments.curves import Curve
 
 # Blue against orange: told apart with any colour-vision deficiency (not red against green), and each line has at
 # least 3:1 contrast on both Streamlit's light and dark backgrounds (tests/test_ui_figures.py checks both).
@@ -25,32 +25,6 @@ WIDTH = 560  # the viewBox width, about a column's on a laptop; the chart scales
 LEFT, RIGHT = 46, 14  # room for the y tick labels; a little air on the right
 TICK_FONT, TITLE_FONT = 13, 15
 PROFILE_POINTS = 128  # a neuron profile's resolution: the chart is sent several times a second
-
-
-@dataclass(frozen=True)
-class Curve:
-    """One run's metric over logged steps: the mean over seeds and a min-max band over seeds."""
-
-    name: str  # a key of COLORS / LABELS
-    step: np.ndarray  # (T,)
-    mean: np.ndarray  # (T,)
-    lo: np.ndarray  # (T,)
-    hi: np.ndarray  # (T,)
-
-
-def curve(name: str, snaps: Sequence[Snapshot], metric: str) -> Curve:
-    """Mean and band of `metric` ("test_error", "distance", ...) over seeds. Diverged seeds (nan) are left out.
-
-    Example: curve("kernel", run.history["kernel"], "test_error").mean[-1]
-    """
-    per_seed = np.array([getattr(s, f"{metric}_seeds") for s in snaps], dtype=float).reshape(len(snaps), -1)
-    finite = np.isfinite(per_seed).any(1)  # (T,): a step where every seed diverged has no band to draw
-    safe = np.where(np.isfinite(per_seed), per_seed, 0.0)
-    n = np.isfinite(per_seed).sum(1).clip(min=1)
-    mean = np.where(finite, safe.sum(1) / n, np.nan)
-    lo = np.where(finite, np.where(np.isfinite(per_seed), per_seed, np.inf).min(1, initial=np.inf), np.nan)
-    hi = np.where(finite, np.where(np.isfinite(per_seed), per_seed, -np.inf).max(1, initial=-np.inf), np.nan)
-    return Curve(name, np.array([s.step for s in snaps], dtype=float), mean, lo, hi)
 
 
 def shared_range(curves: Sequence[Curve], floor: float = 0.0, at_least: float = 0.0, pad: float = 1.08) -> list[float]:
@@ -168,7 +142,8 @@ def _svg(body: list[str], height: float, chart: str, points: int, label: str, de
 
     Its text alternative: aria-label holds what the chart shows and `desc` its current values (also kept in a
     <desc> element, so a downloaded file carries them). Two small SVG / PNG buttons in the bottom right corner
-    are handled by the page's download script (ui/scripts.py); they are left out of the downloaded file.
+    are handled by the page's download script (web/static/downloads.js); they are left out of the downloaded
+    file.
     The opening tag ends its own line, so a Markdown renderer takes the whole chart as one raw HTML block."""
     alt = f"{label}. {desc}" if desc else label
     buttons = "".join(

@@ -1,262 +1,32 @@
-"""Figures and page glue for the paper pages (Fig 1, iterations vs d, sample complexity, deep nets, theory).
+"""The paper pages' controller: their sweeps through the server's scheduler, their settings in the URL, their
+charts with a text alternative, their data as CSV.
 
-The figure builders are pure: a tidy or summary DataFrame in, a Plotly figure out, testable without a
-browser. `compute` is the one piece of Streamlit glue: it gets a sweep from the server's scheduler
-(sharp.serve.scheduler: computed once per server, shared by every session, kept in memory and in the disk store)
-and shows its progress with a Cancel button.
+`compute` gets a sweep from the server's one scheduler (sharp.serve.scheduler.shared: computed once per server,
+shared by every session, kept in memory and in the disk store) and shows its progress with a Cancel button. The
+figures themselves are ui.paper_figures.
 """
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import sample_colorscale
-from plotly.subplots import make_subplots
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from sharp.experiments import paper
+from sharp.engine.config import ConfigError
+from sharp.engine.sweep import TooBig, runs_on
+from sharp.experiments import job_key, params
+from sharp.experiments.params import Param
 from sharp.serve.jobs import FunctionJob, Status
-from ui import params
-from ui.figures import rgba, ticks_125
-from ui.params import Param
+from sharp.serve.placement import from_env
+from sharp.serve.scheduler import shared
+from ui.charttext import figure_text
 
-REGIME_COLOR = {"feature": "#d95f02", "kernel": "#1f78b4"}
-REGIME_NAME = {"feature": "feature learning (c = 1/m, m = 20, eta = 20)", "kernel": "kernel regime (NTK scale)"}
-DEPTH_COLOR = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
 # The estimated compute one page may start (seconds on this machine); larger grids are refused.
 PAGE_MAX_SECONDS = 150.0
 
-
-def _layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
-    fig.update_layout(title=dict(text=title, x=0.01), height=height, template="plotly_white",
-                      margin=dict(l=60, r=20, t=60, b=50), legend=dict(bgcolor="rgba(255,255,255,0.7)"))
-    return fig
-
-
-def d_colors(ds: Sequence[int]) -> dict[int, str]:
-    """One colour per d, dark to light along Viridis (small d dark)."""
-    pos = [0.85 * i / max(len(ds) - 1, 1) for i in range(len(ds))]
-    return dict(zip(sorted(ds), sample_colorscale("Viridis", pos)))
-
-
-def figure1_figure(df: pd.DataFrame) -> go.Figure:
-    """Poster Fig 1: test error vs SGD step per d (median line, min-max band over seeds), ceil(ln d) markers.
-
-    Args:
-        df: tidy frame of `sharp.experiments.fig1.figure1` (columns d, seed, step, test_error).
-    """
-    fig = go.Figure()
-    colors = d_colors(sorted(df.d.unique()))
-    for d, g in df.groupby("d"):
-        s = g.groupby("step").test_error
-        med, lo, hi = s.median(), s.min(), s.max()
-        c = colors[d]
-        fig.add_trace(go.Scatter(x=list(hi.index) + list(lo.index[::-1]), y=list(hi) + list(lo[::-1]),
-                                 fill="toself", fillcolor=rgba(c, 0.18), line=dict(width=0), hoverinfo="skip",
-                                 showlegend=False, legendgroup=str(d)))
-        fig.add_trace(go.Scatter(x=med.index, y=med, mode="lines+markers", name=f"d = {d}", line=dict(color=c),
-                                 legendgroup=str(d),
-                                 hovertemplate=f"d = {d}<br>step %{{x}}<br>median error %{{y:.3f}}"))
-        fig.add_vline(x=math.ceil(math.log(d)), line=dict(color=c, dash="dot", width=1.5))
-    fig.update_xaxes(title="SGD iteration", dtick=1)
-    fig.update_yaxes(title="test error", rangemode="tozero")
-    return _layout(fig, "Test error vs iteration (median over seeds, band = min to max); dotted: ceil(ln d)")
-
-
-def iterations_figure(summary: pd.DataFrame, threshold: float = 0.0) -> go.Figure:
-    """First step with test error <= threshold against d (log-log), both regimes, with ln d and a ~d reference.
-
-    Censored seeds (never reached within the step budget) are shown as open triangles at the budget.
-    """
-    fig = go.Figure()
-    for regime, g in summary.groupby("regime"):
-        c = REGIME_COLOR.get(regime, "#555")
-        done = g[g.reached == g.seeds]
-        part = g[g.reached < g.seeds]
-        fig.add_trace(go.Scatter(
-            x=done.d, y=done["median"], mode="lines+markers", name=f"{regime}: median over seeds",
-            line=dict(color=c), marker=dict(size=9),
-            error_y=dict(type="data", symmetric=False, array=done.hi - done["median"],
-                         arrayminus=done["median"] - done.lo, color=c)))
-        if len(part):
-            fig.add_trace(go.Scatter(
-                x=part.d, y=part.cap, mode="markers", marker=dict(symbol="triangle-up-open", size=13, color=c),
-                name=f"{regime}: not reached by every seed within the budget",
-                text=[f"{r} of {s} seeds reached it" for r, s in zip(part.reached, part.seeds)],
-                hovertemplate="d = %{x}<br>budget %{y} steps<br>%{text}"))
-    ds = np.geomspace(summary.d.min(), summary.d.max(), 60)
-    fig.add_trace(go.Scatter(x=ds, y=[math.ceil(math.log(d)) for d in ds], mode="lines", name="ceil(ln d)",
-                             line=dict(color="black", dash="dot", shape="hv")))
-    k = summary[(summary.regime == "kernel") & (summary.reached == summary.seeds)]
-    if len(k):
-        d0, t0 = float(k.d.iloc[0]), float(k["median"].iloc[0])
-        fig.add_trace(go.Scatter(x=ds, y=t0 * ds / d0, mode="lines", name="~ d (kernel: d^2 samples at 6d per step)",
-                                 line=dict(color=REGIME_COLOR["kernel"], dash="dash", width=1.5)))
-    fig.update_xaxes(type="log", title="input dimension d", tickvals=sorted(summary.d.unique()))
-    ys = [v for v in summary[["lo", "hi", "cap"]].to_numpy().ravel() if v > 0] + [1, 2]
-    ticks = nice_ticks(min(ys), max(ys) * 2)
-    target = "= 0" if threshold == 0 else f"<= {threshold:g}"
-    fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks],
-                     title=f"first iteration with test error {target}")
-    return _layout(fig, "Iterations to reach the target, feature learning vs kernel regime (same data stream)")
-
-
-def growth_sentence(summary: pd.DataFrame) -> str:
-    """The Iterations page's measured growth, every number from the visitor's summary: per regime the fitted
-    log-log slope of median iterations against d (over the d whose median is known; the others named), beside
-    the slope that ln d itself has over the visitor's range of d (about 0.2 for d = 25 to 800, 0.3 for 25 to 50).
-
-    Args:
-        summary: `sharp.experiments.paper.iteration_summary(df, threshold)`.
-    Example (the page's defaults; medians 3, 5, 6, 5 and 23, 33, 58, 72):
-        >>> growth_sentence(iteration_summary(ITERATIONS.run()))
-        '**Measured growth** (...): feature learning **0.25**; kernel regime **0.58**. Over d = 25 to 200, ln d
-        itself has slope 0.24; iterations growing like d have slope 1.'
-    """
-    ds = sorted(int(d) for d in summary.d.unique())
-    if len(ds) < 2:
-        return (f"**Measured growth**: only d = {ds[0]} is selected; pick at least two d to fit how the "
-                "iterations grow with d.") if ds else "**Measured growth**: no d selected."
-    parts = []
-    for regime in ("feature", "kernel"):
-        rows = summary[summary.regime == regime]
-        if not len(rows):
-            continue
-        name = "feature learning" if regime == "feature" else "kernel regime"
-        fit = paper.growth_points(summary, regime)
-        slope = paper.growth_exponent(summary, regime)
-        text = (f"{name} **{slope:.2f}**" if math.isfinite(slope)
-                else f"{name} not measured (fewer than two d with a known median)")
-        if math.isfinite(slope) and len(fit) < len(rows):
-            text += f" (over d = {', '.join(str(int(d)) for d in fit.d)})"
-        unknown = rows[~np.isfinite(rows["median"])]
-        if len(unknown):
-            at = ", ".join(f"{int(d)} (> {int(c)} steps)" for d, c in zip(unknown.d, unknown.cap))
-            text += f"; its median is unknown at d = {at}: half or more seeds never got there"
-        parts.append(text)
-    ln_slope = paper.fit_slope(ds, np.log(ds))[0]
-    return (f"**Measured growth** (least-squares slope of log median iterations against log d): {'; '.join(parts)}. "
-            f"Over d = {ds[0]} to {ds[-1]}, ln d itself has slope {ln_slope:.2f}; iterations growing like d have "
-            "slope 1.")
-
-
-def samples_figure(table: pd.DataFrame, c_lin: float = 4.0, c_quad: float = 1.0) -> go.Figure:
-    """Heat maps of final test error over (n, d), one per regime, with the lines n = c_lin d and n = c_quad d^2.
-
-    Args:
-        table: `sharp.experiments.paper.final_table(df, ["regime", "d", "n"])`.
-    """
-    regimes = [r for r in ("feature", "kernel") if r in set(table.regime)]
-    fig = make_subplots(rows=1, cols=len(regimes), shared_yaxes=True, horizontal_spacing=0.06,
-                        subplot_titles=[REGIME_NAME[r] for r in regimes])
-    ds, ns = sorted(table.d.unique()), sorted(table.n.unique())
-    lx, ly = np.log10(ns), np.log10(ds)
-    dline = np.geomspace(min(ds) / 1.3, max(ds) * 1.3, 50)
-    for col, regime in enumerate(regimes, start=1):
-        t = table[table.regime == regime]
-        z = t.pivot(index="d", columns="n", values="test_error").reindex(index=ds, columns=ns)
-        bad = t.pivot(index="d", columns="n", values="diverged").reindex(index=ds, columns=ns).fillna(0).values
-        text = [[("diverged" if np.isnan(v) else f"{v:.2f}" + ("*" if b > 0 else "")) for v, b in zip(zr, br)]
-                for zr, br in zip(z.values, bad)]
-        fig.add_trace(go.Heatmap(x=lx, y=ly, z=z.values, zmin=0, zmax=0.5, colorscale="Viridis", reversescale=True,
-                                 text=text, texttemplate="%{text}",
-                                 colorbar=dict(title="test error"), showscale=col == 1,
-                                 hovertemplate="n = %{customdata[0]}<br>d = %{customdata[1]}<br>error %{z:.3f}",
-                                 customdata=np.dstack(np.meshgrid(ns, ds))), row=1, col=col)
-        for c, power, dash, name in ((c_lin, 1, "dash", f"n = {c_lin:g} d"), (c_quad, 2, "dot", f"n = {c_quad:g} d^2")):
-            fig.add_trace(go.Scatter(x=np.log10(c * dline ** power), y=np.log10(dline), mode="lines", name=name,
-                                     line=dict(color="black" if power == 1 else "#e7298a", dash=dash, width=3),
-                                     showlegend=col == 1, legendgroup=name), row=1, col=col)
-        fig.update_xaxes(title="training-set size n", tickvals=lx, ticktext=[str(n) for n in ns],
-                         range=[lx[0] - 0.2, lx[-1] + 0.2], row=1, col=col)
-    fig.update_yaxes(title="input dimension d", tickvals=ly, ticktext=[str(d) for d in ds],
-                     range=[ly[0] - 0.2, ly[-1] + 0.2], row=1, col=1)
-    fig.update_layout(legend=dict(orientation="h", y=-0.18))
-    return _layout(fig, "Final test error with a fixed training set of n samples (yellow = no test errors)", 480)
-
-
-def _fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    slope, icpt = np.polyfit(np.log(x), np.log(y), 1)
-    xs = np.geomspace(x.min(), x.max(), 20)
-    return float(slope), xs, np.exp(icpt) * xs ** slope
-
-
-def nice_ticks(lo: float, hi: float) -> list[float]:
-    """1-2-5 tick values covering [lo, hi] for a log axis (plotly's own minor labels read as bare digits)."""
-    inside = ticks_125(lo / 1.05, hi * 1.05)
-    return inside if len(inside) >= 2 else ticks_125(lo / 3, hi * 3)
-
-
-def _log_axes(fig: go.Figure, xtitle: str, ytitle: str, xvals: Sequence[float], yvals: Sequence[float]) -> None:
-    fig.update_xaxes(type="log", title=xtitle, tickvals=list(xvals), ticktext=[f"{v:g}" for v in xvals])
-    y = [v for v in yvals if v > 0 and math.isfinite(v)]
-    if y:
-        ticks = nice_ticks(min(y), max(y))
-        fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
-    fig.update_yaxes(type="log", title=ytitle)
-
-
-def deep_loss_vs_n(table: pd.DataFrame) -> go.Figure:
-    """Final test loss against n (log-log) per depth L, with each fitted line and the slope -1 reference.
-
-    Args:
-        table: `sharp.experiments.paper.final_table(df, ["axis", "L", "n", "m"])`; uses the rows with axis == "n".
-    """
-    fig, gn = go.Figure(), table[table.axis == "n"]
-    for i, (L, g) in enumerate(gn.groupby("L")):
-        c, g = DEPTH_COLOR[i % len(DEPTH_COLOR)], g.sort_values("n")
-        label = f"L = {L}"
-        if len(g) >= 2:
-            slope, xs, ys = _fit_line(g.n.to_numpy(float), g.test_loss.to_numpy(float))
-            label += f": fitted slope {slope:.2f}"
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=c, width=2), legendgroup=str(L),
-                                     showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=g.n, y=g.test_loss, mode="markers", marker=dict(size=10, color=c), name=label,
-                                 legendgroup=str(L), hovertemplate="n = %{x}<br>test loss %{y:.4f}"))
-    if gn.n.nunique() >= 2:
-        n0 = gn.n.min()
-        xs = np.geomspace(n0, gn.n.max(), 20)
-        fig.add_trace(go.Scatter(x=xs, y=gn[gn.n == n0].test_loss.max() * n0 / xs, mode="lines",
-                                 line=dict(color="gray", dash="dash"), name="slope -1 (the bound's 1/n)"))
-    _log_axes(fig, "training-set size n", "final test loss", sorted(gn.n.unique()), gn.test_loss)
-    return _layout(fig, f"Test loss vs n at width m = {', '.join(str(m) for m in sorted(gn.m.unique()))}", 440)
-
-
-def deep_vs_m(table: pd.DataFrame, metric: str) -> go.Figure:
-    """Final test loss (metric="test_loss") or relative distance from init (metric="distance") against m.
-
-    The loss gets the two bound shapes through the narrowest point: flat (this paper) and ~sqrt(m) (Chen et
-    al.); the distance gets ~1/sqrt(m), the kernel regime's scaling.
-    """
-    fig, gm = go.Figure(), table[table.axis == "m"]
-    for i, (L, g) in enumerate(gm.groupby("L")):
-        g = g.sort_values("m")
-        fig.add_trace(go.Scatter(x=g.m, y=g[metric], mode="markers+lines", name=f"L = {L}",
-                                 marker=dict(size=10), line=dict(color=DEPTH_COLOR[i % len(DEPTH_COLOR)])))
-    if gm.m.nunique() >= 2:
-        m0 = gm.m.min()
-        xs, y0 = np.geomspace(m0, gm.m.max(), 20), gm[gm.m == m0][metric].mean()
-        if metric == "test_loss":
-            fig.add_trace(go.Scatter(x=xs, y=np.full_like(xs, y0), mode="lines", line=dict(color="gray", dash="dash"),
-                                     name="flat in m (this paper)"))
-            fig.add_trace(go.Scatter(x=xs, y=y0 * np.sqrt(xs / m0), mode="lines", line=dict(color="black", dash="dot"),
-                                     name="~ sqrt(m) (Chen et al.)"))
-        else:
-            fig.add_trace(go.Scatter(x=xs, y=y0 * np.sqrt(m0 / xs), mode="lines", line=dict(color="gray", dash="dash"),
-                                     name="~ 1/sqrt(m)"))
-    ytitle = "final test loss" if metric == "test_loss" else "||W - W0|| / ||W0||"
-    _log_axes(fig, "width m", ytitle, sorted(gm.m.unique()), list(gm[metric]) + [float(v) for t in fig.data
-                                                                               for v in t.y])
-    n0 = ", ".join(str(n) for n in sorted(gm.n.unique()))
-    what = "Test loss" if metric == "test_loss" else "Relative distance from init"
-    fig.update_layout(legend=dict(orientation="h", y=-0.25))
-    return _layout(fig, f"{what} vs width m (n = {n0})", 440)
-
-
-# --- Streamlit glue -------------------------------------------------------------------------------------------
 
 def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]) -> pd.DataFrame | None:
     """The page's sweep at these settings, computed once per server and shared by every session.
@@ -276,17 +46,8 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
     Returns:
         The frame, or None when cancelled or refused (a message has been shown).
     """
-    import streamlit as st
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    from sharp.distributed import from_env
-    from sharp.engine.config import ConfigError
-    from sharp.engine.sweep import TooBig, runs_on
-    from sharp.experiments import job_key
-    from ui.server import scheduler
-
     key = job_key(page, settings)
-    sched = scheduler()
+    sched = shared()
     ctx = get_script_run_ctx()
     who = ctx.session_id if ctx else "no-session"
     previous = st.session_state.get(f"{page}_job")
@@ -346,8 +107,6 @@ def experiment_frame(page: str, exp: Any, s: dict[str, Any], missing: str | None
     Stops the script (st.stop) with `missing` as a hint when the visitor's choice leaves nothing to compute,
     and when the sweep is cancelled or refused (compute has said why).
     """
-    import streamlit as st
-
     if missing:
         st.info(missing)
         st.stop()
@@ -370,23 +129,22 @@ def progress_text(status: Status) -> str:
     return f"{runs}{shared}{line}"
 
 
-# Each paper page's URL parameters (name -> ui.params.Param), registered by start() for ran().
+# Each paper page's URL parameters (name -> sharp.experiments.params.Param), registered by start() for ran().
 URL_PARAMS: dict[str, dict[str, Param]] = {}
 
 
 def start(page: str, defaults: dict[str, Any], spec: dict[str, Param] | None = None) -> None:
     """Seed the page's widget keys: from the URL on the session's first visit (when a spec is given), else defaults.
 
-    Each bad URL value keeps its default and is named in a warning (ui.params), shown until the form runs.
+    Each bad URL value keeps its default and is named in a warning (sharp.experiments.params), shown until the
+    form runs.
 
     Args:
         page: the page's short name (prefixes its session keys).
         defaults: setting -> default value; tests may set the keys `{page}_{setting}` first.
-        spec: setting -> ui.params.Param, for the settings a link may carry (the form's ranges).
+        spec: setting -> sharp.experiments.params.Param, for the settings a link may carry (the form's ranges).
     Example: start("fig1", {"seeds": 5}, {"seeds": Int(1, 20)})  # /figure1?seeds=3 opens with 3 seeds
     """
-    import streamlit as st
-
     ss = st.session_state
     if spec is not None:
         URL_PARAMS[page] = spec
@@ -403,8 +161,6 @@ def start(page: str, defaults: dict[str, Any], spec: dict[str, Param] | None = N
 def ran(page: str) -> None:
     """Call when the page's Run button is pressed: forget a previous Cancel, put the settings in the URL (a link
     to share) and retire the URL's warnings."""
-    import streamlit as st
-
     ss = st.session_state
     ss[f"{page}_cancelled"] = None
     spec = URL_PARAMS.get(page)
@@ -423,10 +179,6 @@ def chart(fig: go.Figure, key: str, where: Any = None) -> None:
     """Draw a Plotly chart with its text alternative under it: the chart's values in words (ui.charttext), in
     a collapsed expander that a screen reader reaches right after the chart. The chart's camera button
     downloads it as a PNG named after the page (`key`)."""
-    import streamlit as st
-
-    from ui.charttext import figure_text
-
     where = st if where is None else where
     where.plotly_chart(fig, key=key, config={"toImageButtonOptions": {**IMAGE, "filename": key}})
     with where.expander("This chart's values as text"):
@@ -435,26 +187,5 @@ def chart(fig: go.Figure, key: str, where: Any = None) -> None:
 
 def download(df: pd.DataFrame, name: str, key: str) -> None:
     """A CSV download button for the page's data."""
-    import streamlit as st
-
     st.download_button("Download the data (CSV)", df.to_csv(index=False).encode(), file_name=name, mime="text/csv",
                        key=key)
-
-
-def warm_figures() -> list[str]:
-    """Build and serialize one small figure of each kind the paper pages draw, so that a server's first
-    paper-page visitor does not wait for Plotly's first-use imports (several seconds on a busy machine).
-    Plain Python, no Streamlit: the router runs it once per server in a thread of its own.
-
-    Returns:
-        The figures' JSON (Fig 1's, then the sample maps').
-    Example:
-        >>> len(warm_figures())
-        2
-    """
-    import plotly.io as pio
-
-    d = pd.DataFrame({"d": [25] * 4, "seed": [0, 0, 1, 1], "step": [0, 1, 0, 1], "test_error": [0.5, 0.0, 0.5, 0.1]})
-    table = pd.DataFrame([{"regime": r, "d": 8, "n": n, "test_error": 0.1, "diverged": 0.0}
-                          for r in ("feature", "kernel") for n in (32, 64)])
-    return [pio.to_json(fig, validate=True) for fig in (figure1_figure(d), samples_figure(table))]

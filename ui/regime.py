@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from sharp.experiments import regime as R
 from sharp.experiments.paper import fit_slope
-from ui.paper import _layout
+from ui.paper_figures import layout
 
 SCALE_NAME = {"mf": "mean-field scale c = 1/m", "ntk": "NTK scale c = 1/√m"}
 PRESET_STYLE = {"feature": dict(symbol="star", color="#E45756"), "kernel": dict(symbol="diamond", color="#4C78A8")}
@@ -75,7 +75,7 @@ def regime_figure(t: pd.DataFrame) -> go.Figure:
             fig.update_yaxes(title="step size η", tickvals=ly, ticktext=[f"{e:g}" for e in etas],
                              range=[ly[0] - 0.25, ly[-1] + 0.25], row=row, col=col)
     fig.update_layout(legend=dict(orientation="h", y=-0.08, x=0.0))
-    return _layout(fig, "Where does the kernel regime end? White line: distance from init = 1", 430 * len(scales) + 60)
+    return layout(fig, "Where does the kernel regime end? White line: distance from init = 1", 430 * len(scales) + 60)
 
 
 def summary(t: pd.DataFrame) -> list[str]:

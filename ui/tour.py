@@ -13,14 +13,18 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from sharp.experiments import paper
 from sharp.experiments import tour as T
 from sharp.experiments.trajectory import Trajectory
+from sharp.serve.jobs import FunctionJob
+from sharp.serve.scheduler import shared
 from ui import paper as paper_ui  # paper_ui.compute looked up at each call (tests may stand in for it)
 from ui import trajectories
 from ui.figures import COLORS, ticks_125
-from ui.paper import PAGE_MAX_SECONDS, _layout, deep_loss_vs_n, samples_figure
+from ui.paper import PAGE_MAX_SECONDS
+from ui.paper_figures import deep_loss_vs_n, layout, samples_figure
 
 P = "tour"
 STEPS = ("The task", "The kernel regime", "Feature learning", "Why about ln d steps", "Samples: d against d²",
@@ -46,7 +50,7 @@ def task_figure(task: T.Task, most: int = 60) -> go.Figure:
         fig.add_hline(y=y, line=dict(color="gray", dash="dot", width=1))
     fig.update_yaxes(title="correlation with y", range=[-1.05, 1.05])
     shown = f" (first {k} of {task.d} coordinates shown)" if k < task.d else ""
-    return _layout(fig, f"Correlation of y with each coordinate in n = {task.n} samples{shown}", 330)
+    return layout(fig, f"Correlation of y with each coordinate in n = {task.n} samples{shown}", 330)
 
 
 def power_figure(p: T.Power) -> go.Figure:
@@ -65,7 +69,7 @@ def power_figure(p: T.Power) -> go.Figure:
     fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(top)], tickvals=ticks_125(lo, top),
                      title="weight (log scale)")
     fig.update_xaxes(title="SGD step", dtick=1)
-    return _layout(fig, f"d = {p.traj.cfg.d}: each neuron's own component doubles until it overtakes the rest", 400)
+    return layout(fig, f"d = {p.traj.cfg.d}: each neuron's own component doubles until it overtakes the rest", 400)
 
 
 def from_query(query, name: str, choices, default):
@@ -93,12 +97,7 @@ WAIT_S = 120.0  # the longest a page waits for one of its runs (each takes about
 def computed(key: tuple, fn: Callable[[], Any]) -> Any:
     """fn() computed once per server by the scheduler's workers (never in this script's thread), shared by every
     visitor who asks for the same key; this visitor waits for it. Stops the page with a message if it fails."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    from sharp.serve.jobs import FunctionJob
-    from ui.server import scheduler
-
-    sched, ctx = scheduler(), get_script_run_ctx()
+    sched, ctx = shared(), get_script_run_ctx()
     who = ctx.session_id if ctx else "no-session"
     entry = sched.submit(("tour", *key), lambda: FunctionJob(lambda on_progress, cancel: fn()), who)
     if not entry.wait(0.05):

@@ -13,6 +13,7 @@ from html import escape
 
 import numpy as np
 
+from sharp.experiments.curves import Curve
 from sharp.experiments.trajectory import Trajectory
 from ui import figures
 
@@ -147,10 +148,10 @@ def curves_svg(trajs: Mapping[str, Trajectory], index: int, metric: str = "test_
     return svg.replace("<svg ", f'<svg data-cursor="{step}" ', 1)
 
 
-def _curve(name: str, t: Trajectory, metric: str) -> figures.Curve:
+def _curve(name: str, t: Trajectory, metric: str) -> Curve:
     per_seed = getattr(t, metric)  # (T, R)
     with np.errstate(all="ignore"):
-        return figures.Curve(name, t.steps.astype(float), np.nanmean(per_seed, 1), np.nanmin(per_seed, 1),
+        return Curve(name, t.steps.astype(float), np.nanmean(per_seed, 1), np.nanmin(per_seed, 1),
                              np.nanmax(per_seed, 1))
 
 

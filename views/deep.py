@@ -2,8 +2,9 @@
 import streamlit as st
 
 from sharp.experiments import DEEP, paper
-from ui.paper import chart, deep_loss_vs_n, deep_vs_m, download, experiment_frame, ran, start
-from ui.params import Choice, Int, Subset
+from sharp.experiments.params import Choice, Int, Subset
+from ui.paper import chart, download, experiment_frame, ran, start
+from ui.paper_figures import deep_loss_vs_n, deep_vs_m
 
 P = "deep"
 URL = {"L": Subset([1, 2, 3, 4]), "m": Subset([32, 64, 128, 256, 512, 1024]),

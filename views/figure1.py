@@ -3,8 +3,9 @@ import streamlit as st
 
 from sharp.experiments import FIG1
 from sharp.experiments.fig1 import zero_step_table, zero_step_verdict
-from ui.paper import chart, download, experiment_frame, figure1_figure, ran, start
-from ui.params import Int, Subset
+from sharp.experiments.params import Int, Subset
+from ui.paper import chart, download, experiment_frame, ran, start
+from ui.paper_figures import figure1_figure
 
 P = "fig1"
 DS = [25, 50, 100, 200, 400, 800, 1600]

@@ -2,8 +2,9 @@
 import streamlit as st
 
 from sharp.experiments import ITERATIONS, paper
-from ui.paper import chart, download, experiment_frame, growth_sentence, iterations_figure, ran, start
-from ui.params import Choice, Float, Int, Subset
+from sharp.experiments.params import Choice, Float, Int, Subset
+from ui.paper import chart, download, experiment_frame, ran, start
+from ui.paper_figures import growth_sentence, iterations_figure
 
 P = "iters"
 DS = [25, 50, 100, 200, 400, 800]

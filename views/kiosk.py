@@ -1,6 +1,7 @@
 """Kiosk: an unattended attract loop for a booth (/?kiosk=1): four scenes that replay finished runs, each with
 a headline and a countdown, no widgets; a touch or key opens the normal page at the scene's settings, a QR
-code opens them on a phone. The scenes, the clock and the links live in ui/kiosk.py.
+code opens them on a phone. The scenes and the clock live in sharp/experiments/scenes.py, the links and the
+drawing in ui/kiosk.py.
 """
 import html
 import os
@@ -8,7 +9,10 @@ import time
 
 import streamlit as st
 
-from ui import kiosk, scripts
+from sharp.experiments import scenes
+from sharp.serve.scene_store import SceneStore
+from ui import kiosk
+from web import scripts
 
 TICK_S = 1.0  # the loop redraws once a second (the countdown); an unchanged chart costs the browser nothing
 ss = st.session_state
@@ -38,7 +42,7 @@ header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSideb
 
 opts, problems = kiosk.parse_options(st.query_params.to_dict())
 base, base_problem = kiosk.public_base(os.environ)
-store = st.cache_resource(show_spinner=False)(kiosk.SceneStore)()  # one per server: scenes trained once
+store = st.cache_resource(show_spinner=False)(SceneStore)()  # one per server: scenes trained once
 store.warm()
 if "kiosk_t0" not in ss:  # the loop's clock starts when this screen opened the kiosk
     ss.kiosk_t0 = time.monotonic()
@@ -51,7 +55,7 @@ for problem in [*problems.values(), *([base_problem] if base_problem else [])]:
 
 @st.fragment(run_every=TICK_S)
 def loop() -> None:
-    order = kiosk.loop_order(store.ready(), opts.start)
+    order = scenes.loop_order(store.ready(), opts.start)
     if not order:
         failed = "; ".join(store.errors.values())
         st.markdown('<div class="kiosk-headline">Kernel regime vs feature learning</div>', unsafe_allow_html=True)
@@ -60,25 +64,25 @@ def loop() -> None:
         else:
             st.info("Preparing the demo's runs…")
         return
-    index, into = kiosk.position(time.monotonic() - ss.kiosk_t0, opts.scene_s, len(order))
+    index, into = scenes.position(time.monotonic() - ss.kiosk_t0, opts.scene_s, len(order))
     data = store.get(order[index])
-    scene, n = data.scene, kiosk.total(data)
-    shown = kiosk.revealed(n, into, opts.scene_s)
-    nxt = kiosk.BY_KEY[order[(index + 1) % len(order)]]
+    scene, n = data.scene, scenes.total(data)
+    shown = scenes.revealed(n, into, opts.scene_s)
+    nxt = scenes.BY_KEY[order[(index + 1) % len(order)]]
     strip = "".join(f'<span class="{"now" if s.key == scene.key else ""}">{s.key}. {s.title}</span>'
-                    for s in kiosk.SCENES)
-    left = kiosk.seconds_left(into, opts.scene_s)
+                    for s in scenes.SCENES)
+    left = scenes.seconds_left(into, opts.scene_s)
     st.markdown(
         f'<div class="kiosk-strip" data-scene="{scene.key}" '
         f'data-handoff="{html.escape(kiosk.handoff_url(scene, opts))}">'
         f'{strip}<span class="count" data-countdown="{left}">'
         f'next: {nxt.title} in {left} s</span></div>'
-        f'<div class="kiosk-bar"><div style="width:{100 * kiosk.progress_share(into, opts.scene_s):.1f}%"></div></div>'
-        f'<div class="kiosk-headline">{html.escape(kiosk.headline(data))}</div>'
-        f'<div class="kiosk-caption">{html.escape(kiosk.caption(scene))}</div>',
+        f'<div class="kiosk-bar"><div style="width:{100 * scenes.progress_share(into, opts.scene_s):.1f}%"></div></div>'
+        f'<div class="kiosk-headline">{html.escape(scenes.headline(data))}</div>'
+        f'<div class="kiosk-caption">{html.escape(scenes.caption(scene))}</div>',
         unsafe_allow_html=True)
     chart, side = st.columns([2.3, 1], gap="large")
-    chart.markdown(store.frame(scene.key, shown), unsafe_allow_html=True)
+    chart.markdown(store.frame(scene.key, shown, kiosk.frame_svg), unsafe_allow_html=True)
     compact = " compact" if scene.kind == "fig1" else ""  # six lines: one each
     side_html = "".join(f'<div class="kiosk-reading{compact}"><b><i style="background:{r.color}"></i>{r.label}</b>'
                         f'{": " if compact else ""}{r.value}</div>' for r in kiosk.readings(data, shown))

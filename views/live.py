@@ -1,11 +1,11 @@
 """Live: the kernel regime and feature learning race on the same data, streamed into the browser.
 
-The page keeps the visitor's `ui.live.Settings` (changed only by their own widgets and buttons, see
-`live.settle`) and a small `live.Watch` (how far they have seen, play or pause). The runs themselves are the
-server's (`ui.server.scheduler()`, a `sharp.serve.scheduler.Scheduler`): the first visitor with some settings starts
-them, background workers train them, and everyone with the same settings watches the same run. The script runs
-on the visitor's gestures only: it draws the live area once (`ui.stream.area`), and the browser's script in it
-streams the run's new points from the server's /api/live route and draws them (ui/live_client.js).
+The page keeps the visitor's `race.Settings` (changed only by their own widgets and buttons, see `live.settle`)
+and a small `Watch` (how far they have seen, play or pause). The runs themselves are the server's (its one
+scheduler, `sharp.serve.scheduler.shared()`): the first visitor with some settings starts them, background
+workers train them, and everyone with the same settings watches the same run. The script runs on the visitor's
+gestures only: it draws the live area once (`web.stream.area`), and the browser's script in it streams the
+run's new points from the server's /api/live route and draws them (web/static/live.js).
 """
 import dataclasses
 import uuid
@@ -13,11 +13,14 @@ import uuid
 import streamlit as st
 
 import sharp
-from sharp.serve.scheduler import Entry
-from ui import kiosk, live, scripts, stream
-from ui.server import scheduler
+from sharp.experiments import race
+from sharp.serve.entry import Entry
+from sharp.serve.live_run import Frame, LiveRun, Watch, config_json
+from sharp.serve.scheduler import shared
+from ui import kiosk, live
+from web import scripts, stream
 
-KEYS = [f.name for f in dataclasses.fields(live.Settings)]
+KEYS = [f.name for f in dataclasses.fields(race.Settings)]
 ss = st.session_state
 FORMULAS = r"""
 - **Network**: $f(x) = c \sum_{j=1}^m a_j\, \sigma(\langle w_j, x\rangle)$, output weights $a_j = \pm 1$ fixed
@@ -44,7 +47,7 @@ def edit(**changes) -> None:
 
 
 def apply_preset(name: str) -> None:
-    preset = live.preset_settings(name, seed=ss.live_settings.seed)
+    preset = race.preset_settings(name, seed=ss.live_settings.seed)
     edit(**{k: getattr(preset, k) for k in KEYS if k != "log_x"})
 
 
@@ -53,7 +56,7 @@ def feature_eta_is_m() -> None:
 
 
 def n_is_6d() -> None:
-    edit(n=min(6 * ss.live_settings.d, live.RANGES["n"][1]))
+    edit(n=min(6 * ss.live_settings.d, race.RANGES["n"][1]))
 
 
 def changed(key: str) -> None:
@@ -66,13 +69,13 @@ def own(key: str) -> dict:
     return dict(key=key, on_change=changed, args=(key,))
 
 
-def watched() -> tuple[live.Watch, live.LiveRun] | None:
+def watched() -> tuple[Watch, LiveRun] | None:
     watch = ss.get("live_watch")
-    entry = scheduler().peek(watch.key) if watch is not None else None
+    entry = shared().peek(watch.key) if watch is not None else None
     return (watch, entry.job) if entry is not None else None
 
 
-def on_screen(w: tuple[live.Watch, live.LiveRun]) -> tuple[live.Watch, live.LiveRun]:
+def on_screen(w: tuple[Watch, LiveRun]) -> tuple[Watch, LiveRun]:
     """The watch, at the position the visitor's browser has drawn (it streams without rerunning this script)."""
     w[0].catch_up(w[1], stream.seen(ss.live_id, w[0].key))
     return w
@@ -108,8 +111,8 @@ if "live_kiosk" not in ss:  # opened from the booth's kiosk: keep its parameters
 # hidden button is the browser script's way to ask for a rerun (see catch_up).
 st.html("<style>.stMain [data-stale='true'] {opacity: 1 !important; transition: none !important;}"
         ".st-key-live_sync {display: none !important;}</style>")
-# First of all, a reload if the page goes blank: in CI a page whose connection dropped before its charts came
-# was left blank for minutes, and the watchdog, then sent last, had never arrived.
+# First of all, a reload if the page goes blank: a page whose connection drops before the rest of it arrives
+# still has this.
 st.html(scripts.HIDE + scripts.reload_if_blank(), unsafe_allow_javascript=True)
 st.title("Kernel regime vs feature learning, live")
 st.markdown(
@@ -128,21 +131,21 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Kernel regime", anchor=False)
     a, b, c = st.columns([1.2, 0.9, 1.1], vertical_alignment="bottom")
-    a.slider("width m", *live.RANGES["kernel_m"], step=2, **own("kernel_m"))
-    b.number_input("step size η", *map(float, live.RANGES["kernel_eta"]), **own("kernel_eta"), format="%g")
+    a.slider("width m", *race.RANGES["kernel_m"], step=2, **own("kernel_m"))
+    b.number_input("step size η", *map(float, race.RANGES["kernel_eta"]), **own("kernel_eta"), format="%g")
     c.toggle("NTK overlay", **own("overlay"), help="also train the network's linearization around W0, "
              "the exact kernel limit (dotted; slower)")
 with right:
     st.subheader("Feature learning", anchor=False)
     a, b, c = st.columns([1.2, 0.9, 1.1], vertical_alignment="bottom")
-    a.slider("width m", *live.RANGES["feature_m"], step=2, **own("feature_m"))
-    b.number_input("step size η", *map(float, live.RANGES["feature_eta"]), **own("feature_eta"), format="%g")
+    a.slider("width m", *race.RANGES["feature_m"], step=2, **own("feature_m"))
+    b.number_input("step size η", *map(float, race.RANGES["feature_eta"]), **own("feature_eta"), format="%g")
     c.button(f"η = m ({ss.live_settings.feature_m})", key="eta_m", on_click=feature_eta_is_m)
 
-def on_screen_history(viewer: str, watch: live.Watch):
+def on_screen_history(viewer: str, watch: Watch):
     """A function giving the run's history as far as viewer's browser has drawn it (for the CSV download)."""
     def history() -> dict:
-        entry = scheduler().peek(watch.key)
+        entry = shared().peek(watch.key)
         if entry is None:
             return {}
         n = stream.seen(viewer, watch.key)
@@ -151,58 +154,58 @@ def on_screen_history(viewer: str, watch: live.Watch):
     return history
 
 
-def sidebar(run: live.Frame | None) -> None:
+def sidebar(run: Frame | None) -> None:
     """The shared settings, presets and downloads. Drawn after the charts (so the browser receives those first)
     and also when the settings cannot run, so the visitor can still change them."""
     with st.sidebar:
         st.subheader("Presets")
-        for name in live.PRESETS:
+        for name in race.PRESETS:
             st.button(name, key="preset_" + "".join(c for c in name if c.isalnum()).lower(), on_click=apply_preset,
                       args=(name,), use_container_width=True)
         st.subheader("Task and data (both regimes)")
-        st.slider("d: input dimension", *live.RANGES["d"], **own("d"))
-        st.slider("k: parity order (y = x₁⋯x_k)", *live.RANGES["k"], **own("k"))
+        st.slider("d: input dimension", *race.RANGES["d"], **own("d"))
+        st.slider("k: parity order (y = x₁⋯x_k)", *race.RANGES["k"], **own("k"))
         st.toggle("online: a fresh batch every step", **own("online"))
-        st.slider("n: fresh samples per step" if ss.live_settings.online else "n: training samples", *live.RANGES["n"],
+        st.slider("n: fresh samples per step" if ss.live_settings.online else "n: training samples", *race.RANGES["n"],
                   **own("n"), help="6d is the poster's setting")
         st.button(f"n = 6d ({6 * ss.live_settings.d})", key="n_6d", on_click=n_is_6d)
         st.subheader("Network and training (both regimes)")
-        st.slider("depth L: hidden layers", *live.RANGES["depth"], **own("depth"))
-        st.selectbox("activation", live.RANGES["activation"], **own("activation"))
-        st.slider("steps", *live.RANGES["steps"], **own("steps"))
-        st.slider("seeds", *live.RANGES["seeds"], **own("seeds"))
+        st.slider("depth L: hidden layers", *race.RANGES["depth"], **own("depth"))
+        st.selectbox("activation", race.RANGES["activation"], **own("activation"))
+        st.slider("steps", *race.RANGES["steps"], **own("steps"))
+        st.slider("seeds", *race.RANGES["seeds"], **own("seeds"))
         if run is None:
             return
         st.subheader("Download")
         shown = on_screen_history(ss.live_id, watch)  # what the browser shows when the visitor clicks
-        st.download_button("Curves (CSV)", lambda: live.curves_csv(shown()), "sharp-live-curves.csv", "text/csv",
+        st.download_button("Curves (CSV)", lambda: race.curves_csv(shown()), "sharp-live-curves.csv", "text/csv",
                            key="csv", on_click="ignore", icon=":material/download:", use_container_width=True)
-        st.download_button("Settings (JSON)", lambda: live.config_json(run), "sharp-live-config.json",
+        st.download_button("Settings (JSON)", lambda: config_json(run), "sharp-live-config.json",
                            "application/json", key="json", on_click="ignore", icon=":material/download:",
                            use_container_width=True)
 
 
 settings = ss.live_settings
-query = {**live.to_query(settings), **ss.get("live_kiosk", {})}
+query = {**race.to_query(settings), **ss.get("live_kiosk", {})}
 if st.query_params.to_dict() != query:
     st.query_params.from_dict(query)
-watch: live.Watch | None = ss.get("live_watch")
+watch: Watch | None = ss.get("live_watch")
 if watch is None or watch.key != settings.run_part():
     if watch is not None:  # the visitor changed something: the URL's complaints no longer apply
         ss.live_problems = {}
     try:
-        live.build_configs(settings)
+        race.build_configs(settings)
     except sharp.ConfigError as e:
         st.error(f"These settings cannot run: {e}")
         sidebar(None)
         st.stop()
-    if heavy := live.too_heavy(settings):
+    if heavy := race.too_heavy(settings):
         st.error(heavy)
         sidebar(None)
         st.stop()
-    watch = ss.live_watch = live.Watch(settings.run_part())
+    watch = ss.live_watch = Watch(settings.run_part())
 with warn_box:
-    for problem in ss.live_problems.values():  # Markdown that shows the URL's text literally (ui.params)
+    for problem in ss.live_problems.values():  # Markdown that shows the URL's text literally (sharp.experiments.params)
         st.warning(problem)
 
 
@@ -210,11 +213,11 @@ def shared_run() -> Entry:
     """The server's run for this visitor's settings: started if nobody has it, watched live otherwise.
 
     A new run gets its first slice (its first points) at once, but the script asks for no more: the browser's
-    stream does, once it has drawn them (ui/live_client.js). So the run does not take the CPU from a browser
+    stream does, once it has drawn them (web/static/live.js). So the run does not take the CPU from a browser
     still drawing the page on the same machine (the booth's screen; the tests' browsers), and a page that is
     never drawn (a closed tab, a bot) costs one slice.
     """
-    return scheduler().get(watch.key, lambda: live.LiveRun.start(watch.key), want=False)
+    return shared().get(watch.key, lambda: LiveRun.start(watch.key), want=False)
 
 
 entry = shared_run()
@@ -236,7 +239,7 @@ with run_box:
     st.button("sync", key="live_sync", on_click=catch_up)
 
 # The live area: drawn once per script run (a gesture); the browser's script then streams the new points into it
-# from the server's /api/live route (ui/stream.py), with no rerun of this script while it plays.
+# from the server's /api/live route (web/stream.py), with no rerun of this script while it plays.
 st.html(stream.area(entry, frame, stream.client_config(settings, watch, ss.live_id, mode, entry.job)),
         unsafe_allow_javascript=True)
 sidebar(frame)

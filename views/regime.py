@@ -6,8 +6,8 @@ defaults), run through `ui.paper.experiment_frame`; d, steps and seeds come from
 import streamlit as st
 
 from sharp.experiments import REGIME, regime
+from sharp.experiments.params import Choice, Int
 from ui.paper import chart, download, experiment_frame, ran, start
-from ui.params import Choice, Int
 from ui.regime import preset_cells, regime_figure, summary
 
 P = "regime"

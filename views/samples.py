@@ -2,8 +2,9 @@
 import streamlit as st
 
 from sharp.experiments import SAMPLES, paper
-from ui.paper import chart, download, experiment_frame, ran, samples_figure, start
-from ui.params import Float, Int, Subset
+from sharp.experiments.params import Float, Int, Subset
+from ui.paper import chart, download, experiment_frame, ran, start
+from ui.paper_figures import samples_figure
 
 P = "samples"
 DS = [8, 16, 32, 64]

@@ -2,8 +2,8 @@
 import streamlit as st
 
 from sharp.experiments import THEORY, paper
+from sharp.experiments.params import Int
 from ui.paper import download, experiment_frame, ran, start
-from ui.params import Int
 
 P = "theory"
 URL = {"d": Int(4, 1600), "m": Int(16, 1024, even=True), "n": Int(20, 2000), "L": Int(1, 4)}  # the form, in a link

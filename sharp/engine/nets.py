@@ -93,7 +93,7 @@ def forward(params: Params, x: torch.Tensor, cfg: Config, inplace: bool = False)
     # deeper layers are then plain W_l sigma(h^T) and the readout a . sigma(h^T) sums over the rows.
     sigma, w1 = (ACT_INPLACE.get(cfg.activation, ACT[cfg.activation]) if inplace else ACT[cfg.activation]), params["W1"]
     r, m, d = w1.shape
-    if x.dim() == 2:  # shared by all seeds: one (R m, d) @ (d, B) matmul, not R thin ones (2x faster)
+    if x.dim() == 2:  # shared by all seeds: one (R m, d) @ (d, B) matmul, not R thin ones (much faster)
         h = (w1.reshape(r * m, d) @ x.T).view(r, m, x.shape[0])  # (R, m, B)
     else:
         h = torch.matmul(w1, x.transpose(-1, -2))  # (R, m, B)

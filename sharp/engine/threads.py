@@ -3,16 +3,14 @@ runs) share a small server fairly instead of each one asking for every core.
 
 Importing this module (sharp/__init__ does, before anything imports torch) also caps how long idle OpenMP
 threads spin before they sleep (GOMP_SPINCOUNT=10000, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is already
-set). With libgomp's default long spin, a busy 2-core machine ran the Fig 1 reproduction in 52 s instead of
-16 s (same work: the spinning threads took the cores the working ones needed); sleeping at once
-(OMP_WAIT_POLICY=PASSIVE) fixes that but makes the small per-step operations 1.5x slower on a quiet
-machine; a short spin does well in both cases. The variables are read when torch loads its OpenMP
-runtime, so they have no effect if torch was imported first.
+set). With libgomp's default long spin, on a busy small machine the spinning threads take the cores the
+working ones need, and the same work takes several times as long; sleeping at once (OMP_WAIT_POLICY=PASSIVE)
+avoids that but slows the small per-step operations on a quiet machine; a short spin does well in both cases.
+The variables are read when torch loads its OpenMP runtime, so they have no effect if torch was imported first.
 
 It also keeps glibc's heap from being handed back to the kernel after every large free (`keep_heap`): a
-logged step allocates a few MB of temporaries and frees them, and with glibc's defaults the heap top was
-trimmed and re-faulted each time: 1.26 million page faults and 3.4 s of system time in a 300-step run that
-trains in 0.4 s.
+logged step allocates a few MB of temporaries and frees them, and with glibc's defaults the heap top is
+trimmed and re-faulted each time, so that page faults and system time would outweigh the training itself.
 """
 from __future__ import annotations
 

@@ -36,9 +36,9 @@ class Collector:
     Streamlit runs each page script in a fresh module; the functions the script defines refer back to that
     module, so every rerun leaves a reference cycle that holds what the run's globals held (the shared run,
     its frames, figures). Only a full collection frees such cycles, and with start-up's objects frozen and a
-    large first threshold (ui.server.tune_interpreter) the interpreter ran one about never: in a soak of one
-    visitor replaying, 24 dead script modules held 10 finished runs after 160 s, where the registry kept 4.
-    A timed collection bounds that; each one takes milliseconds, since the frozen objects are skipped.
+    large first threshold (web.server.tune_interpreter) the interpreter would hardly ever run one: dead script
+    modules would hold finished runs long after the scheduler let them go. A timed collection bounds that, and
+    is quick, since the frozen objects are skipped.
 
     Example:
         >>> c = Collector(30.0).start(); ...; c.stop()

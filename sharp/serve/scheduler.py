@@ -1,9 +1,8 @@
 """The one scheduler of a server process: every training job it runs, live runs, page sweeps, the warm-up,
 the kiosk's scenes and the tour's runs, goes through one pool of worker threads sized to the machine.
 
-A job is anything with `advance(budget_s) -> int` (compute for about budget_s seconds), a `done` flag and
-`nbytes() -> int` (the memory its results hold); a live run is one (ui.live.LiveRun), and a blocking
-computation becomes one through sharp.serve.jobs.FunctionJob. Jobs are keyed by everything that decides
+A job (sharp.serve.entry.Job) is a live run (sharp.serve.live_run.LiveRun) or a blocking computation wrapped in
+sharp.serve.jobs.FunctionJob; the scheduler holds each in an `Entry`. Jobs are keyed by everything that decides
 their numbers, so the second visitor with the same settings shares the first one's job.
 
 Rules:
@@ -24,7 +23,8 @@ Rules:
 - **Memory.** Finished jobs stay within a byte budget, least recently seen out first; a job looked at within
   `watched_s` is never evicted, and an unfinished live run nobody looked at for `abandoned_s` is dropped.
 
-Nothing here imports Streamlit: the app holds one Scheduler per process (`shared()`), the tests drive their own.
+Nothing here imports Streamlit. A server process has one Scheduler, `shared()`, which every page, route and
+background task uses; the tests drive their own.
 
 Example:
     >>> s = Scheduler(workers=1)
@@ -38,77 +38,17 @@ import atexit
 import os
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
-from enum import IntEnum
-from typing import Any, Protocol
+from typing import Any
 
-from sharp.engine.threads import env_int
+from sharp.engine.threads import env_int, thread_budget
+from sharp.serve.entry import Entry, Priority
 from sharp.serve.jobs import Status
 from sharp.serve.runtime import lower_priority, release_memory
 
 WORKERS_ENV, ACTIVE_ENV = "SHARP_WORKERS", "SHARP_ACTIVE"  # training threads; live runs advanced at once
 MEMORY_ENV, NICE_ENV = "SHARP_MEMORY_MB", "SHARP_NICE"  # finished jobs' memory; the workers' added niceness
-
-
-class Priority(IntEnum):
-    WATCHED = 0  # a live run a visitor is watching
-    WAITED = 1  # a computation a visitor is waiting for
-    BACKGROUND = 2  # work for everyone that nobody waits for yet
-
-
-class Job(Protocol):
-    done: bool
-
-    def advance(self, budget_s: float) -> int: ...
-
-    def nbytes(self) -> int: ...
-
-
-@dataclass(eq=False)
-class Entry:
-    """One scheduled job and its state (read by any thread; written under the scheduler's lock)."""
-
-    key: Hashable
-    job: Any  # a Job
-    priority: Priority
-    background: bool = False  # kept going by the server itself (warm-up, kiosk), whoever watches
-    created: float = field(default_factory=time.monotonic)
-    seen: float = field(default_factory=time.monotonic)  # last look by any visitor
-    wanted_until: float = 0.0  # a live run is computed until then (a playing visitor renews it)
-    state: str = "new"  # new -> queued -> active -> (parked | done | failed | cancelled)
-    error: str | None = None  # a failed job's message
-    slices: int = 0
-    last_slice: float = field(default_factory=time.monotonic)
-    busy: bool = field(default=False, repr=False)  # a worker is advancing it right now
-    watchers: dict = field(default_factory=dict, repr=False)  # session -> last look (computations)
-    drawn: OrderedDict = field(default_factory=OrderedDict, repr=False)  # view key -> drawn chart, shared
-    _draw_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _finished: threading.Event = field(default_factory=threading.Event, repr=False)
-
-    @property
-    def finished(self) -> bool:
-        return self.state in ("done", "failed", "cancelled")
-
-    @property
-    def live(self) -> bool:
-        return self.priority == Priority.WATCHED
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block up to timeout seconds; True once the job has finished (done, failed or cancelled)."""
-        return self._finished.wait(timeout)
-
-    def chart(self, view: Hashable, build: Callable[[], Any], keep: int = 8) -> Any:
-        """A drawn chart of this job, built once per view for every visitor who shows the same view."""
-        with self._draw_lock:  # visitors' script threads draw concurrently; the second one waits and shares
-            hit = self.drawn.get(view)
-            if hit is None:
-                hit = build()
-                self.drawn[view] = hit
-                while len(self.drawn) > keep:
-                    self.drawn.popitem(last=False)
-            return hit
 
 
 def default_workers(threads_per_job: int = 1) -> int:
@@ -121,14 +61,14 @@ class Scheduler:
 
     def __init__(self, workers: int | None = None, max_active: int | None = None, budget_mb: float | None = None,
                  slice_s: float = 0.05, nice: int | None = None, slots: int | None = None, demand_s: float = 4.0,
-                 watched_s: float = 20.0, viewer_s: float = 3.0, abandoned_s: float = 60.0, abandon_s: float = 15.0,
+                 watched_s: float = 20.0, abandoned_s: float = 60.0, abandon_s: float = 15.0,
                  starve_s: float = 1.0, evict_every_s: float = 5.0):
         self.workers = workers or default_workers()
         self.max_active = max_active or env_int(ACTIVE_ENV, 2 * self.workers, 1)
         self.slots = slots or self.workers
         self.budget = int((budget_mb or env_int(MEMORY_ENV, 128, 1)) * 2**20)
         self.slice_s, self.nice = slice_s, env_int(NICE_ENV, 5, 0, 19) if nice is None else nice
-        self.demand_s, self.watched_s, self.viewer_s = demand_s, watched_s, viewer_s
+        self.demand_s, self.watched_s = demand_s, watched_s
         self.abandoned_s, self.abandon_s, self.starve_s = abandoned_s, abandon_s, starve_s
         self._entries: dict[Hashable, Entry] = {}
         self._queues = {p: deque() for p in Priority}  # waiting for a place, oldest first
@@ -138,7 +78,6 @@ class Scheduler:
         self._cond = threading.Condition()
         self._closed = False
         self._last_evict, self._evict_every = time.monotonic(), evict_every_s
-        self._viewers: dict[str, float] = {}  # streaming visitor -> last tick
         self.started = 0  # jobs ever started (tests and the load test read it)
         self.evicted = 0
         self._threads = [threading.Thread(target=self._work, name=f"sharp-worker-{i}", daemon=True)
@@ -168,16 +107,6 @@ class Scheduler:
             entry.seen = time.monotonic()
             self._want(entry, entry.seen, self.demand_s if seconds is None else seconds)
             self._cond.notify_all()
-
-    def heartbeat(self, viewer: str) -> int:
-        """A visitor's page drew while streaming; returns how many visitors streamed within viewer_s."""
-        with self._cond:
-            now = time.monotonic()
-            self._viewers[viewer] = now
-            for v, t in list(self._viewers.items()):
-                if now - t > self.viewer_s:
-                    del self._viewers[v]
-            return len(self._viewers)
 
     # --- computations ------------------------------------------------------------------------------------------
 
@@ -471,12 +400,16 @@ _shared: Scheduler | None = None
 _shared_lock = threading.Lock()
 
 
-def shared(**kw: Any) -> Scheduler:
-    """The scheduler of this process, created on first use with kw (every session of a server gets the same)."""
+def shared() -> Scheduler:
+    """The scheduler of this process: every page, route and background task of a server uses this one.
+
+    Created on first use (the server's start-up, web.server.start, makes it before any visitor), with one worker
+    per the engine's threads per job (`default_workers(thread_budget())`).
+    """
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = Scheduler(**kw)
+            _shared = Scheduler(workers=default_workers(thread_budget()))
         return _shared
 
 

@@ -1,4 +1,4 @@
-// The live page's browser side, served by ui/stream.py at /api/live.js and loaded by the live area's st.html
+// The live page's browser side, served by web/stream.py at /api/live.js and loaded by the live area's st.html
 // after its inline script set window.__sharpLiveCfg (a file, not inline text: Streamlit's HTML sanitizer drops an
 // inline script whose text holds markup, and this one writes SVG).
 // It asks the server's /api/live for the rows it does not have yet, keeps them across the page's reruns (per
@@ -73,7 +73,8 @@ function band(xs, lo, hi) {
 }
 const rgba = (c, a) => `rgba(${parseInt(c.slice(1, 3), 16)},${parseInt(c.slice(3, 5), 16)},${parseInt(c.slice(5, 7), 16)},${a})`;
 
-// A run's rows up to `show` as a figures.Curve: step, mean, lo, hi of one metric (columns 1-3 or 4-6).
+// A run's rows up to `show` as a Curve (sharp/experiments/curves.py): step, mean, lo, hi of one metric
+// (columns 1-3 or 4-6).
 function curve(name, rows, at) {
   const c = {name, step: [], mean: [], lo: [], hi: []};
   for (const r of rows) {
@@ -264,8 +265,8 @@ async function ask(until, want, neurons) {
 }
 let synced = false;
 // The page's script reruns and relabels Play / Step; its rerun draws a new live area (a new CFG, so this loop
-// ends). Under load a click was now and then lost (30 sessions on 2 cores: 1 page kept saying Pause over a
-// finished run), so the click is repeated every 3 s while this area is still the page's, at most 20 times.
+// ends). Under load a click can be lost (the page would keep saying Pause over a finished run), so the click is
+// repeated every 3 s while this area is still the page's, at most 20 times.
 const sync = async () => {
   if (synced) return;
   synced = true;

@@ -1,12 +1,11 @@
 """The page guard: a script in the HTML page itself, outside Streamlit's React tree, that reloads a broken page.
 
-Why outside the tree: under load (30 sessions on 2 cores) a few live pages went entirely white for good, their
-console saying `Error: Bad delta path index 7 (should be between [0, 0]) at e.visitBlockNode`: Streamlit's
-frontend threw while applying an update and dropped its whole element tree. A watchdog sent by the app
-(`st.html`) lives in that tree: on those pages it never ran. This one is part of the page's HTML, served by
-the server's own routes for "/" and each page's path (`routes`, first in the ASGI app's route list, so they
-answer before Streamlit's static files; any other path still gets Streamlit's unmodified page). It runs
-before Streamlit's code and survives anything the frontend does to its tree.
+Why outside the tree: Streamlit's frontend can throw while applying an update (its console then says, for
+instance, `Error: Bad delta path index ...`) and drop its whole element tree, leaving the page white for good.
+A watchdog sent by the app (`st.html`) lives in that tree and goes with it. This one (web/static/guard.js) is part
+of the page's HTML, served by the server's own routes for "/" and each page's path (`routes`, first in the ASGI
+app's route list, so they answer before Streamlit's static files; any other path still gets Streamlit's
+unmodified page). It runs before Streamlit's code and survives anything the frontend does to its tree.
 
 It reloads the page (same URL, so the visitor's settings and run: every page keeps them in its URL) when
   * the console or an uncaught error reports a broken element tree (`FATAL`), about a second later;
@@ -25,6 +24,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from web.scripts import source
+
 BLANK_S = 4.0
 FIRST_S = 120.0
 RELOADS = 3
@@ -39,41 +40,7 @@ def script() -> str:
     """The guard as an inline <script> element (pure text; `index_html` puts it first in the page's <head>)."""
     cfg = json.dumps({"blankMs": BLANK_S * 1000, "firstMs": FIRST_S * 1000, "max": RELOADS,
                       "windowMs": RELOADS_WINDOW_S * 1000, "fatal": FATAL})
-    return "<script>(" + _JS + f")({cfg});</script>"
-
-
-_JS = """(cfg) => {
-  if (window.__sharpGuard) return;
-  const fatal = new RegExp(cfg.fatal), g = window.__sharpGuard = {start: Date.now(), seen: false, since: null,
-    fatal: null};
-  const note = (x) => {
-    const text = String((x && (x.stack || x.message)) || x);
-    if (!g.fatal && fatal.test(text)) g.fatal = {at: Date.now(), text: text.slice(0, 200)};
-  };
-  const error = console.error.bind(console);
-  console.error = (...args) => {
-    try { args.forEach(note); } catch (e) { /* never break the console */ }
-    error(...args);
-  };
-  window.addEventListener('error', (e) => note(e.error || e.message), true);
-  window.addEventListener('unhandledrejection', (e) => note(e.reason));
-  const reload = (why) => {
-    const now = Date.now();
-    const recent = JSON.parse(sessionStorage.getItem('sharpReloads') || '[]').filter((t) => now - t < cfg.windowMs);
-    if (recent.length >= cfg.max) return;
-    sessionStorage.setItem('sharpReloads', JSON.stringify(recent.concat([now])));
-    sessionStorage.setItem('sharpReloadWhy', why);
-    window.location.reload();
-  };
-  setInterval(() => {
-    const root = document.getElementById('root'), now = Date.now();
-    const drawn = !!(document.querySelector('[data-testid="stApp"]') && root && root.innerText.trim());
-    if (drawn) { g.seen = true; g.since = null; } else if (g.since === null) g.since = now;
-    if (g.fatal && now - g.fatal.at > 1000) reload('error: ' + g.fatal.text);
-    else if (g.seen && g.since !== null && now - g.since > cfg.blankMs) reload('blank');
-    else if (!g.seen && now - g.start > cfg.firstMs) reload('never drawn');
-  }, 500);
-}"""
+    return f"<script>({source('guard')})({cfg});</script>"
 
 
 @functools.cache
@@ -110,8 +77,8 @@ def rerun_after_reconnect() -> None:
     Streamlit's frontend, on reconnecting, asks for a script run only if one was under way, a fragment was
     running, or an auto-rerunning fragment is registered; otherwise it expects the server to still hold its
     session. A session whose replica died reconnects, through the proxy, to another replica that has never
-    seen it: with no script run asked for, that replica sends nothing and the page's widgets stay dead (issue
-    19's replica-loss test: 7 of 11 moved sessions). An empty fragment with `run_every` registers such a
+    seen it: with no script run asked for, that replica sends nothing and the page's widgets stay dead
+    (tests/test_replicas.py moves sessions so). An empty fragment with `run_every` registers such a
     rerun, so every reconnection reruns the page from its URL and widgets, on whichever replica answers.
     """
     import streamlit as st

@@ -1,13 +1,13 @@
 """The live page's stream: the server sends each page only the new points of its run; the page draws them.
 
 The page's script draws the live area once per visitor gesture (`area`: the current frame in HTML, as the
-browser's script would draw it, plus that script, ui/live_client.js). The script then asks the server's route
+browser's script would draw it, plus that script, web/static/live.js). The script then asks the server's route
 `/api/live?<the run's settings>&have=<rows it has>...` for what is new: a few numbers per logged step (`rows`),
 the messages over the charts, and at most once a second the neuron views (SVG, drawn here and shared by every
 page at the same step). The route is keyed by the settings alone, as the page is: it works after a reconnect
-and on any replica, and a playing page's request keeps the run wanted (`scheduler().want`), as the page's script
-did before. It waits (briefly, without a thread) for a row it does not have yet, so a page's requests follow
-the run's pace instead of asking in vain.
+and on any replica, and a playing page's request keeps the run wanted (`Scheduler.want`). It waits (briefly,
+without a thread) for a row it does not have yet, so a page's requests follow the run's pace instead of asking
+in vain.
 
 Nothing here reruns Streamlit scripts: a streaming page costs the server a small JSON answer per redraw.
 """
@@ -25,20 +25,25 @@ from pathlib import Path
 from typing import Any
 
 import sharp
-from sharp.serve.scheduler import Entry
-from ui import figures, live
-from ui.server import scheduler
+from sharp.experiments import race
+from sharp.experiments.curves import curve
+from sharp.serve.entry import Entry
+from sharp.serve.live_run import REPLAY_S, Frame, LiveRun, Watch
+from sharp.serve.scheduler import shared
+from ui import figures
 
 WAIT_S = 0.6  # a request for rows not there yet waits at most this long (a long poll)
 POLL_MS = 60  # a page asks again this soon after an answer with new rows ...
 FULL_PACE = 12  # ... while at most this many pages stream at once; with more, each one asks less often
 NEURONS_EVERY_S = 1.0  # the neuron views change slowly: a page asks for them at most this often while streaming
-CLIENT_JS = (Path(__file__).with_name("live_client.js")).read_text()
+CLIENT_JS = (Path(__file__).parent / "static" / "live.js").read_text()
 CLIENT_VERSION = hashlib.sha1(CLIENT_JS.encode()).hexdigest()[:12]  # in its URL: a changed script is fetched anew
 STREAM_KEYS = ("have", "until", "want", "viewer", "neurons", "play")  # the route's own parameters
 _seen: dict[str, tuple[Any, int, float]] = {}  # viewer -> (run key, rows sent, when): what the page shows
 _seen_lock = threading.Lock()
 SEEN_KEEP_S = 600.0
+STREAMING_S = 3.0  # a page that asked within this long while playing counts as streaming (the pace's share)
+_streaming: dict[str, float] = {}  # viewer -> when its playing page last asked
 
 
 def seen(viewer: str, key: Any) -> int | None:
@@ -61,6 +66,20 @@ def _note(viewer: str, key: Any, rows: int) -> None:
                     del _seen[v]
 
 
+def streaming(viewer: str) -> int:
+    """A playing page asked for rows: returns how many pages streamed within STREAMING_S, this one included.
+
+    The pages share the server's answers: with more than FULL_PACE of them, each one asks less often.
+    """
+    now = time.monotonic()
+    with _seen_lock:
+        _streaming[viewer] = now
+        for v, t in list(_streaming.items()):
+            if now - t > STREAMING_S:
+                del _streaming[v]
+        return len(_streaming)
+
+
 def _num(v: float, digits: int = 5) -> float | None:
     """A value for JSON: NaN and infinities as null, 5 significant digits (the chart draws to a tenth of a pixel)."""
     v = float(v)
@@ -70,19 +89,19 @@ def _num(v: float, digits: int = 5) -> float | None:
 def rows(snaps: list[sharp.Snapshot]) -> list[list]:
     """Each snapshot as the numbers the page draws: [step, test error mean, lo, hi, distance mean, lo, hi,
     test error, distance, diverged] (mean and min-max band over the seeds that did not diverge, as
-    `figures.curve` draws them; then the snapshot's own means, which the metrics show).
+    `figures.curves_svg` draws them; then the snapshot's own means, which the metrics show).
 
     Example: rows(run.history["kernel"][:1]) -> [[0, 0.49, 0.47, 0.51, 0.0, 0.0, 0.0, 0.49, 0.0, 0]]
     """
     if not snaps:
         return []
-    err, dist = figures.curve("", snaps, "test_error"), figures.curve("", snaps, "distance")
+    err, dist = curve("", snaps, "test_error"), curve("", snaps, "distance")
     cols = [err.mean, err.lo, err.hi, dist.mean, dist.lo, dist.hi]
     return [[s.step, *(_num(c[i]) for c in cols), _num(s.test_error), _num(s.distance), int(s.diverged)]
             for i, s in enumerate(snaps)]
 
 
-def _snaps(run: live.LiveRun, name: str, upto: int) -> list[sharp.Snapshot]:
+def _snaps(run: LiveRun, name: str, upto: int) -> list[sharp.Snapshot]:
     return run.history.get(name, [])[:upto]
 
 
@@ -92,19 +111,19 @@ def top_html(entry: Entry, shown: int, streaming: bool) -> str:
         return _box("error", f"This run stopped with an error: {escape(str(entry.error))}. Change a setting or "
                              "press Reset to try again.")
     if not shown and not entry.finished:
-        ahead = scheduler().ahead(entry)
+        ahead = shared().ahead(entry)
         return _box("info", f"Waiting: {ahead} run{'s' * (ahead != 1)} ahead of this one on this server. It starts "
                             "as soon as one of them finishes or is paused." if ahead else "Starting...")
-    if streaming and (ahead := scheduler().ahead(entry)):
+    if streaming and (ahead := shared().ahead(entry)):
         return _box("info", f"Waiting: {ahead} run{'s' * (ahead != 1)} ahead of this one on this server; it goes "
                             "on as soon as one of them finishes or is paused.")
     return ""
 
 
-def alerts_html(run: live.LiveRun, upto: int, regime: str) -> str:
+def alerts_html(run: LiveRun, upto: int, regime: str) -> str:
     """A column's diverged-run messages, for the runs drawn in it."""
     s, out = run.settings, []
-    for name in live.column_runs(s, regime):
+    for name in race.column_runs(s, regime):
         snaps = _snaps(run, name, upto)
         if snaps and snaps[-1].diverged:
             last = snaps[-1]
@@ -121,7 +140,7 @@ def _box(kind: str, html: str) -> str:
     return f'<div class="sharp-box sharp-{kind}" role="{role}">{html}</div>'
 
 
-def metrics_html(run: live.LiveRun, upto: int, regime: str) -> str:
+def metrics_html(run: LiveRun, upto: int, regime: str) -> str:
     """A column's three metrics (step, test error, distance from init), as the page's script draws them too."""
     snaps = _snaps(run, regime, upto)
     last = snaps[-1] if snaps else None
@@ -141,7 +160,7 @@ def neuron_views(entry: Entry, upto: int) -> dict[str, str]:
     run, out = entry.job, {}
     s = run.settings
     title = f"Neurons: each one's share of its weight energy on x₁..{figures.relevant(s.k)}"
-    for name in live.REGIMES:
+    for name in race.REGIMES:
         snaps = _snaps(run, name, upto)
         if not snaps:
             continue
@@ -164,21 +183,21 @@ def payload(entry: Entry, have: int, until: int | None, streaming: bool, neurons
     out = {"count": count, "done": bool(run.done or entry.finished), "error": entry.error, "upto": upto,
            "rows": {name: rows(snaps[have:upto]) for name, snaps in run.history.items()},
            "top": top_html(entry, upto, streaming and not (run.done and upto >= count)),
-           "alerts": {regime: alerts_html(run, upto, regime) for regime in live.REGIMES}}
+           "alerts": {regime: alerts_html(run, upto, regime) for regime in race.REGIMES}}
     if neurons:
         out["neurons"] = neuron_views(entry, upto)
     return out
 
 
 @functools.lru_cache(maxsize=512)
-def key_of(query: tuple[tuple[str, str], ...]) -> live.Settings:
+def key_of(query: tuple[tuple[str, str], ...]) -> race.Settings:
     """The run part of the settings in a request's parameters (the page's own URL parameters).
 
     Raises ValueError with the page's message when the settings cannot run or are too heavy for a live page.
     """
-    settings, _ = live.parse_query(dict(query))
-    live.build_configs(settings)  # sharp.ConfigError (a ValueError) names the setting
-    if heavy := live.too_heavy(settings):
+    settings, _ = race.parse_query(dict(query))
+    race.build_configs(settings)  # sharp.ConfigError (a ValueError) names the setting
+    if heavy := race.too_heavy(settings):
         raise ValueError(heavy)
     return settings.run_part()
 
@@ -197,18 +216,18 @@ async def endpoint(request: Any) -> Any:
 
     q = request.query_params
     try:
-        key = key_of(tuple(sorted((k, v) for k, v in q.items() if k in live.RANGES)))
+        key = key_of(tuple(sorted((k, v) for k, v in q.items() if k in race.RANGES)))
     except ValueError as e:
         return JSONResponse({"error": str(e)}, status_code=400)
     have, until = _int(q.get("have"), 0), _int(q.get("until"), None)
     want, play, viewer = q.get("want") == "1", q.get("play") == "1", q.get("viewer", "")[:64]
-    reg = scheduler()
+    reg = shared()
     entry = reg.peek(key)
     if entry is None:  # a reconnect after the run was dropped, another replica: start it as the page would
-        entry = await run_in_threadpool(reg.get, key, lambda: live.LiveRun.start(key), want)
+        entry = await run_in_threadpool(reg.get, key, lambda: LiveRun.start(key), want)
     if want:
         reg.want(entry)
-    pace = reg.heartbeat(viewer) if viewer and play else 1
+    pace = streaming(viewer) if viewer and play else 1
     deadline = time.monotonic() + WAIT_S
     target = have + 1 if until is None else min(have + 1, until)
     while entry.job.count < target and not entry.finished and entry.job.count < (until or 1 << 30) \
@@ -248,13 +267,13 @@ STYLE = """<style>
 </style>"""
 
 
-def area(entry: Entry, frame: live.Frame, cfg: dict[str, Any]) -> str:
+def area(entry: Entry, frame: Frame, cfg: dict[str, Any]) -> str:
     """The live area as the page's script draws it: the frame now (metrics, messages), places for the charts, and
-    the browser's script (ui/live_client.js) that streams into it and draws the charts. (No SVG here: st.html's
+    the browser's script (web/static/live.js) that streams into it and draws the charts. (No SVG here: st.html's
     sanitizer drops SVG; the browser's script writes it.)
 
     Args:
-        entry: the shared run; frame: what this visitor sees now (`live.Watch.look`).
+        entry: the shared run; frame: what this visitor sees now (`Watch.look`).
         cfg: what the browser's script needs (see `client_config`).
     Returns:
         HTML for st.html(..., unsafe_allow_javascript=True).
@@ -265,7 +284,7 @@ def area(entry: Entry, frame: live.Frame, cfg: dict[str, Any]) -> str:
         f'<div class="sharp-col" data-col="{r}"><div class="sharp-metrics" data-part="metrics-{r}">'
         f'{metrics_html(run, upto, r)}</div><div data-part="alerts-{r}">{alerts_html(run, upto, r)}</div>'
         f'<div data-part="curves-{r}"></div><div data-part="neurons-{r}"></div>'
-        "</div>" for r in live.REGIMES)
+        "</div>" for r in race.REGIMES)
     caption = CAPTION if not frame.running and shown else ""
     cfg_text = json.dumps({**cfg, "shown": upto}).replace("<", "\\u003c")  # no markup in the script's text
     return (f'{STYLE}<div class="sharp-live" data-sharp-live>'
@@ -275,14 +294,14 @@ def area(entry: Entry, frame: live.Frame, cfg: dict[str, Any]) -> str:
             f'<script data-sharp-client src="/api/live.js?v={CLIENT_VERSION}"></script>')
 
 
-def client_config(settings: live.Settings, watch: live.Watch, viewer: str, mode: str, run: live.LiveRun) -> dict:
+def client_config(settings: race.Settings, watch: Watch, viewer: str, mode: str, run: LiveRun) -> dict:
     """What the browser's script needs: where to ask, what to ask for, and how to draw (mirrors figures)."""
     s = settings
-    names = {r: live.column_runs(s, r) for r in live.REGIMES}
-    return {"api": "/api/live", "query": live.to_query(watch.key), "viewer": viewer, "mode": mode,
+    names = {r: race.column_runs(s, r) for r in race.REGIMES}
+    return {"api": "/api/live", "query": race.to_query(watch.key), "viewer": viewer, "mode": mode,
             "until": watch.step_to if mode == "step" else None if mode in ("play", "replay") else watch.shown,
             "steps": s.steps, "log_x": s.log_x, "marker": math.ceil(math.log(s.d)), "names": names,
             "colors": figures.COLORS, "labels": figures.LABELS, "caption": CAPTION, "poll_ms": POLL_MS,
-            "neurons_every_ms": NEURONS_EVERY_S * 1000, "replay_s": live.REPLAY_S,
-            "run_key": json.dumps(live.to_query(watch.key), sort_keys=True), "count": run.count,
+            "neurons_every_ms": NEURONS_EVERY_S * 1000, "replay_s": REPLAY_S,
+            "run_key": json.dumps(race.to_query(watch.key), sort_keys=True), "count": run.count,
             "widths": {"left": figures.LEFT, "right": figures.RIGHT, "width": figures.WIDTH}}

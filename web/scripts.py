@@ -1,0 +1,79 @@
+"""The pages' small browser scripts (web/static/*.js), as <script> elements a page sends with
+st.html(..., unsafe_allow_javascript=True).
+
+Each file is one JavaScript function taking its settings (`cfg`); `_script` calls it with them. Each installs
+its listeners on the page's document once (a flag on window), so a page that sends the same script on every
+rerun does not stack them; a script whose settings change only updates them. Streamlit runs such a script in
+the page itself, not in an iframe. The element that carries a script is hidden by `HIDE`.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+STATIC = Path(__file__).parent / "static"
+# The st.html element that carries a script would otherwise leave a gap in the layout.
+HIDE = "<style>.stElementContainer:has(script[data-sharp]) {display: none !important;}</style>"
+BLANK_S = 5.0  # a page blank this long reloads itself...
+RELOADS = 3  # ... at most this many times in RELOADS_WINDOW_S
+RELOADS_WINDOW_S = 300
+
+
+@functools.cache
+def source(name: str) -> str:
+    """The text of web/static/NAME.js. Example: source("shortcuts").startswith("//")"""
+    return (STATIC / f"{name}.js").read_text().rstrip()
+
+
+def _script(name: str, cfg: dict[str, Any] | None = None) -> str:
+    args = json.dumps(cfg or {}).replace("<", "\\u003c")  # no markup in the script's text
+    return f"<script data-sharp>\n({source(name)})({args});\n</script>"
+
+
+def shortcuts() -> str:
+    """Live page keys: Space plays or pauses, the right arrow steps, R resets (new seeds).
+
+    They press the page's own buttons (found by their keys: Streamlit gives each keyed element the class
+    st-key-<key>), and are ignored while the visitor types or moves a control, so a focused slider still takes
+    the arrow keys and a focused button still takes Space.
+    """
+    return _script("shortcuts")
+
+
+def downloads() -> str:
+    """Makes the SVG / PNG buttons drawn inside each chart (ui/figures._svg) save that chart.
+
+    The saved SVG is the chart as drawn, with the theme's text colour and font written in (the page draws text
+    in currentColor) and without the buttons; the PNG is that SVG drawn at twice its size on the page's
+    background colour.
+    """
+    return _script("downloads")
+
+
+def leave_kiosk(url: str) -> str:
+    """Kiosk: a click, tap or key press opens `url` (the current scene's settings on the normal page).
+
+    Modifier keys and function keys (F11 toggles full screen when setting up the booth) do not count.
+    """
+    return _script("leave_kiosk", {"url": url})
+
+
+def return_when_idle(url: str, idle_s: float) -> str:
+    """A page entered from the kiosk: after idle_s seconds without a click, tap, key, scroll or pointer move,
+    go back to the kiosk loop at `url`."""
+    return _script("return_when_idle", {"url": url, "ms": round(float(idle_s) * 1000)})
+
+
+def reload_if_blank() -> str:
+    """A page whose app has vanished (white screen) reloads itself, at most RELOADS times in RELOADS_WINDOW_S.
+
+    Why: Streamlit's frontend can drop its whole element tree when it throws while applying an update, or lose
+    the page's content with its connection; the visitor's settings are in the URL, so a reload brings the same
+    view back. The recent reloads' times are kept in sessionStorage (sharpReloads), which the load test reads.
+    The page's own guard (web/guard.py, in its HTML) does the same from outside the element tree; where it runs,
+    this one stands down. The live page sends this first, so it arrives even if the rest of the page does not.
+    """
+    return _script("reload_if_blank", {"blankMs": round(BLANK_S * 1000), "max": RELOADS,
+                                       "windowMs": round(RELOADS_WINDOW_S * 1000)})

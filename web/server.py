@@ -1,0 +1,109 @@
+"""The server process: its start-up work before the first visitor, its shutdown, and its own HTTP routes.
+
+`streamlit run app.py` finds the ASGI app that app.py builds when it is imported (st.App with `lifespan` and
+`routes`), so the server runs `lifespan` once at start-up, before any visitor: it loads what the pages need
+(torch, pandas, Plotly, the page controllers), tunes the interpreter, creates the process's one scheduler
+(sharp.serve.scheduler.shared) and starts the warm-up. Every page is then ready when the server is, not when its
+first visitor arrives. app.py's script calls `start()` too (it is idempotent), so a script run without the ASGI
+app (AppTest) gets the same start-up.
+
+Nothing here is per session: what the visitors share is plain thread-safe Python (sharp.serve), one per process.
+"""
+from __future__ import annotations
+
+import gc
+import importlib
+import logging
+import sys
+import threading
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sharp.serve.runtime import Collector
+from sharp.serve.scheduler import close_shared, shared
+from web import guard, stream
+
+SWITCH_S = 0.001  # how long a thread may hold the interpreter lock while another waits for it
+GC_EVERY_S = 30.0  # a full garbage collection this often (sharp.serve.runtime.Collector)
+PRELOAD = ("pandas", "plotly.graph_objects", "ui.live", "ui.figures", "ui.paper", "ui.paper_figures", "ui.kiosk",
+           "ui.tour", "sharp.engine.sweep", "sharp.experiments", "sharp.serve.live_run")
+_log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_started: dict[str, Any] = {}  # what `start` made and `stop` ends: the collector
+
+
+def start() -> None:
+    """Once per process: preload, tune the interpreter, create the shared scheduler, start the warm-up."""
+    with _lock:
+        if _started:
+            return
+        import sharp
+
+        sharp.engine_threads()  # a bounded share of the cores per server ($SHARP_THREADS, default min(2, cores))
+        for name in PRELOAD:
+            importlib.import_module(name)
+        collector = tune_interpreter()
+        scheduler = shared()
+        _started["collector"] = collector  # from here on /api/status says ready
+        from sharp.experiments import WARM
+        from sharp.serve.warm import warm_up_once
+        from ui.paper_figures import warm_figures
+
+        warm_up_once(WARM, also=warm_figures)
+        _log.info("sharp server ready: %s", scheduler.stats())
+
+
+def stop() -> None:
+    """Stop what `start` started: the scheduler's workers and computations, the collector (the ASGI app's
+    shutdown, and the tests between two tests). A later `start` makes them anew."""
+    with _lock:
+        held = dict(_started)
+        _started.clear()
+    if "collector" in held:
+        held["collector"].stop()
+    close_shared()
+
+
+def tune_interpreter() -> Collector:
+    """Quicker hand-offs between threads, and start-up's objects out of the collector's sight (called by start).
+
+    Streamlit's event loop (which answers the health endpoint and every browser) waits for each rerun's thread
+    behind the interpreter lock held by other sessions' scripts and the training workers: a switch interval
+    shorter than Python's default lets it answer sooner under load (tests/test_load.py).
+
+    The collector: with a few hundred thousand long-lived objects (torch, pandas, plotly, streamlit), each full
+    collection would pause every thread for a noticeable time. `gc.freeze()` puts the objects that exist now,
+    after the preload, in a permanent generation the collector skips; a larger first-generation threshold makes
+    collections rarer. So rare that the cycles every rerun leaves behind (each script run's module) would hardly
+    ever be freed: a full collection runs every GC_EVERY_S seconds in a thread of its own, quick since the
+    frozen objects are skipped. Returns that collector.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+    sys.setswitchinterval(SWITCH_S)
+    return Collector(GC_EVERY_S).start()
+
+
+def routes() -> list:
+    """The server's own HTTP routes beside Streamlit's (Starlette routes)."""
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def status(request: Any) -> JSONResponse:
+        """What the server holds now: for the load tests, the replicas' proxy checks and an operator."""
+        sched = shared() if _started else None
+        return JSONResponse({"ready": sched is not None, "jobs": sched.stats() if sched else None,
+                             "background": sched.background() if sched else {}})
+
+    return [Route("/api/status", status), *stream.routes(), *guard.routes()]
+
+
+@asynccontextmanager
+async def lifespan(app: Any):
+    """The ASGI app's start-up (everything in `start`, in a thread so the event loop stays free) and shutdown."""
+    import asyncio
+
+    await asyncio.get_running_loop().run_in_executor(None, start)
+    yield {}
+    stop()
