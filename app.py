@@ -31,6 +31,7 @@ else:
                 st.Page("views/iterations.py", title="Iterations vs d"),
                 st.Page("views/samples.py", title="Sample complexity"),
                 st.Page("views/deep.py", title="Deep nets, kernel regime"),
+                st.Page("views/digits.py", title="Real digits, two hidden layers"),
                 st.Page("views/theory.py", title="Theory"),
             ],
             "Learn": [
