@@ -18,11 +18,13 @@ st.markdown("**What the paper states**, word for word (its full text was not ava
 for name in ("xor", "theorem", "abstract_xor", "review_eta", "abstract_deep", "kernel_ball"):
     st.markdown(QUOTES[name].markdown())
 st.markdown("**Table 2: learning XOR.**\n\n" + QUOTES["table2"].markdown()
-            + "\n\nEvery entry is an upper bound from an analysis; the kernel row is the earlier analyses' (e.g. Ji and Telgarsky 2020; Wei et al. 2019) as the "
-            "poster cites them, not a measurement of a kernel-regime network.")
+            + "\n\nEvery entry is an upper bound from an analysis; the kernel row is the earlier analyses' (e.g. Ji "
+              "and Telgarsky 2020; Wei et al. 2019) as the poster cites them, not a measurement of a kernel-regime "
+              "network.")
 st.table(pd.DataFrame(bounds_rows(TABLE2)).set_index("analysis"))
 st.markdown("**Table 1: deep nets in the kernel regime.**\n\n" + QUOTES["table1"].markdown()
-            + "\n\nBoth rows are upper bounds on the test loss; Chen et al.'s is the earlier analysis as the poster cites it.")
+            + "\n\nBoth rows are upper bounds on the test loss; Chen et al.'s is the earlier analysis as the poster "
+              "cites it.")
 st.table(pd.DataFrame(bounds_rows(TABLE1)).set_index("analysis"))
 st.markdown("**This app's reconstruction**: each setting the sources leave open, what the app does, and why. The "
             "Poster Fig 1 page measures how the result changes under the other readings.")
