@@ -35,7 +35,7 @@ def plain_loop(task, s, n, eta):
     for r in range(s.seeds):
         w1, w2 = p0["W1"][r].clone().requires_grad_(), p0["W2"][r].clone().requires_grad_()
 
-        def f(z):
+        def f(z, w1=w1, w2=w2):
             return (F.softplus(F.softplus(z @ w1.T) @ w2.T / math.sqrt(m)) @ a) / math.sqrt(m)
 
         opt = torch.optim.SGD([w1, w2], lr=eta)
