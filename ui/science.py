@@ -41,7 +41,8 @@ def readings_figure(table: pd.DataFrame, names: dict[str, str]) -> go.Figure:
         names: reading -> its label.
     """
     fig = go.Figure()
-    for reading, g in table.groupby("reading", sort=False):
+    symbols = ["triangle-up-open", "square-open", "diamond-open", "circle-open"]
+    for i, (reading, g) in enumerate(table.groupby("reading", sort=False)):
         c = READING_COLOR.get(reading, "#555")
         known = g[np.isfinite(g["median"])]
         if len(known):
@@ -51,9 +52,9 @@ def readings_figure(table: pd.DataFrame, names: dict[str, str]) -> go.Figure:
                                      hovertemplate="d = %{x}<br>median first zero-error step %{y}"))
         never = g[~np.isfinite(g["median"])]
         if len(never):
-            fig.add_trace(go.Scatter(
+            fig.add_trace(go.Scatter(  # open symbols growing per reading: readings censored alike nest, visibly
                 x=never.d, y=never.horizon, mode="markers", legendgroup=reading,
-                marker=dict(symbol="triangle-up-open", size=13, color=c),
+                marker=dict(symbol=symbols[i % len(symbols)], size=10 + 6 * i, color=c, line=dict(width=2)),
                 name=f"{names.get(reading, reading)}: half or more seeds never at zero within the budget",
                 text=[f"{r} of {s} seeds reached zero; median test error at the end {e:.3g}"
                       for r, s, e in zip(never.reached, never.seeds, never.final_error)],
@@ -76,7 +77,7 @@ def nstar_figure(df: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
         df: `sharp.experiments.complexity.sample_complexity` rows (regime, d, seed, n_star, censored, n_max).
         labels: regime -> its name.
     """
-    from sharp.experiments.complexity import median_nstar
+    from sharp.experiments.complexity import median_nstar, slope_text
     from sharp.experiments.paper import fit_slope
 
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
@@ -99,9 +100,11 @@ def nstar_figure(df: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
                                          marker=dict(symbol="triangle-up-open", size=11, color=c), showlegend=first,
                                          name=f"{labels[regime]}: censored (no zero up to n_max)",
                                          hovertemplate="d = %{x}<br>above %{y:.3g}"), row=1, col=col)
-            name = labels[regime] + (f": median, fitted slope {slope - power:.2f}" if math.isfinite(slope) else "")
+            name = labels[regime] + (f": median; fitted slopes {slope_text(slope - 1)} (n*/d), "
+                                     f"{slope_text(slope - 2)} (n*/d^2)"
+                                     if math.isfinite(slope) else ": median")
             fig.add_trace(go.Scatter(x=known.d, y=known["median"] / known.d ** power, mode="lines+markers",
-                                     line=dict(color=c), marker=dict(size=9), legendgroup=regime, showlegend=True,
+                                     line=dict(color=c), marker=dict(size=9), legendgroup=regime, showlegend=first,
                                      name=name, hovertemplate="d = %{x}<br>median %{y:.3g}"), row=1, col=col)
             yvals[col] += list(g.n_star / g.d ** power)
     ds = sorted(df.d.unique())
@@ -132,6 +135,7 @@ def digits_iterations_figure(df: pd.DataFrame) -> go.Figure:
                           row=j // 2 + 1, col=j % 2 + 1)
     for j in range(4):
         fig.update_xaxes(title="gradient step" if j >= 2 else None, row=j // 2 + 1, col=j % 2 + 1)
+    fig.update_yaxes(type="log", row=1)  # the losses span decades (a large step's first spike, then fitting)
     return _layout(fig, f"Against iterations, n = {n} training images (full-batch gradient descent)", 560)
 
 

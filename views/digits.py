@@ -52,7 +52,7 @@ fin = final(df)
 st.markdown(f"**Data**: {df.source.iloc[0]}; classes {df.classes.iloc[0]} (+1 for the first); "
             f"n = {', '.join(str(int(n)) for n in sorted(df.n.unique()))} training images, the same images for "
             f"both step sizes; width m = {int(df.m.iloc[0])}. Your own MNIST or Fashion-MNIST IDX files: set "
-            f"${ENV} to their folder before starting the server.")
+            f"`{ENV}` to their folder before starting the server.")
 chart(digits_iterations_figure(df), f"{P}_iterations")
 chart(digits_gap_figure(df), f"{P}_gap")
 st.markdown(digits_sentence(df))

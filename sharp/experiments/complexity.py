@@ -313,6 +313,12 @@ def model_slopes(ds: Sequence[int]) -> dict[str, float]:
             "quadratic (n ~ d^2)": 2.0}
 
 
+def slope_text(x: float) -> str:
+    """A slope to two decimals, never "-0.00". Example: slope_text(-1e-17) == "0.00" """
+    text = f"{x:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
 def growth_verdict(s: Slopes, rel_tol: float = REL_TOL) -> str:
     """Which growth law the slopes allow: the laws whose slope lies within the seeds' spread of slopes, widened by
     the search's resolution (a factor 1 + rel_tol in n* at either end of the d range).
@@ -349,10 +355,11 @@ def slopes_sentence(df: pd.DataFrame, rel_tol: float = REL_TOL) -> str:
         if not math.isfinite(s.slope):
             parts.append(f"**{name}**: {growth_verdict(s, rel_tol)}.")
             continue
-        spread = (f" (seeds {s.seed_lo - 1:.2f} to {s.seed_hi - 1:.2f})" if s.seeds_fitted >= 2 else "")
-        spread2 = (f" (seeds {s.seed_lo - 2:.2f} to {s.seed_hi - 2:.2f})" if s.seeds_fitted >= 2 else "")
+        t = slope_text
+        spread = f" (seeds {t(s.seed_lo - 1)} to {t(s.seed_hi - 1)})" if s.seeds_fitted >= 2 else ""
+        spread2 = f" (seeds {t(s.seed_lo - 2)} to {t(s.seed_hi - 2)})" if s.seeds_fitted >= 2 else ""
         n_cen = s.censored_seeds
         left = f"; {n_cen} seed{'s' * (n_cen != 1)} censored at some d" if n_cen else ""
-        parts.append(f"**{name}**, d = {', '.join(map(str, s.ds))}: n*/d slope {s.slope - 1:.2f}{spread}, "
-                     f"n*/d^2 slope {s.slope - 2:.2f}{spread2}{left}: **{growth_verdict(s, rel_tol)}**.")
+        parts.append(f"**{name}**, d = {', '.join(map(str, s.ds))}: n*/d slope {t(s.slope - 1)}{spread}, "
+                     f"n*/d^2 slope {t(s.slope - 2)}{spread2}{left}: **{growth_verdict(s, rel_tol)}**.")
     return " ".join(parts) if parts else "Nothing measured."
