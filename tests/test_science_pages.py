@@ -84,7 +84,16 @@ def test_digits_page_states_data_classes_and_its_computed_sentence():
     assert QUOTES["figure1_digits"].markdown() in " ".join(md)
 
 
+def test_digits_page_keeps_which_class_is_plus_one():
+    from sharp.experiments import DIGITS
+
+    at = page("digits", {"digits_plus": 5, "digits_minus": 3, "digits_ns": [25], "digits_m": 16, "digits_steps": 10})
+    assert not at.exception and not at.error
+    assert job_result(DIGITS, at, "digits").classes.iloc[0] == "5 vs 3"
+    assert "classes 5 vs 3 (+1 for the first)" in " ".join(markdown(at))
+
+
 def test_digits_page_refuses_equal_classes_without_computing():
-    at = page("digits", {"digits_classes": [4, 4]})
+    at = page("digits", {"digits_plus": 4, "digits_minus": 4})
     assert not at.exception and [i.value for i in at.info] == ["Pick two different classes above."]
     assert not at.get("plotly_chart")

