@@ -29,8 +29,10 @@ else:
             "The paper's claims": [
                 st.Page("views/figure1.py", title="Poster Fig 1"),
                 st.Page("views/iterations.py", title="Iterations vs d"),
-                st.Page("views/samples.py", title="Sample complexity"),
+                st.Page("views/nstar.py", title="Sample complexity: n* against d"),
+                st.Page("views/samples.py", title="Sample complexity: error over (d, n)"),
                 st.Page("views/deep.py", title="Deep nets, kernel regime"),
+                st.Page("views/digits.py", title="Real digits, two hidden layers"),
                 st.Page("views/theory.py", title="Theory"),
             ],
             "Learn": [

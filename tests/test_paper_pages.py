@@ -7,14 +7,15 @@ from apptest_support import page, tmp_cache  # noqa: F401
 from sharp.engine import store as cache
 
 TINY = {
-    "figure1": {"fig1_d": [25], "fig1_seeds": 1, "fig1_steps": 6},
+    "figure1": {"fig1_d": [25], "fig1_seeds": 1, "fig1_steps": 6, "readings_d": [25], "readings_seeds": 1,
+                "readings_steps": 6},
     "iterations": {"iters_d": [25], "iters_seeds": 1, "iters_kernel_steps": 10, "iters_kernel_m": 256},
     "samples": {"samples_d": [8], "samples_n": [32, 64], "samples_seeds": 1},
     "deep": {"deep_L": [1], "deep_m": [32, 64], "deep_n": [25, 50], "deep_m0": 32, "deep_n0": 50, "deep_seeds": 1},
     "theory": {"theory_d": 10, "theory_m": 32, "theory_n": 40, "theory_L": 1},
     "regime": {"regime_d": 20, "regime_steps": 50, "regime_seeds": 1},  # the smallest the page's form allows
 }
-CHARTS = {"figure1": 1, "iterations": 1, "samples": 1, "deep": 3, "theory": 0, "regime": 1}
+CHARTS = {"figure1": 2, "iterations": 1, "samples": 1, "deep": 3, "theory": 0, "regime": 1}
 SAYS = {"figure1": "ceil(ln d)", "iterations": "Measured growth", "samples": "Smallest n",
         "deep": "Fitted log-log slopes", "theory": "Measured here", "regime": "What this map shows"}
 
@@ -77,7 +78,8 @@ def test_figure1_banner_and_table_state_the_frame(ds, steps, seeds):
     from sharp.experiments import FIG1
     from sharp.experiments.fig1 import zero_step_table, zero_step_verdict
 
-    at = page("figure1", {"fig1_d": ds, "fig1_seeds": seeds, "fig1_steps": steps})
+    at = page("figure1", {"fig1_d": ds, "fig1_seeds": seeds, "fig1_steps": steps, "readings_d": [25],
+                          "readings_seeds": 1, "readings_steps": 6})
     assert not at.exception and not at.error
     df = frame_of(at, "fig1", FIG1)
     assert df.step.max() == steps and df.seed.nunique() == seeds

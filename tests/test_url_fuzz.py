@@ -161,10 +161,12 @@ def no_compute(monkeypatch):
     monkeypatch.setattr(ui.paper, "compute", stub)
 
 
-def run_page(path: str, q: dict) -> AppTest:
+def run_page(path: str, q: dict, state: dict | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / path), default_timeout=120)
     for k, v in q.items():
         at.query_params[k] = v
+    for k, v in (state or {}).items():  # settings of a second section, which the link does not carry
+        at.session_state[k] = v
     return at.run()
 
 
@@ -225,10 +227,10 @@ def test_a_link_sets_the_form_computes_and_run_writes_it_back(tmp_cache, name):
     """A paper page opened from a link: its settings from the URL (a repeated one noted, an unknown one
     ignored), the figure computed at them; Run puts every setting in the URL and retires the warnings."""
     prefix = FILES[name] + "_"
-    q = {k.removeprefix(prefix): params.to_text(v) for k, v in TINY[name].items()}
+    q = {k.removeprefix(prefix): params.to_text(v) for k, v in TINY[name].items() if k.startswith(prefix)}
     first = next(iter(q))
     q[first], q["zz"] = [q[first], q[first] + "0", q[first]], "1"
-    at = run_page(f"views/{name}.py", q)
+    at = run_page(f"views/{name}.py", q, {k: v for k, v in TINY[name].items() if not k.startswith(prefix)})
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
     for k, v in TINY[name].items():
         assert at.session_state[k] == v, k

@@ -1,11 +1,15 @@
 """Poster Fig 1: test error vs SGD iteration on XOR for several d, feature-learning regime."""
 import streamlit as st
 
-from sharp.experiments import FIG1
+from sharp.experiments import FIG1, READINGS
+from sharp.experiments.claims import QUOTES, choices_rows
 from sharp.experiments.fig1 import zero_step_table, zero_step_verdict
 from sharp.experiments.params import Int, Subset
+from sharp.experiments.sensitivity import READINGS as NAMES
+from sharp.experiments.sensitivity import sensitivity_sentence, sensitivity_table
 from ui.paper import chart, download, experiment_frame, ran, start
 from ui.paper_figures import figure1_figure
+from ui.science import readings_figure
 
 P = "fig1"
 DS = [25, 50, 100, 200, 400, 800, 1600]
@@ -44,3 +48,34 @@ every_seed, verdict = zero_step_verdict(df)
 download(df, "figure1.csv", f"{P}_download")
 st.caption("Our reconstruction of the poster's setup (the paper's full text was not available): "
            "f(x) = (1/m) sum_j a_j (w_j . x)^2 with a_j = +-1 fixed, W0 ~ N(0, 1/d), logistic loss, plain SGD.")
+
+# --- the same measurement under other readings of the setup (sharp.experiments.sensitivity) ---
+
+R = "readings"
+R_URL = {"d": Subset(DS), "seeds": Int(1, 10), "steps": Int(6, 60)}  # the form's ranges (the link carries Fig 1's)
+start(R, READINGS.defaults)
+st.subheader("Does it depend on how the setup is read?")
+st.markdown("**The paper** states the setup only this far:")
+st.markdown(QUOTES["fig1"].markdown() + "\n\n" + QUOTES["abstract_xor"].markdown())
+st.markdown("**This app's choices** where it is silent, and the other readings measured below:")
+st.table(choices_rows(("initialization", "samples per step (Fig 1)", "log base", "zero test error")))
+with st.form(f"{R}_form"):
+    c1, c2, c3 = st.columns([3, 1, 1])
+    c1.multiselect("input dimensions d", DS, key=f"{R}_d")
+    c2.number_input("seeds", *R_URL["seeds"].bounds, key=f"{R}_seeds")
+    c3.number_input("iterations", *R_URL["steps"].bounds, key=f"{R}_steps")
+    if st.form_submit_button("Run the readings", type="primary"):
+        ran(R)
+rs = {k: st.session_state[f"{R}_{k}"] for k in ("d", "seeds", "steps")}
+rdf = experiment_frame(R, READINGS, rs, None if rs["d"] else "Pick at least one d for the readings.")
+rtable = sensitivity_table(rdf)
+chart(readings_figure(rtable, NAMES), f"{R}_chart")
+st.markdown(f"**Measured here** (eta = m = 20, c = 1/m, {int(rdf.n_test.iloc[0])} test points, "
+            f"{int(rs['seeds'])} seeds per d; a seed that never reached zero counts as later than the budget): "
+            + sensitivity_sentence(rtable))
+shown = rtable.assign(reading=[NAMES.get(r, r) for r in rtable.reading])
+st.dataframe(shown[["reading", "d", "ceil_ln_d", "median_text", "per_seed", "final_error", "diverged"]].rename(
+    columns={"ceil_ln_d": "ceil(ln d)", "median_text": "median first zero-error step",
+             "per_seed": "per seed (- = never)", "final_error": "median test error at the end",
+             "diverged": "seeds diverged"}), hide_index=True)
+download(rdf, "readings.csv", f"{R}_download")

@@ -12,6 +12,7 @@ from typing import Any
 
 ACTIVATIONS = ("quadratic", "relu", "softplus", "gelu")
 SCALES = ("mf", "ntk")
+INIT_VARS = ("1/d", "1")  # W0's first-layer variance: the reconstruction's 1/d, or 1 (sharp.experiments.claims)
 DEVICES = ("auto", "cpu", "cuda")
 
 # Memory guard: the training set of all seeds plus the largest activation tensor must fit in this many
@@ -44,6 +45,9 @@ class Config:
     activation: str = _f("quadratic", "hidden activation", choices=ACTIVATIONS)
     scale: str = _f("mf", "output scale: mf = 1/m (mean field), ntk = 1/sqrt(m)", choices=SCALES)
     linearized: bool = _f(False, "train the linearization of the network around W0 (exact kernel regime)")
+    init_var: str = _f("1/d", "variance of W0's first-layer entries: 1/d (so <w_j, x> ~ N(0, 1): standard Gaussian "
+                       "weights on unit-norm inputs) or 1 (standard Gaussian weights on the raw {-1,+1}^d inputs)",
+                       choices=INIT_VARS)
     # --- the optimizer ---
     eta: float = _f(20.0, "SGD step size", 1e-6, 1e6)
     steps: int = _f(300, "number of SGD steps", 0, 200_000)

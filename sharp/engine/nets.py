@@ -3,6 +3,7 @@
 Parametrization (our reconstruction of the paper's two-layer network, README "The model", extended to depth L):
 
     h_1 = W_1 x                      W_1: (m, d), entries N(0, 1/d), so <w_j, x> ~ N(0, 1)
+                                     (Config.init_var = "1": entries N(0, 1) on the raw inputs instead)
     h_l = W_l sigma(h_{l-1}) / sqrt(m)   W_l: (m, m), entries N(0, 1), l = 2..L   (NTK-style layers)
     f(x) = c * sum_j a_j sigma(h_L)_j    a fixed, half +1 and half -1; c = 1/m (mf) or 1/sqrt(m) (ntk)
 
@@ -70,7 +71,8 @@ def init_params(cfg: Config, device: torch.device | str = "cpu") -> Params:
     per_seed: list[Params] = []
     for r in range(cfg.seeds):
         g = generator(cfg.seed, r, _INIT)
-        p = {"W1": torch.randn(cfg.m, cfg.d, generator=g) / math.sqrt(cfg.d)}
+        w1 = torch.randn(cfg.m, cfg.d, generator=g)
+        p = {"W1": w1 / math.sqrt(cfg.d) if cfg.init_var == "1/d" else w1}
         for layer in range(2, cfg.depth + 1):
             p[f"W{layer}"] = torch.randn(cfg.m, cfg.m, generator=g)
         per_seed.append(p)

