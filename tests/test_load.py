@@ -176,21 +176,38 @@ def warm_up(browser, base: str) -> None:
     close_sessions(pages)
 
 
+def descends_from(pid: str, ancestor: int) -> bool:
+    """Whether process pid is ancestor or one of its descendants (bounded walk up the parent chain)."""
+    for _ in range(64):
+        if int(pid) == ancestor:
+            return True
+        stat = open(f"/proc/{pid}/stat").read()
+        pid = stat[stat.rindex(")") + 2:].split()[1]
+        if pid in ("0", "1"):
+            return False
+    return False
+
+
 def browser_priority() -> tuple[int, int | None]:
-    """The lowest nice value among the threads of the Chromium processes running now, and the lowest nice
-    value of their sessions' autogroups (None without autogroup scheduling): what the kernel uses."""
-    lowest, group = 20, 20 if autogroups_on() else None
+    """The lowest nice value among the threads of this test's Chromium processes (descendants of this
+    process: another program's browser on the same machine is not this test's), and the lowest nice value
+    of their sessions' autogroups (None without autogroup scheduling): what the kernel uses."""
+    lowest, group, seen = 20, 20 if autogroups_on() else None, 0
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             if not os.path.basename(os.readlink(f"/proc/{pid}/exe")).startswith("chromium"):
+                continue
+            if not descends_from(pid, os.getpid()):
                 continue
             if group is not None:  # "/autogroup-1143 nice 19"
                 group = min(group, int(open(f"/proc/{pid}/autogroup").read().split()[-1]))
             for tid in os.listdir(f"/proc/{pid}/task"):
                 stat = open(f"/proc/{pid}/task/{tid}/stat").read()
                 lowest = min(lowest, int(stat[stat.rindex(")") + 2:].split()[16]))
+                seen += 1
         except OSError:  # gone meanwhile, or not ours to read
             continue
+    assert seen, "no thread of this test's Chromium was found under /proc"
     return lowest, group
 
 
