@@ -119,9 +119,10 @@ def test_not_on_a_terminal_progress_is_plain_lines(tmp_path):
 
 
 def read_terminal(cmd: list[str], tmp_path: Path, columns: int = 100, timeout_s: float = 300) -> tuple[int, str]:
-    """Run cmd with its stderr on a pseudo-terminal of `columns` x 30; (exit status, what the terminal got)."""
+    """Run cmd with its stderr on a pseudo-terminal of `columns` x 30 (0: one that reports no size, as under
+    `script` or some CI runners); (exit status, what the terminal got)."""
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, columns, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30 if columns else 0, columns, 0, 0))
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=slave, env=env(tmp_path, COLUMNS=""))
     os.close(slave)
     chunks, deadline = [], time.monotonic() + timeout_s
@@ -149,19 +150,19 @@ def read_terminal(cmd: list[str], tmp_path: Path, columns: int = 100, timeout_s:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["sweep", "figure1"])
-def test_on_a_terminal_progress_is_a_bar_with_the_time_left(tmp_path, command):
+@pytest.mark.parametrize("command, columns", [("sweep", 100), ("figure1", 100), ("sweep", 0)])
+def test_on_a_terminal_progress_is_a_bar_with_the_time_left(tmp_path, command, columns):
     if command == "sweep":
         args = [*GRID, "--out", str(tmp_path / "g.csv")]
     else:
         args = ["figure1", "--d", "8,12,16", "--seeds", "2", "--steps", "4", "--n-test", "50", "--no-cache",
                 "--out", str(tmp_path / "f.csv")]
-    rc, screen = read_terminal([sys.executable, "-m", "sharp", *args], tmp_path)
+    rc, screen = read_terminal([sys.executable, "-m", "sharp", *args], tmp_path, columns)
     assert rc == 0, screen
     frames = [f for f in screen.replace("\n", "\r").split("\r") if "%|" in f]
     assert frames, screen
     # each redraw: the command, the share done, a bar, the time spent and left, the run under way; one line
-    # within the terminal's 100 columns
+    # within the terminal's 100 columns (tqdm draws nothing on a terminal of no size: then 100 columns)
     assert all(f.startswith(f"{command} ") and " spent, " in f and " left" in f and len(f) <= 100 for f in frames)
     assert any("[2/3] d=12" in f for f in frames) and "100%|" in frames[-1]
     assert any(" left, [" in f and "step" in f for f in frames)  # redrawn within a run, at its logged steps
