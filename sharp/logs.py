@@ -75,6 +75,18 @@ def configure(level: int | None = None, names: Iterable[str] = ("sharp",), strea
             handler.stream = stream
 
 
+def address(host: str | None, port: int, base_path: str | None = "") -> str:
+    """The server's address from its settings (Streamlit's server.address, server.port, server.baseUrlPath);
+    no host: every interface, 0.0.0.0.
+
+    Example:
+        >>> address(None, 8501, "/demo/sharp/")
+        'http://0.0.0.0:8501/demo/sharp/'
+    """
+    base = (base_path or "").strip("/")
+    return f"http://{host or '0.0.0.0'}:{port}/" + (f"{base}/" if base else "")
+
+
 def server_line(address: str, workers: int, store: str | Path) -> str:
     """The server's one start-up line: version, address, live workers and the store.
 
@@ -93,4 +105,4 @@ def server_ready(address: str, workers: int, store: str | Path) -> None:
     logging.getLogger(SERVER_LOGGER).info("%s", server_line(address, workers, store))
 
 
-__all__ = ["configure", "level_from_env", "server_line", "server_ready"]
+__all__ = ["address", "configure", "level_from_env", "server_line", "server_ready"]

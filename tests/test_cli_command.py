@@ -215,6 +215,9 @@ def test_logs_configure_is_idempotent_and_the_server_line_says_address_workers_a
         logs.server_ready("http://0.0.0.0:8501/", workers=1, store="/srv/store")
         assert len(out.getvalue().splitlines()) == 2  # --quiet: the start-up line is not shown
         assert logs.server_line("http://h:1/", 1, Path("/s")).endswith("with 1 live worker, store /s")
+        assert logs.address(None, 8501, "") == "http://0.0.0.0:8501/"
+        assert logs.address("127.0.0.1", 8080, "/demo/sharp/") == "http://127.0.0.1:8080/demo/sharp/"
+        assert logs.address("", 80, "demo") == "http://0.0.0.0:80/demo/"
     finally:
         for name in names:
             log = logging.getLogger(name)
