@@ -14,7 +14,7 @@ BIN := $(VENV)/bin
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=70.1"
+	$(BIN)/python -m pip install -q --upgrade pip
 
 # One stamp per build of torch, so that `make run TORCH=cu128` after a CPU install changes torch.
 $(BIN)/.torch-$(TORCH): requirements.txt scripts/ensure-torch | $(BIN)/python
@@ -26,15 +26,15 @@ $(BIN)/.torch-$(TORCH): requirements.txt scripts/ensure-torch | $(BIN)/python
 # other package too, waiting through retries on a machine that cannot reach it.
 $(BIN)/.deps-installed: $(BIN)/.torch-$(TORCH) requirements.txt
 	grep -v -e '^--extra-index-url' requirements.txt > $(VENV)/requirements.txt
-	$(BIN)/python -m pip install -q -r $(VENV)/requirements.txt
+	$(BIN)/python -m pip install -q -r $(VENV)/requirements.txt "setuptools>=70.1"
 	touch $@
 
 # What the image installs before its source is copied (Dockerfile): a code change does not reinstall torch.
 install-deps: $(BIN)/.deps-installed
 
 # The project itself is installed too (editable), so `sharp`, `dask scheduler` and `dask worker` from .venv
-# import it from any directory. No build isolation: setuptools is already in .venv, and no index is needed
-# (setuptools' warning about editable installs, printed without isolation, is silenced).
+# import it from any directory. No build isolation: setuptools (70.1 or later, installed with the rest) is
+# already in .venv, and no index is needed (its warning about editable installs, printed then, is silenced).
 $(BIN)/.app-installed: $(BIN)/.deps-installed pyproject.toml
 	PYTHONWARNINGS=ignore $(BIN)/python -m pip install -q --no-build-isolation -e .
 	touch $@
