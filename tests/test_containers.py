@@ -260,6 +260,11 @@ def engine() -> Iterator[Engine]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            # dockerd leaves its exec root's network namespace mounted (exec/netns/default), even when it
+            # shuts down cleanly: unmounted here, so that the folder goes too
+            for line in reversed(Path("/proc/self/mounts").read_text().splitlines()):
+                if line.split()[1].startswith(f"{run}/"):
+                    subprocess.run(["umount", "-l", line.split()[1]], capture_output=True, timeout=30)
             shutil.rmtree(run, ignore_errors=True)
 
 
