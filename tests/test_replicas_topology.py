@@ -56,12 +56,15 @@ def app_port() -> int:
 
 def test_the_proxy_runs_the_scripts_template_in_place_of_the_images_default(services):
     proxy = services["proxy"]
-    assert proxy["image"].startswith("nginx:")
-    (mount,) = proxy["volumes"]
-    source, target, mode = mount.split(":")
-    assert (ROOT / source).resolve() == sr.TEMPLATE and mode == "ro"
+    # the official nginx image by default, 1.27.3 or later (the upstream's `resolve`)
+    image = re.fullmatch(r"\$\{SHARP_PROXY_IMAGE:-nginx:(\d+)\.(\d+)\}", proxy["image"])
+    assert image and (int(image[1]), int(image[2])) >= (1, 28), proxy["image"]
+    mounts = {target: (source, mode) for source, target, mode in (m.split(":") for m in proxy["volumes"])}
     # default.conf.template renders to conf.d/default.conf: it replaces the image's own server on port 80
-    assert target == "/etc/nginx/templates/default.conf.template"
+    source, mode = mounts.pop("/etc/nginx/templates/default.conf.template")
+    assert (ROOT / source).resolve() == sr.TEMPLATE and mode == "ro"
+    # and Docker's DNS for the upstream's `resolve` (the replicas followed as they come and go)
+    assert mounts == {"/etc/nginx/conf.d/resolver.conf": ("./deploy/nginx-resolver.conf", "ro")}
 
 
 def test_compose_fills_the_template_as_the_script_does(services):
@@ -81,11 +84,11 @@ def test_compose_fills_the_template_as_the_script_does(services):
 def test_the_proxy_reaches_the_replicas_on_the_apps_port_and_is_the_only_way_in(services):
     proxy, app = services["proxy"], services["app"]
     port = app_port()
-    assert proxy["environment"][sr.REPLICA_VAR] == f"app:{port}" and app["expose"] == [str(port)]
+    assert proxy["environment"][sr.REPLICA_VAR] == f"app:{port} resolve" and app["expose"] == [str(port)]
     assert "ports" not in app  # visitors come through the proxy only
     listen = proxy["environment"][sr.PORT_VAR]
     assert proxy["ports"] == [f"8501:{listen}"]  # the address the README gives, as with the script's default
-    assert proxy["depends_on"]["app"]["condition"] == "service_healthy"  # nginx resolves `app` once, at start
+    assert proxy["depends_on"]["app"]["condition"] == "service_healthy"  # the first visitors find replicas ready
 
 
 def test_the_same_health_path_everywhere():

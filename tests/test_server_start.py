@@ -7,7 +7,7 @@ import time
 import urllib.request
 
 import pytest
-from browser_support import serve
+from browser_support import ARTIFACTS, serve
 
 PAGES = "theory"  # the quickest default: the test is about who starts it, not about how long it takes
 
@@ -35,6 +35,9 @@ def test_the_warm_up_starts_with_the_server_and_a_restart_reads_it_back(tmp_path
         s = wait_warm(base)
         assert list(s["background"].values()) == ["done"] and s["background"]
         assert next(iter(s["background"])).startswith("theory:")
+        log = (ARTIFACTS / f"streamlit-{base.rsplit(':', 1)[1]}.log").read_text()
+        said = [line for line in log.splitlines() if "serving at" in line]
+        assert len(said) == 1 and f"serving at {base}/ with " in said[0] and said[0].endswith(f"store {tmp_path}"), said
     stored = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/*.parquet")}
     assert stored  # the default's runs are in the store
     with serve(env=env) as base:  # restarted on that store

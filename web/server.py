@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import logging
 import sys
 import threading
 from contextlib import asynccontextmanager
@@ -27,7 +26,6 @@ SWITCH_S = 0.001  # how long a thread may hold the interpreter lock while anothe
 GC_EVERY_S = 30.0  # a full garbage collection this often (sharp.serve.runtime.Collector)
 PRELOAD = ("pandas", "plotly.graph_objects", "ui.live", "ui.figures", "ui.paper", "ui.paper_figures", "ui.kiosk",
            "ui.tour", "sharp.engine.sweep", "sharp.experiments", "sharp.serve.live_run")
-_log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _started: dict[str, Any] = {}  # what `start` made and `stop` ends: the collector
 
@@ -50,7 +48,20 @@ def start() -> None:
         from ui.paper_figures import warm_figures
 
         warm_up_once(WARM, also=warm_figures)
-        _log.info("sharp server ready: %s", scheduler.stats())
+        announce(scheduler.workers)
+
+
+def announce(workers: int) -> None:
+    """The server's one start-up line (address, live workers, store), with logging configured once for the
+    server's own loggers."""
+    import streamlit as st
+
+    from sharp import logs
+    from sharp.engine.store import cache_dir
+
+    logs.configure(names=("sharp", "web", "ui"))
+    logs.server_ready(logs.address(st.get_option("server.address"), st.get_option("server.port"),
+                                   st.get_option("server.baseUrlPath")), workers=workers, store=cache_dir())
 
 
 def stop() -> None:
