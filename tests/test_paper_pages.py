@@ -99,15 +99,16 @@ def test_figure1_banner_and_table_state_the_frame(ds, steps, seeds):
 
 def test_iterations_remark_and_table_state_the_frame():
     from sharp.experiments import ITERATIONS, paper
-    from ui.paper_figures import growth_sentence
 
     at = page("iterations", {"iters_d": [25, 50], "iters_seeds": 2, "iters_kernel_steps": 10, "iters_kernel_m": 256})
     assert not at.exception and not at.error
-    summary = paper.iteration_summary(frame_of(at, "iters", ITERATIONS), 0.0)
-    remark = growth_sentence(summary)
+    df = frame_of(at, "iters", ITERATIONS)
+    summary = paper.iteration_summary(df, 0.0)
+    remark = paper.growth_sentence(df, 0.0)
     assert remark in [m.value for m in at.markdown]
-    assert "Over d = 25 to 50, ln d itself has slope 0.28" in remark  # ln(ln 50 / ln 25) / ln 2
-    assert "kernel regime not measured" in remark and "(> 10 steps)" in remark  # 10 kernel steps: never at zero
+    assert "The laws' slopes over d = 25 to 50: ln d 0.28;" in remark  # ln(ln 50 / ln 25) / ln 2
+    assert "kernel regime: not measured" in remark and "(> 10 steps)" in remark  # 10 kernel steps: never at zero
+    assert "about d" not in at.title[0].value and "ln d" not in at.title[0].value  # the title states no trend
     table = at.dataframe[0].value
     assert table["median first step"].tolist() == summary.median_text.tolist()
 

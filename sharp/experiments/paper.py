@@ -15,7 +15,7 @@ import pandas as pd
 
 from sharp.engine.config import Config, preset
 from sharp.engine.sweep import sweep
-from sharp.experiments.fig1 import hit_summary, reach_text
+from sharp.experiments.fig1 import first_hits, hit_summary, reach_text
 
 
 def _run(labelled: list[tuple[dict[str, Any], Config]], **sweep_kw: Any) -> pd.DataFrame:
@@ -62,17 +62,74 @@ def iteration_summary(df: pd.DataFrame, threshold: float = 0.0) -> pd.DataFrame:
     return s[["regime", "d", "median", "median_text", "lo", "hi", "reached", "seeds", "cap", "ceil_ln_d"]]
 
 
-def growth_exponent(summary: pd.DataFrame, regime: str) -> float:
-    """Least-squares slope of log(median first step) against log d for one regime, over the d whose median is
-    known (finite and > 0); nan if fewer than 2 such d."""
-    s = growth_points(summary, regime)
-    return fit_slope(s.d, s["median"])[0] if len(s) >= 2 else math.nan
+def iteration_laws(ds: Sequence[int]) -> dict[str, float]:
+    """The log-log slope of each growth law of the iteration count over these d: ln d (feature learning's log(d),
+    natural log), d (the kernel row's d^2 samples at 6d fresh samples a step) and d^2 (its d^2 iterations).
+
+    Example: iteration_laws([25, 200])["ln d"] -> 0.2358...
+    """
+    ds = sorted(ds)
+    return {"ln d": fit_slope(ds, np.log(ds))[0], "d": 1.0, "d^2": 2.0}
 
 
-def growth_points(summary: pd.DataFrame, regime: str) -> pd.DataFrame:
-    """The rows of one regime that a growth fit can use: a known median (not censored), above 0."""
-    s = summary[summary.regime == regime]
-    return s[np.isfinite(s["median"]) & (s["median"] > 0)]
+def growth_slopes(df: pd.DataFrame, regime: str, threshold: float = 0.0):
+    """The log-log slope of the first step with test error <= threshold against d for one regime: of the median
+    over seeds (over the d whose censored median is known) and each seed's own (seeds that got there at every
+    such d); a `sharp.experiments.complexity.Slopes`. A hit at step 0 (before any training) has no logarithm and
+    is left out.
+
+    Example: growth_slopes(iterations([25, 50, 100]), "feature").slope -> 0.39...
+    """
+    from sharp.experiments.complexity import fit_slopes
+
+    hits = first_hits(df[df.regime == regime], ("regime", "d"), threshold)
+    hits = hits[hits.step > 0]
+    frame = hits.rename(columns={"step": "n_star", "last": "n_max"}).assign(censored=~hits.reached.astype(bool))
+    return fit_slopes(frame, regime)
+
+
+def growth_sentence(df: pd.DataFrame, threshold: float = 0.0) -> str:
+    """The Iterations page's measured growth, every number from the visitor's frame: per regime the fitted log-log
+    slope of the median first step against d, the seeds' own slopes, and which growth law (`iteration_laws`) they
+    allow (`sharp.experiments.complexity.growth_verdict`, widened by one step: a first hit is known to a step).
+
+    Example (the page's defaults):
+        >>> growth_sentence(ITERATIONS.run())
+        '**Measured growth** (...): feature learning, d = 25, 50, 100, 200: slope 0.25 (seeds ...): **ln d**; ...'
+    """
+    from sharp.experiments.complexity import growth_verdict, slope_text
+
+    ds = sorted(int(d) for d in df.d.unique())
+    if len(ds) < 2:
+        return (f"**Measured growth**: only d = {ds[0]} is selected; pick at least two d to fit how the "
+                "iterations grow with d.") if ds else "**Measured growth**: no d selected."
+    summary = iteration_summary(df, threshold)
+    parts = []
+    for regime in [r for r in ("feature", "kernel") if r in set(df.regime)]:
+        name = "feature learning" if regime == "feature" else "kernel regime"
+        s = growth_slopes(df, regime, threshold)
+        rows = summary[summary.regime == regime]
+        unknown = rows[~np.isfinite(rows["median"])]
+        at = ", ".join(f"{int(d)} (> {int(c)} steps)" for d, c in zip(unknown.d, unknown.cap))
+        never = f" (its median is unknown at d = {at}: half or more seeds never got there)" if len(unknown) else ""
+        if not math.isfinite(s.slope):
+            parts.append(f"{name}: not measured (fewer than two d with a known median){never}")
+            continue
+        known = rows[rows.d.isin(s.ds)]
+        resolution = 1 / float(known["median"].min())  # a first hit is known to within one step
+        spread = f" (seeds {slope_text(s.seed_lo)} to {slope_text(s.seed_hi)})" if s.seeds_fitted >= 2 else ""
+        left = (f"; {s.censored_seeds} seed{'s' * (s.censored_seeds != 1)} never got there at some d, left out of "
+                "the seeds' slopes" if s.censored_seeds else "")
+        verdict = growth_verdict(s, resolution, iteration_laws(s.ds), "the first step")
+        parts.append(f"{name}, d = {', '.join(map(str, s.ds))}: slope **{slope_text(s.slope)}**{spread}{left}: "
+                     f"**{verdict}**{never}")
+    laws = iteration_laws(ds)
+    target = "zero test error" if threshold == 0 else f"test error <= {threshold:g}"
+    return (f"**Measured growth** of the first step with {target} against d (log-log slope of the median over "
+            "seeds; the seeds' "
+            "own slopes in brackets): " + "; ".join(parts) + f". The laws' slopes over d = {ds[0]} to {ds[-1]}: "
+            f"ln d {laws['ln d']:.2f}; d 1 (the kernel row's d^2 samples at 6d a step); d^2 2 (its d^2 iterations). "
+            "A verdict keeps the laws whose slope lies within the seeds' slopes, widened by one step of resolution.")
 
 
 # --- sample complexity: final test error over (d, n) with a fixed training set (Table 2, sample column) ---
