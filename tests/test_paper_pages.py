@@ -113,6 +113,18 @@ def test_iterations_remark_and_table_state_the_frame():
     assert table["median first step"].tolist() == summary.median_text.tolist()
 
 
+def test_samples_page_states_what_its_edges_can_tell():
+    from sharp.experiments import SAMPLES, paper
+
+    at = page("samples", {"samples_d": [8, 16], "samples_n": [16, 32, 64, 128], "samples_seeds": 1})
+    assert not at.exception and not at.error
+    table = paper.final_table(frame_of(at, "samples", SAMPLES), ["regime", "d", "n"])
+    md = [m.value for m in at.markdown]
+    assert paper.edges_sentence(table) in md
+    assert "**Measured here**, at the settings above:" in md and any(m.startswith("**The paper says**") for m in md)
+    assert "about d" not in at.title[0].value and "[Sample complexity: n\\* against d](/nstar)" in " ".join(md)
+
+
 def test_regime_page_states_the_frame():
     from sharp.experiments import REGIME, regime
     from ui.regime import preset_cells, summary

@@ -337,14 +337,24 @@ def growth_verdict(s: Slopes, rel_tol: float = REL_TOL, laws: dict[str, float] |
         return f"cannot tell ({what} known at fewer than two d)"
     if s.seeds_fitted < 2:
         return f"cannot tell (fewer than two seeds with {what} known at every d)"
-    laws = model_slopes(s.ds) if laws is None else laws
     slack = 2 * math.log1p(rel_tol) / math.log(max(s.ds) / min(s.ds))
-    fits = [name for name, b in laws.items() if s.seed_lo - slack <= b <= s.seed_hi + slack]
+    return laws_verdict(s.seed_lo - slack, s.seed_hi + slack, s.slope, model_slopes(s.ds) if laws is None else laws)
+
+
+def laws_verdict(lo: float, hi: float, slope: float, laws: dict[str, float]) -> str:
+    """The growth laws whose log-log slope lies in [lo, hi], in words: the one law, "cannot tell a from b", or
+    "none of ..." with the measured slope.
+
+    Example:
+        >>> laws_verdict(0.9, 2.1, 1.5, {"n ~ d": 1.0, "n ~ d^2": 2.0})
+        'cannot tell n ~ d from n ~ d^2'
+    """
+    fits = [name for name, b in laws.items() if lo <= b <= hi]
     if len(fits) == 1:
         return fits[0]
     if not fits:
         names = list(laws)
-        return f"none of {', '.join(names[:-1])} or {names[-1]} (slope {s.slope:.2f})"
+        return f"none of {', '.join(names[:-1])} or {names[-1]} (slope {slope:.2f})"
     return "cannot tell " + " from ".join(fits)
 
 

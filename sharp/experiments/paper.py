@@ -219,6 +219,48 @@ def deep_slopes(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SAMPLE_LAWS = {"n ~ d": 1.0, "n ~ d^2": 2.0}  # Table 2's sample column: this paper's d, the kernel row's d^2
+
+
+def edges_sentence(table: pd.DataFrame, target: float = 0.02) -> str:
+    """What the sample map's edges can tell, every number from `table`: per regime the smallest n reaching the
+    target at the smallest and largest d where one does, the log-log slope between them, and the range that slope
+    can take, since each edge is known only to one step of the n grid (the true edge lies above the n tried before
+    it); then which of n ~ d and n ~ d^2 that range allows (`sharp.experiments.complexity.laws_verdict`).
+
+    Args:
+        table: `final_table(df, ["regime", "d", "n"])`.
+        target: the mean final test error a cell must reach.
+    Example (the Samples page's defaults, d = 8, 16, 32):
+        >>> edges_sentence(final_table(SAMPLES.run(), ["regime", "d", "n"]))
+        'Smallest n with mean test error <= 0.02: feature learning 32 at d = 8 to 256 at d = 32, slope 1.50, ...'
+    """
+    from sharp.experiments.complexity import laws_verdict
+
+    ns = sorted(int(n) for n in table.n.unique())
+    parts = []
+    for regime in [r for r in ("feature", "kernel") if r in set(table.regime)]:
+        name = "feature learning" if regime == "feature" else "kernel regime"
+        t = table[(table.regime == regime) & (table.test_error <= target)]
+        edge = t.groupby("d").n.min()
+        missing = sorted(int(d) for d in set(table[table.regime == regime].d) - set(edge.index))
+        none = f"; no n tried reaches it at d = {', '.join(map(str, missing))}" if missing else ""
+        if len(edge) < 2:
+            parts.append(f"{name}: an edge at fewer than two d, no slope{none}")
+            continue
+        (d0, n0), (d1, n1) = (int(edge.index[0]), int(edge.iloc[0])), (int(edge.index[-1]), int(edge.iloc[-1]))
+        span = math.log(d1 / d0)
+        slope = math.log(n1 / n0) / span
+        below = {n: max([m for m in ns if m < n], default=0) for n in (n0, n1)}  # the n tried before each edge
+        lo = slope - math.log(n1 / below[n1]) / span if below[n1] else -math.inf
+        hi = slope + math.log(n0 / below[n0]) / span if below[n0] else math.inf
+        rng = f"{lo:.2f} to {hi:.2f}".replace("-inf", "any value").replace("inf", "any value")
+        verdict = laws_verdict(lo - 1e-9, hi + 1e-9, slope, SAMPLE_LAWS)  # an edge on a law's slope counts
+        parts.append(f"{name} {n0} at d = {d0} to {n1} at d = {d1}, slope {slope:.2f}, which the n grid pins only "
+                     f"to {rng}: **{verdict}**{none}")
+    return f"Smallest n with mean test error <= {target:g}: " + "; ".join(parts) + "."
+
+
 # --- the theory's numbers for given settings ---
 
 def table2_at(d: int) -> pd.DataFrame:
