@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sharp.experiments import fig1, paper
+from sharp.experiments import fig1, paper, sentences
 from sharp.experiments.fig1 import censored_median
 
 
@@ -104,7 +104,7 @@ def growth(ds, kernel, feature=lambda d: math.ceil(math.log(d)), kernel_cap=150)
     """The Iterations page's sentence on a synthetic frame: two seeds per d, the second one step slower."""
     firsts = {("feature", d): [feature(d), feature(d) + 1] for d in ds}
     firsts |= {("kernel", d): [kernel(d), None if kernel(d) is None else kernel(d) + 1] for d in ds}
-    return paper.growth_sentence(iterations_frame(firsts, {"feature": 12, "kernel": kernel_cap}))
+    return sentences.growth_sentence(iterations_frame(firsts, {"feature": 12, "kernel": kernel_cap}))
 
 
 def test_growth_sentence_states_the_visitors_range_and_the_law_its_slopes_allow():

@@ -98,13 +98,13 @@ def test_figure1_banner_and_table_state_the_frame(ds, steps, seeds):
 
 
 def test_iterations_remark_and_table_state_the_frame():
-    from sharp.experiments import ITERATIONS, paper
+    from sharp.experiments import ITERATIONS, paper, sentences
 
     at = page("iterations", {"iters_d": [25, 50], "iters_seeds": 2, "iters_kernel_steps": 10, "iters_kernel_m": 256})
     assert not at.exception and not at.error
     df = frame_of(at, "iters", ITERATIONS)
     summary = paper.iteration_summary(df, 0.0)
-    remark = paper.growth_sentence(df, 0.0)
+    remark = sentences.growth_sentence(df, 0.0)
     assert remark in [m.value for m in at.markdown]
     assert "The laws' slopes over d = 25 to 50: ln d 0.28;" in remark  # ln(ln 50 / ln 25) / ln 2
     assert "kernel regime: not measured" in remark and "(> 10 steps)" in remark  # 10 kernel steps: never at zero
@@ -114,15 +114,27 @@ def test_iterations_remark_and_table_state_the_frame():
 
 
 def test_samples_page_states_what_its_edges_can_tell():
-    from sharp.experiments import SAMPLES, paper
+    from sharp.experiments import SAMPLES, paper, sentences
 
     at = page("samples", {"samples_d": [8, 16], "samples_n": [16, 32, 64, 128], "samples_seeds": 1})
     assert not at.exception and not at.error
     table = paper.final_table(frame_of(at, "samples", SAMPLES), ["regime", "d", "n"])
     md = [m.value for m in at.markdown]
-    assert paper.edges_sentence(table) in md
+    assert sentences.edges_sentence(table) in md
     assert "**Measured here**, at the settings above:" in md and any(m.startswith("**The paper says**") for m in md)
     assert "about d" not in at.title[0].value and "[Sample complexity: n\\* against d](/nstar)" in " ".join(md)
+
+
+def test_deep_page_states_what_its_slopes_can_and_cannot_tell():
+    from sharp.experiments import DEEP, paper, sentences
+
+    at = page("deep", TINY["deep"])
+    assert not at.exception and not at.error
+    table = paper.final_table(frame_of(at, "deep", DEEP), ["axis", "L", "n", "m"])
+    md = [m.value for m in at.markdown]
+    said = sentences.deep_sentences(table)
+    assert len(said) == 4 and all(x in md for x in said)
+    assert "predicts at most" not in " ".join(md)  # an upper bound predicts no slope
 
 
 def test_regime_page_states_the_frame():

@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from sharp.experiments import paper
+from sharp.experiments import sentences
 
 
 def sample_table(edges: dict[str, dict[int, int]], ns=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096)) -> pd.DataFrame:
@@ -14,7 +14,8 @@ def sample_table(edges: dict[str, dict[int, int]], ns=(16, 32, 64, 128, 256, 512
 
 def test_edges_sentence_cannot_tell_d_from_d2_on_the_issues_grid():
     """The Samples page's defaults as the issue measured them: d = 8, 16, 32, n doubling."""
-    s = paper.edges_sentence(sample_table({"feature": {8: 32, 16: 64, 32: 256}, "kernel": {8: 64, 16: 256, 32: 512}}))
+    edges = {"feature": {8: 32, 16: 64, 32: 256}, "kernel": {8: 64, 16: 256, 32: 512}}
+    s = sentences.edges_sentence(sample_table(edges))
     assert s == ("Smallest n with mean test error <= 0.02: feature learning 32 at d = 8 to 256 at d = 32, slope 1.50, "
                  "which the n grid pins only to 1.00 to 2.00: **cannot tell n ~ d from n ~ d^2**; kernel regime 64 at "
                  "d = 8 to 512 at d = 32, slope 1.50, which the n grid pins only to 1.00 to 2.00: **cannot tell n ~ d "
@@ -27,19 +28,69 @@ def test_edges_sentence_cannot_tell_d_from_d2_on_the_issues_grid():
     ({8: 64, 64: 1024}, "pins only to 1.00 to 1.67: **n ~ d**"),  # slope 4/3, but the grid allows 1
 ])
 def test_edges_sentence_tells_a_law_when_the_range_of_d_allows(edges, verdict):
-    assert verdict in paper.edges_sentence(sample_table({"feature": edges}))
+    assert verdict in sentences.edges_sentence(sample_table({"feature": edges}))
 
 
 def test_edges_sentence_on_a_fine_grid_names_growth_between_the_laws():
-    s = paper.edges_sentence(sample_table({"feature": {8: 64, 64: 1448}}, ns=(60, 64, 1400, 1448, 4096)))
+    s = sentences.edges_sentence(sample_table({"feature": {8: 64, 64: 1448}}, ns=(60, 64, 1400, 1448, 4096)))
     assert "slope 1.50, which the n grid pins only to 1.48 to 1.53: **none of n ~ d or n ~ d^2 (slope 1.50)**" in s
 
 
 def test_edges_sentence_names_what_it_cannot_bound():
     # an edge at the smallest n tried has no n below it: the slope is unbounded on that side
-    s = paper.edges_sentence(sample_table({"feature": {8: 16, 32: 64}}))
+    s = sentences.edges_sentence(sample_table({"feature": {8: 16, 32: 64}}))
     assert "slope 1.00, which the n grid pins only to 0.50 to any value: **cannot tell n ~ d from n ~ d^2**" in s
-    s = paper.edges_sentence(sample_table({"kernel": {8: 64, 16: None, 32: None}}))
+    s = sentences.edges_sentence(sample_table({"kernel": {8: 64, 16: None, 32: None}}))
     assert s == ("Smallest n with mean test error <= 0.02: kernel regime: an edge at fewer than two d, no slope; "
                  "no n tried reaches it at d = 16, 32.")
-    assert "<= 0.1:" in paper.edges_sentence(sample_table({"feature": {8: 32, 16: 64}}), target=0.1)
+    assert "<= 0.1:" in sentences.edges_sentence(sample_table({"feature": {8: 32, 16: 64}}), target=0.1)
+
+
+def deep_table(loss_n, loss_m, train_share=0.8, dist=lambda L, m, n: 2 / m ** 0.5, ms=(64, 128, 256),
+               ns=(50, 100, 200, 400), m0=128, n0=200) -> pd.DataFrame:
+    """A final table of the Deep nets page: per depth L, test loss loss_n[L](n) along the n sweep at width m0 and
+    loss_m[L](m) along the m sweep at n0; the training loss is train_share of it."""
+    rows = []
+    for L in loss_n:
+        for n in ns:
+            rows.append({"axis": "n", "L": L, "n": n, "m": m0, "test_loss": loss_n[L](n)})
+        for m in ms:
+            rows.append({"axis": "m", "L": L, "n": n0, "m": m, "test_loss": loss_m[L](m)})
+    t = pd.DataFrame(rows)
+    t["train_loss"] = train_share * t.test_loss
+    t["distance"] = [dist(L, m, n) for L, m, n in zip(t.L, t.m, t.n)]
+    t["test_error"], t["diverged"] = 0.0, 0.0
+    return t
+
+
+def test_deep_sentences_place_each_slope_against_both_bounds_shapes():
+    t = deep_table({1: lambda n: 30 / n ** 1.5, 2: lambda n: 3 / n ** 0.7, 3: lambda n: 1 / n ** 0.2},
+                   {1: lambda m: 0.1, 2: lambda m: 0.01 * m ** 0.3, 3: lambda m: 0.001 * m})
+    on_n, on_m, split, dist = sentences.deep_sentences(t)
+    assert on_n.startswith("**Against n** (width m = 128): fitted slopes L = 1: -1.50, L = 2: -0.70, L = 3: -0.20.")
+    assert "at L = 1 the loss falls at least as fast as both shapes" in on_n
+    assert "these slopes cannot tell the two bounds apart" in on_n
+    assert "at L = 2 it falls faster than sqrt(m/n) but slower than 1/n" in on_n
+    assert "at L = 3 it falls slower than both shapes" in on_n
+    assert on_m.startswith("**Against m** (n = 200, T = n steps): fitted slopes L = 1: +0.00, L = 2: +0.30, "
+                           "L = 3: +1.00.")
+    assert "at L = 1 the loss does not rise with m" in on_m and "at L = 2 it rises, less than sqrt(m)" in on_m
+    assert "at L = 3 it rises faster than sqrt(m), above both shapes" in on_m
+    assert "whether these widths meet it is not checked" in on_m
+    # L = 3 along m: test loss 0.064 -> 0.256, training loss 80% of it, so the gap takes the other 20%
+    assert "L = 3, m = 64 to 256: test loss +0.1920 = training loss +0.1536 + gap (test minus training) +0.0384, " \
+           "mostly the training loss" in split
+    assert "mostly the gap" in sentences.deep_sentences(deep_table({1: lambda n: 1 / n}, {1: lambda m: m / 100},
+                                                                  train_share=0.2))[2]
+    assert "slopes L = 1: -0.50, L = 2: -0.50, L = 3: -0.50 (an absolute distance" in dist
+
+
+def test_deep_sentences_check_the_distance_against_m_to_the_one_over_L():
+    # absolute distance = relative * sqrt(L m): relative 1.2 at L = 2 is 1.2 * sqrt(2 m) > sqrt(m) at every width
+    t = deep_table({1: lambda n: 1 / n, 2: lambda n: 1 / n}, {1: lambda m: 0.1, 2: lambda m: 0.1},
+                   dist=lambda L, m, n: 1.2 if (L, m, n) == (2, 64, 200) else 0.1)
+    dist = sentences.deep_sentences(t)[-1]
+    # 2 depths, 4 + 3 runs each, the run at (m0, n0) in both sweeps counted once: 12 runs, 11 of them inside
+    assert "beyond it: L = 2, m = 64, n = 200 (13.6 > 8.0); the other 11 runs are inside." in dist
+    inside = sentences.deep_sentences(deep_table({1: lambda n: 1 / n}, {1: lambda m: 0.1}))[-1]
+    assert inside.endswith("every run is inside it.")

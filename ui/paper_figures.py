@@ -173,7 +173,8 @@ def deep_loss_vs_n(table: pd.DataFrame) -> go.Figure:
         n0 = gn.n.min()
         xs = np.geomspace(n0, gn.n.max(), 20)
         fig.add_trace(go.Scatter(x=xs, y=gn[gn.n == n0].test_loss.max() * n0 / xs, mode="lines",
-                                 line=dict(color="gray", dash="dash"), name="slope -1 (the bound's 1/n)"))
+                                 line=dict(color="gray", dash="dash"),
+                                 name="slope -1 (the shape of this paper's bound, 1/n)"))
     _log_axes(fig, "training-set size n", "final test loss", sorted(gn.n.unique()), gn.test_loss)
     return layout(fig, f"Test loss vs n at width m = {', '.join(str(m) for m in sorted(gn.m.unique()))}", 440)
 
@@ -194,9 +195,9 @@ def deep_vs_m(table: pd.DataFrame, metric: str) -> go.Figure:
         xs, y0 = np.geomspace(m0, gm.m.max(), 20), gm[gm.m == m0][metric].mean()
         if metric == "test_loss":
             fig.add_trace(go.Scatter(x=xs, y=np.full_like(xs, y0), mode="lines", line=dict(color="gray", dash="dash"),
-                                     name="flat in m (this paper)"))
+                                     name="flat in m (the shape of this paper's bound)"))
             fig.add_trace(go.Scatter(x=xs, y=y0 * np.sqrt(xs / m0), mode="lines", line=dict(color="black", dash="dot"),
-                                     name="~ sqrt(m) (Chen et al.)"))
+                                     name="~ sqrt(m) (the shape of Chen et al.'s bound)"))
         else:
             fig.add_trace(go.Scatter(x=xs, y=y0 * np.sqrt(m0 / xs), mode="lines", line=dict(color="gray", dash="dash"),
                                      name="~ 1/sqrt(m)"))

@@ -1,7 +1,7 @@
 """Iterations vs d: the first zero-error iteration for both regimes on the same online data stream."""
 import streamlit as st
 
-from sharp.experiments import ITERATIONS, paper
+from sharp.experiments import ITERATIONS, paper, sentences
 from sharp.experiments.claims import TABLE2
 from sharp.experiments.params import Choice, Float, Int, Subset
 from ui import claims
@@ -40,7 +40,7 @@ summary = paper.iteration_summary(df, float(s["threshold"]))
 chart(iterations_figure(summary, float(s["threshold"])), f"{P}_chart")
 claims.block(quotes=["theorem"], bounds=[(TABLE2, ("iterations",))],
              chose=["samples per step (Fig 1)", "iterations in the kernel regime", "log base", "zero test error"],
-             measured=paper.growth_sentence(df, float(s["threshold"])))
+             measured=sentences.growth_sentence(df, float(s["threshold"])))
 show = summary.drop(columns="median").rename(columns={
     "median_text": "median first step", "lo": "fastest seed", "hi": "slowest seed (budget if never)",
     "reached": "seeds that reached it", "cap": "step budget", "ceil_ln_d": "ceil(ln d)"})

@@ -1,7 +1,7 @@
 """Sample complexity: final test error over (d, n) with a fixed training set, one heat map per regime."""
 import streamlit as st
 
-from sharp.experiments import SAMPLES, paper
+from sharp.experiments import SAMPLES, paper, sentences
 from sharp.experiments.claims import TABLE2
 from sharp.experiments.params import Float, Int, Subset
 from ui import claims
@@ -41,7 +41,7 @@ chart(samples_figure(table, float(s["c_lin"]), float(s["c_quad"])), f"{P}_chart"
 edge = paper.sample_edges(table)
 dist = table.groupby("regime").distance.median()
 claims.block(quotes=["theorem"], bounds=[(TABLE2, ("samples",))], chose=["sample-complexity map", "kernel regime"],
-             measured=[paper.edges_sentence(table),
+             measured=[sentences.edges_sentence(table),
                        "Median relative distance from init ||W - W0|| / ||W0|| at the end: " + ", ".join(
                            f"{r} {v:.2f} ({'farther' if v >= 1 else 'less far'} than its initial norm)"
                            for r, v in dist.items()) + "."])

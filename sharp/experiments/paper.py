@@ -88,50 +88,6 @@ def growth_slopes(df: pd.DataFrame, regime: str, threshold: float = 0.0):
     return fit_slopes(frame, regime)
 
 
-def growth_sentence(df: pd.DataFrame, threshold: float = 0.0) -> str:
-    """The Iterations page's measured growth, every number from the visitor's frame: per regime the fitted log-log
-    slope of the median first step against d, the seeds' own slopes, and which growth law (`iteration_laws`) they
-    allow (`sharp.experiments.complexity.growth_verdict`, widened by one step: a first hit is known to a step).
-
-    Example (the page's defaults):
-        >>> growth_sentence(ITERATIONS.run())
-        '**Measured growth** (...): feature learning, d = 25, 50, 100, 200: slope 0.25 (seeds ...): **ln d**; ...'
-    """
-    from sharp.experiments.complexity import growth_verdict, slope_text
-
-    ds = sorted(int(d) for d in df.d.unique())
-    if len(ds) < 2:
-        return (f"**Measured growth**: only d = {ds[0]} is selected; pick at least two d to fit how the "
-                "iterations grow with d.") if ds else "**Measured growth**: no d selected."
-    summary = iteration_summary(df, threshold)
-    parts = []
-    for regime in [r for r in ("feature", "kernel") if r in set(df.regime)]:
-        name = "feature learning" if regime == "feature" else "kernel regime"
-        s = growth_slopes(df, regime, threshold)
-        rows = summary[summary.regime == regime]
-        unknown = rows[~np.isfinite(rows["median"])]
-        at = ", ".join(f"{int(d)} (> {int(c)} steps)" for d, c in zip(unknown.d, unknown.cap))
-        never = f" (its median is unknown at d = {at}: half or more seeds never got there)" if len(unknown) else ""
-        if not math.isfinite(s.slope):
-            parts.append(f"{name}: not measured (fewer than two d with a known median){never}")
-            continue
-        known = rows[rows.d.isin(s.ds)]
-        resolution = 1 / float(known["median"].min())  # a first hit is known to within one step
-        spread = f" (seeds {slope_text(s.seed_lo)} to {slope_text(s.seed_hi)})" if s.seeds_fitted >= 2 else ""
-        left = (f"; {s.censored_seeds} seed{'s' * (s.censored_seeds != 1)} never got there at some d, left out of "
-                "the seeds' slopes" if s.censored_seeds else "")
-        verdict = growth_verdict(s, resolution, iteration_laws(s.ds), "the first step")
-        parts.append(f"{name}, d = {', '.join(map(str, s.ds))}: slope **{slope_text(s.slope)}**{spread}{left}: "
-                     f"**{verdict}**{never}")
-    laws = iteration_laws(ds)
-    target = "zero test error" if threshold == 0 else f"test error <= {threshold:g}"
-    return (f"**Measured growth** of the first step with {target} against d (log-log slope of the median over "
-            "seeds; the seeds' "
-            "own slopes in brackets): " + "; ".join(parts) + f". The laws' slopes over d = {ds[0]} to {ds[-1]}: "
-            f"ln d {laws['ln d']:.2f}; d 1 (the kernel row's d^2 samples at 6d a step); d^2 2 (its d^2 iterations). "
-            "A verdict keeps the laws whose slope lies within the seeds' slopes, widened by one step of resolution.")
-
-
 # --- sample complexity: final test error over (d, n) with a fixed training set (Table 2, sample column) ---
 
 def samples_configs(ds: Sequence[int], ns: Sequence[int], seeds: int = 2, feature_steps: int = 200,
@@ -219,46 +175,24 @@ def deep_slopes(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-SAMPLE_LAWS = {"n ~ d": 1.0, "n ~ d^2": 2.0}  # Table 2's sample column: this paper's d, the kernel row's d^2
+def kernel_ball(table: pd.DataFrame) -> pd.DataFrame:
+    """One plain reading of the poster's kernel-regime condition ||W - W0|| <= m^{O(1/L)}, per row of a deep-net
+    table: the absolute distance from init and the radius m^(1/L) (the O(1/L)'s constant is not given).
 
+    The frame's distance is relative to ||W0|| over the effective weights (sharp.engine.metrics), whose norm is
+    about sqrt(L m): every layer's entries have variance 1 / fan-in, so each layer's squared norm is about m.
 
-def edges_sentence(table: pd.DataFrame, target: float = 0.02) -> str:
-    """What the sample map's edges can tell, every number from `table`: per regime the smallest n reaching the
-    target at the smallest and largest d where one does, the log-log slope between them, and the range that slope
-    can take, since each edge is known only to one step of the n grid (the true edge lies above the n tried before
-    it); then which of n ~ d and n ~ d^2 that range allows (`sharp.experiments.complexity.laws_verdict`).
-
-    Args:
-        table: `final_table(df, ["regime", "d", "n"])`.
-        target: the mean final test error a cell must reach.
-    Example (the Samples page's defaults, d = 8, 16, 32):
-        >>> edges_sentence(final_table(SAMPLES.run(), ["regime", "d", "n"]))
-        'Smallest n with mean test error <= 0.02: feature learning 32 at d = 8 to 256 at d = 32, slope 1.50, ...'
+    Returns:
+        The table with columns absolute (distance * sqrt(L m)), radius (m^(1/L)) and inside (absolute <= radius).
+    Example:
+        >>> kernel_ball(pd.DataFrame({"L": [2], "m": [64], "distance": [0.5]})).absolute.item()
+        5.656...
     """
-    from sharp.experiments.complexity import laws_verdict
-
-    ns = sorted(int(n) for n in table.n.unique())
-    parts = []
-    for regime in [r for r in ("feature", "kernel") if r in set(table.regime)]:
-        name = "feature learning" if regime == "feature" else "kernel regime"
-        t = table[(table.regime == regime) & (table.test_error <= target)]
-        edge = t.groupby("d").n.min()
-        missing = sorted(int(d) for d in set(table[table.regime == regime].d) - set(edge.index))
-        none = f"; no n tried reaches it at d = {', '.join(map(str, missing))}" if missing else ""
-        if len(edge) < 2:
-            parts.append(f"{name}: an edge at fewer than two d, no slope{none}")
-            continue
-        (d0, n0), (d1, n1) = (int(edge.index[0]), int(edge.iloc[0])), (int(edge.index[-1]), int(edge.iloc[-1]))
-        span = math.log(d1 / d0)
-        slope = math.log(n1 / n0) / span
-        below = {n: max([m for m in ns if m < n], default=0) for n in (n0, n1)}  # the n tried before each edge
-        lo = slope - math.log(n1 / below[n1]) / span if below[n1] else -math.inf
-        hi = slope + math.log(n0 / below[n0]) / span if below[n0] else math.inf
-        rng = f"{lo:.2f} to {hi:.2f}".replace("-inf", "any value").replace("inf", "any value")
-        verdict = laws_verdict(lo - 1e-9, hi + 1e-9, slope, SAMPLE_LAWS)  # an edge on a law's slope counts
-        parts.append(f"{name} {n0} at d = {d0} to {n1} at d = {d1}, slope {slope:.2f}, which the n grid pins only "
-                     f"to {rng}: **{verdict}**{none}")
-    return f"Smallest n with mean test error <= {target:g}: " + "; ".join(parts) + "."
+    t = table.copy()
+    t["absolute"] = t.distance * np.sqrt(t.L * t.m)
+    t["radius"] = t.m ** (1.0 / t.L)
+    t["inside"] = t.absolute <= t.radius
+    return t
 
 
 # --- the theory's numbers for given settings ---
