@@ -1,4 +1,5 @@
 """The pages' computed sentences on small synthetic frames: each number and verdict follows from the frame."""
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -94,3 +95,44 @@ def test_deep_sentences_check_the_distance_against_m_to_the_one_over_L():
     assert "beyond it: L = 2, m = 64, n = 200 (13.6 > 8.0); the other 11 runs are inside." in dist
     inside = sentences.deep_sentences(deep_table({1: lambda n: 1 / n}, {1: lambda m: 0.1}))[-1]
     assert inside.endswith("every run is inside it.")
+
+
+def snaps(errors: list[list[float]], dist: float = 0.5, diverged: tuple[int, ...] = (), at: int | None = None):
+    """Snapshots every 10 steps whose seeds have these test errors (errors[t][seed]); seeds in `diverged` are nan
+    from the last snapshot on, as the engine reports them."""
+    from sharp.engine.snapshot import Snapshot
+
+    out = []
+    for t, errs in enumerate(errors):
+        last = t == len(errors) - 1
+        e = tuple(float("nan") if last and r in diverged else x for r, x in enumerate(errs))
+        d = tuple(float("nan") if last and r in diverged else dist for r in range(len(errs)))
+        out.append(Snapshot(step=10 * t, samples=0, train_loss=0.0, test_loss=0.0, test_error=float(np.mean(errs)),
+                            distance=dist, feature_share=0.0, train_loss_seeds=e, test_loss_seeds=e,
+                            test_error_seeds=e, distance_seeds=d, feature_share_seeds=e, distance_layers=(dist,),
+                            distance_layers_seeds=(d,), neuron_relevant=(), neuron_rest=(),
+                            diverged=last and len(diverged) == len(errs),
+                            diverged_step=at if last and diverged else None, diverged_seeds=diverged if last else ()))
+    return out
+
+
+def test_race_sentence_states_how_each_run_ends_at_the_drawn_step():
+    kernel = snaps([[0.5, 0.5], [0.3, 0.3], [0.28, 0.28], [0.28, 0.28], [0.28, 0.28]], dist=0.05)
+    feature = snaps([[0.5, 0.5], [0.2, 0.1], [0.03, 0.01], [0.02, 0.01], [0.02, 0.01]], dist=2.9)
+    assert sentences.race_sentence({"kernel": kernel, "feature": feature}, 40) == (
+        "After 40 steps (mean of 2 seeds): the kernel regime stalls at test error 0.28 (distance from init 0.05); "
+        "feature learning ends at test error 0.015 (distance from init 2.9).")
+    zero = snaps([[0.5, 0.5], [0.1, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    assert sentences.race_sentence({"feature": zero}, 300) == (
+        "At step 30 of 300 (mean of 2 seeds): feature learning reaches zero test error at step 20 (distance from "
+        "init 0.5).")
+
+
+def test_race_sentence_names_diverged_seeds():
+    some = snaps([[0.5, 0.5], [0.3, 0.4], [0.04, 0.4]], diverged=(1,), at=17)
+    assert "feature learning ends at test error 0.04 (distance from init 0.5; 1 of 2 seeds diverged and are left " \
+           "out)" in sentences.race_sentence({"feature": some}, 20)
+    every = snaps([[0.5, 0.5], [0.2, 0.4]], diverged=(0, 1), at=7)
+    assert "feature learning diverged at step 7 (every seed's outputs blew up)" in \
+        sentences.race_sentence({"feature": every}, 10)
+    assert sentences.race_sentence({"feature": []}, 10) == "Nothing measured yet."

@@ -6,12 +6,15 @@ synthetic frames.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from sharp.engine.snapshot import Snapshot
 from sharp.experiments import paper
 from sharp.experiments.complexity import growth_verdict, laws_verdict, slope_text
+from sharp.experiments.curves import curve
 
 # --- Iterations vs d ---
 
@@ -191,3 +194,41 @@ def deep_sentences(table: pd.DataFrame) -> list[str]:
     out.append(f"**Distance from init**: {against}In one plain reading of the poster's kernel-regime condition, "
                f"||W - W0|| ≤ m^(1/L) with ||W0|| about sqrt(L m): {where}.")
     return out
+
+
+# --- the live race ---
+
+RUN_NAMES = {"kernel": "the kernel regime", "feature": "feature learning", "linearized": "the linearized network"}
+
+
+def race_sentence(history: Mapping[str, Sequence[Snapshot]], steps: int) -> str:
+    """The live page's measured sentence at the point the visitor's page has drawn: per run how its mean test
+    error ends (`sharp.experiments.scenes.fate`: reaches zero and since when, stalls, or ends at its value) and its
+    distance from init, every number from the snapshots.
+
+    Args:
+        history: run name -> its snapshots so far (a `Frame`'s history).
+        steps: the run's step budget (to say whether it has ended).
+    Example:
+        >>> race_sentence(frame.history, 300)
+        'After 300 steps (mean of 4 seeds on 1000 test points): the kernel regime stalls at test error 0.28 ...'
+    """
+    from sharp.experiments.scenes import err_text, fate
+
+    runs = {name: snaps for name, snaps in history.items() if snaps}
+    if not runs:
+        return "Nothing measured yet."
+    at = max(snaps[-1].step for snaps in runs.values())
+    seeds = len(next(iter(runs.values()))[-1].test_error_seeds)
+    parts = []
+    for name, snaps in runs.items():
+        last, who = snaps[-1], RUN_NAMES.get(name, name)
+        gone = len(last.diverged_seeds)
+        if gone == seeds:
+            parts.append(f"{who} diverged at step {last.diverged_step} (every seed's outputs blew up)")
+            continue
+        err, dist = curve(name, snaps, "test_error"), curve(name, snaps, "distance")
+        some = f"; {gone} of {seeds} seeds diverged and are left out" if gone else ""
+        parts.append(f"{who} {fate(err)} (distance from init {err_text(float(dist.mean[-1]))}{some})")
+    head = f"After {at} steps" if at >= steps else f"At step {at} of {steps}"
+    return f"{head} (mean of {seeds} seed{'s' * (seeds != 1)}): " + "; ".join(parts) + "."
