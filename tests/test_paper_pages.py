@@ -139,14 +139,16 @@ def test_deep_page_states_what_its_slopes_can_and_cannot_tell():
 
 def test_regime_page_states_the_frame():
     from sharp.experiments import REGIME, regime
-    from ui.regime import preset_cells, summary
+    from ui.regime import preset_cells, presets_sentence, summary
 
     at = page("regime", TINY["regime"])
     assert not at.exception and not at.error
     t = regime.table(frame_of(at, "regime", REGIME))
     assert len(t) == 2 * 7 * 6  # two scales, the default grid of widths and step sizes
-    assert "**What this map shows.**  \n" + "  \n".join(summary(t)) in [m.value for m in at.markdown]
+    md = [m.value for m in at.markdown]
+    assert "**What this map shows.**  \n" + "  \n".join(summary(t)) in md
     assert at.dataframe[0].value.equals(preset_cells(t))
+    assert presets_sentence(preset_cells(t)) in md and "a smaller η still learns" not in " ".join(md)
 
 
 def test_theory_page_shows_rates_at_the_settings():

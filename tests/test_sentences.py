@@ -136,3 +136,17 @@ def test_race_sentence_names_diverged_seeds():
     assert "feature learning diverged at step 7 (every seed's outputs blew up)" in \
         sentences.race_sentence({"feature": every}, 10)
     assert sentences.race_sentence({"feature": []}, 10) == "Nothing measured yet."
+
+
+def test_regime_sentences_place_the_presets_and_the_diverged_cells():
+    from ui.regime import preset_cells, presets_sentence, summary
+
+    t = pd.DataFrame([dict(scale=s, m=m, eta=eta, test_error=0.05 if eta / m > 0.5 else 0.4,
+                           distance=3 * eta / m, diverged=1.0 if eta == 300 else 0.0)
+                      for s in ("mf", "ntk") for m in (16, 32, 1024) for eta in (1.0, 30.0, 300.0)])
+    assert presets_sentence(preset_cells(t)) == (
+        "The feature preset's nearest cell (m = 16, η = 30) ends beyond the line (distance ≥ 1), at distance 5.62 "
+        "and test error 0.05; the kernel preset's nearest cell (m = 1024, η = 1) ends inside the line (distance < 1), "
+        "at distance 0.003 and test error 0.4.")  # the table rounds to 3 decimals
+    assert summary(t)[0].endswith("3 cells diverged, at η = 300.")
+    assert "diverged" not in summary(t.assign(diverged=0.0))[0]
