@@ -150,3 +150,19 @@ def test_regime_sentences_place_the_presets_and_the_diverged_cells():
         "at distance 0.003 and test error 0.4.")  # the table rounds to 3 decimals
     assert summary(t)[0].endswith("3 cells diverged, at η = 300.")
     assert "diverged" not in summary(t.assign(diverged=0.0))[0]
+
+
+def test_trajectories_sentence_counts_the_neurons_along_their_own_direction():
+    from sharp.engine.config import preset
+    from sharp.experiments.trajectory import Trajectory
+
+    cfg = preset("feature", d=50, n=300, m=4, seeds=1, steps=10, every=10)
+    start = [[0.1, 0.1, 1.0]] * 4
+    end = [[3.0, 1.0, 0.5], [0.5, 2.0, 0.5], [0.1, -2.0, 0.5], [1.0, -1.0, 0.5]]  # a = +1, +1, -1, -1
+    tr = Trajectory(cfg, np.array([0, 10]), np.array([[start], [end]]), np.array([[0.5], [0.04]]),
+                    np.array([[0.0], [2.5]]), False)
+    said = sentences.trajectories_sentence({"feature": tr})
+    # neuron 0 is ahead along u, neuron 2 along v; neuron 1 leans on the other direction, neuron 3 is even
+    assert said.startswith("At step 10 (mean of 1 seed; 2/d = 0.040 is the share of a neuron that ignores the task): "
+                           "feature learning: test error 0.040, distance from init 2.5, weight share on x₁, x₂ from ")
+    assert said.endswith("50% of its neurons larger along their own direction than the other.")

@@ -15,6 +15,7 @@ from sharp.engine.snapshot import Snapshot
 from sharp.experiments import paper
 from sharp.experiments.complexity import growth_verdict, laws_verdict, slope_text
 from sharp.experiments.curves import curve
+from sharp.experiments.trajectory import Trajectory
 
 # --- Iterations vs d ---
 
@@ -232,3 +233,25 @@ def race_sentence(history: Mapping[str, Sequence[Snapshot]], steps: int) -> str:
         parts.append(f"{who} {fate(err)} (distance from init {err_text(float(dist.mean[-1]))}{some})")
     head = f"After {at} steps" if at >= steps else f"At step {at} of {steps}"
     return f"{head} (mean of {seeds} seed{'s' * (seeds != 1)}): " + "; ".join(parts) + "."
+
+
+# --- neuron trajectories ---
+
+def trajectories_sentence(runs: Mapping[str, Trajectory]) -> str:
+    """Where each run ends (`sharp.experiments.tour.outcome`): test error, distance from init, the share of its
+    first-layer weight on x_1, x_2 (2/d for a neuron that ignores the task), and how many neurons end larger along
+    their own direction (u = (e1+e2)/sqrt(2) for a = +1, v = (e1-e2)/sqrt(2) for a = -1) than along the other.
+
+    Example: trajectories_sentence(fixed_runs(1024, 20.0)).startswith("At step 300 (mean of 2 seeds):")
+    """
+    from sharp.experiments.tour import outcome
+
+    parts, last, seeds, d = [], 0, 0, 0
+    for name, tr in runs.items():
+        o = outcome(tr)
+        last, seeds, d = int(tr.steps[-1]), tr.cfg.seeds, tr.cfg.d
+        parts.append(f"{RUN_NAMES.get(name, name)}: test error {o.test_error:.3f}, distance from init "
+                     f"{o.distance:.3g}, weight share on x₁, x₂ from {o.share0:.3f} to {o.share:.3f}, "
+                     f"{o.own_ahead:.0%} of its neurons larger along their own direction than the other")
+    return (f"At step {last} (mean of {seeds} seed{'s' * (seeds != 1)}; 2/d = {2 / d:.3f} is the share of a "
+            "neuron that ignores the task): " + "; ".join(parts) + "." if parts else "Nothing measured.")
