@@ -82,6 +82,11 @@ QUOTES: dict[str, Quote] = {
     "q3": Quote("Q3: How large can the radius of B(W_0) be?", f"{POSTER}, 'Motivation: Kernel and Feature Learning'"),
     "kernel_better": Quote("Our analysis leads to better test loss bounds for learning under the kernel regime.",
                            f"{POSTER}, 'Kernel regime's results'"),
+    "abstract_xor_short": Quote("mini-batch SGD ... with a large step-size η=m reaches the perfect test accuracy "
+                                "after only ⌈log(d)⌉ iterations", ABSTRACT),
+    "large_steps": Quote("By using large step sizes, the network weights can move far from initialization, learn "
+                         "underlying features and achieve better test performance.",
+                         f"{POSTER}, 'Motivation: Kernel and Feature Learning'"),
     "figure1_digits": Quote(
         "Iteration-based distance from initialization (||w_t - w_0||), training loss, test loss and generalization "
         "gap (i.e., test loss - train loss) for training a two hidden-layer neural network with FashionMNIST "
