@@ -44,11 +44,15 @@ def choices_markdown(topics: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+Sentence = str | tuple[bool, str]  # a sentence, or (good news?, sentence) drawn as a success or a warning
+
+
 def block(quotes: Sequence[str] = (), bounds: Sequence[tuple[tuple[Bound, ...], tuple[str, ...]]] = (),
-          chose: Sequence[str] = (), measured: Sequence[str] | str = (), where: Any = None) -> None:
+          chose: Sequence[str] = (), measured: Sequence[Sentence] | Sentence = (), where: Any = None) -> None:
     """Draw the claims block: "The paper says" and "We chose" side by side, "Measured here" below them.
 
-    Each measured sentence is its own Markdown element (a test finds it word for word).
+    Each measured sentence is its own element (a test finds it word for word): Markdown, or a success or warning
+    box for a (verdict, sentence) pair.
 
     Args:
         quotes, bounds: the paper's statements (see `paper_markdown`).
@@ -57,7 +61,7 @@ def block(quotes: Sequence[str] = (), bounds: Sequence[tuple[tuple[Bound, ...], 
         where: a Streamlit container (default: the page).
     """
     where = st if where is None else where
-    measured = [measured] if isinstance(measured, str) else list(measured)
+    measured = [measured] if isinstance(measured, str | tuple) else list(measured)
     with where.container(border=True):
         left, right = st.columns(2, gap="medium")
         left.markdown(f"**{PAPER}**\n\n" + (paper_markdown(quotes, bounds) or "Nothing on this setting."))
@@ -65,4 +69,7 @@ def block(quotes: Sequence[str] = (), bounds: Sequence[tuple[tuple[Bound, ...], 
                        + (choices_markdown(chose) or "Nothing beyond the setup on the Theory page."))
         st.markdown(f"**{MEASURED}**, at the settings above:")
         for sentence in measured:
-            st.markdown(sentence)
+            if isinstance(sentence, tuple):
+                (st.success if sentence[0] else st.warning)(sentence[1])
+            else:
+                st.markdown(sentence)
