@@ -193,8 +193,9 @@ def step_task() -> None:
     _question(
         "Which single coordinate would you watch to predict y?",
         f"None of them. In these n = {t.n} samples the label's correlation with any one coordinate is at most "
-        f"**{top:.3f}** in size, about what chance gives for d = {d} coordinates (sqrt(2 ln d / n) = {noise:.3f}, "
-        f"dotted lines); with x₁·x₂ it is exactly **{t.corr_pair:.0f}**. The signal is in a *pair*, one of "
+        f"**{top:.3f}** in size, {top / noise:.2f} times sqrt(2 ln d / n) = {noise:.3f} (dotted lines), the size "
+        f"chance gives the largest of d = {d} independent coordinates; with x₁·x₂ it is exactly "
+        f"**{t.corr_pair:.0f}**. The signal is in a *pair*, one of "
         f"d(d−1)/2 = **{t.pairs:,}** pairs, so a learner has to find the right product of two coordinates.")
     _claims(quotes=["xor"], chose=["zero test error"])
 

@@ -26,8 +26,8 @@ st.markdown(
 with st.form(f"{P}_form"):
     c1, c2, c3 = st.columns([1, 2, 2])
     c1.multiselect("depths L", URL["L"].choices, key=f"{P}_L")
-    c2.multiselect("widths m (middle and right)", URL["m"].choices, key=f"{P}_m")
-    c3.multiselect("training-set sizes n (left)", URL["n"].choices, key=f"{P}_n")
+    c2.multiselect("widths m (the two lower charts)", URL["m"].choices, key=f"{P}_m")
+    c3.multiselect("training-set sizes n (top chart)", URL["n"].choices, key=f"{P}_n")
     c4, c5, c6, c7 = st.columns(4)
     c4.selectbox("width for the n sweep", URL["m0"].choices, key=f"{P}_m0")
     c5.selectbox("n for the m sweep", URL["n0"].choices, key=f"{P}_n0")

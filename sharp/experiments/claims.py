@@ -150,8 +150,8 @@ CHOICES: tuple[Choice, ...] = (
     Choice("zero test error", "\"zero test error\" (poster); \"perfect test accuracy\" (abstract)",
            "no mistake on a fixed test set drawn independently of training (4000 points on Poster Fig 1, 2000 for "
            "n*, 1000 on the other pages; each page states its own)",
-           "a finite test set can only bound the error: 0 mistakes in 4000 points puts the error below 0.075% with "
-           "95% confidence"),
+           "a finite test set can only bound the error: 0 mistakes in N points puts it below 3/N with 95% confidence "
+           "(0.075% for N = 4000, 0.3% for N = 1000)"),
     Choice("kernel regime", "Table 2's kernel row cites earlier analyses' upper bounds, no setup",
            "the same network at the NTK scale c = 1/sqrt(m), m = 512 to 2048, η = 1; and its exact linearization "
            "around W0",

@@ -163,14 +163,15 @@ def deep_sentences(table: pd.DataFrame) -> list[str]:
             what.append(f"at {_depths(down)} the loss does not rise with m, which fits under both")
         if mid:
             what.append(f"at {_depths(mid)} it rises, less than sqrt(m): within Chen et al.'s shape, above the new "
-                        "bound's flat one. Over a finite range of m either bound holds for a large enough constant, "
-                        "so this does not contradict the new bound")
+                        "bound's flat one")
         if up:
             what.append(f"at {_depths(up)} it rises faster than sqrt(m), above both shapes")
+        caveat = (" Over a finite range of m a bound of either shape holds for a large enough constant, so a rise "
+                  "here contradicts neither." if mid or up else "")
         out.append(f"**Against m** (n = {n0}, T = n steps): fitted slopes {_by_depth(on_m)}. The new bound does not "
-                   "grow with m (slope 0), Chen et al.'s grows like sqrt(m) (+0.5); " + "; ".join(what) + ". The "
-                   "theorem needs width Ω(poly(log(n)/γ)); the margin γ of this task is not computed, so whether "
-                   "these widths meet it is not checked.")
+                   "grow with m (slope 0), Chen et al.'s grows like sqrt(m) (+0.5); " + "; ".join(what) + "."
+                   + caveat + " The theorem needs width Ω(poly(log(n)/γ)); the margin γ of this task is not computed, "
+                   "so whether these widths meet it is not checked.")
         parts = []
         for L, g in gm.groupby("L"):
             if g.m.nunique() < 2:
