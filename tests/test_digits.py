@@ -91,3 +91,4 @@ def test_the_sentence_states_the_fitted_slopes_and_distances():
     assert "distance from initialization 24" in s and "has the shape 1/n (slope -1), its constant unknown" in s
     slow = dg.digits_sentence(frame({1.0: {50: 0.2, 200: 0.1}}))
     assert "gap slope against n -0.50 (over n = 50, 200: falls slower than 1/n)" in slow
+    assert slow.endswith("only for a constant fitted to the largest n.") and s.endswith("its constant unknown.")

@@ -217,6 +217,8 @@ def digits_sentence(df: pd.DataFrame) -> str:
             slope += f", gap <= 0 at n = {', '.join(map(str, fit.dropped))}"
         parts.append(f"eta = {fit.eta:g}: {slope}; at n = {n_big} after {int(row.step)} steps, distance from "
                      f"initialization {row.distance:.3g}, gap {row.gap:.3g}")
+    slow = any(math.isfinite(f.slope) and f.slope > -1 for f in gap_fits(df))
     return ("; ".join(parts) if parts else "nothing measured") + (
-        ". The paper's bound on the test loss has the shape 1/n (slope -1), its constant unknown: a gap falling "
-        "slower than 1/n over these n stays under such a bound only for a constant fitted to the largest n.")
+        ". The paper's bound on the test loss has the shape 1/n (slope -1), its constant unknown"
+        + (": a gap falling slower than 1/n over these n stays under such a bound only for a constant fitted to the "
+           "largest n." if slow else "."))
