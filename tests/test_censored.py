@@ -92,7 +92,7 @@ def test_iteration_summary_and_growth_count_censored_seeds():
     assert s.loc[("kernel", 100), "median"] == 90 and s.loc[("kernel", 100), "reached"] == 2
     assert s.loc[("kernel", 200), "median_text"] == "> 100" and s.loc[("kernel", 200), "hi"] == 100
     # the growth fit uses the d whose median is known: kernel 22 -> 90 over d = 25 -> 100
-    g = paper.growth_slopes(df, "kernel")
+    g = sentences.growth_slopes(df, "kernel")
     assert g.ds == (25, 100) and g.slope == pytest.approx(math.log(90 / 22) / math.log(4))
     # seed 1 never got there at d = 100: left out of the seeds' slopes, counted
     assert g.censored_seeds == 1 and g.seeds_fitted == 2

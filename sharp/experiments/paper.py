@@ -15,7 +15,7 @@ import pandas as pd
 
 from sharp.engine.config import Config, preset
 from sharp.engine.sweep import sweep
-from sharp.experiments.fig1 import first_hits, hit_summary, reach_text
+from sharp.experiments.fig1 import hit_summary, reach_text
 
 
 def _run(labelled: list[tuple[dict[str, Any], Config]], **sweep_kw: Any) -> pd.DataFrame:
@@ -60,32 +60,6 @@ def iteration_summary(df: pd.DataFrame, threshold: float = 0.0) -> pd.DataFrame:
     s = hit_summary(df, by=("regime", "d"), threshold=threshold).rename(columns={"horizon": "cap"})
     s["ceil_ln_d"] = [math.ceil(math.log(d)) for d in s.d]
     return s[["regime", "d", "median", "median_text", "lo", "hi", "reached", "seeds", "cap", "ceil_ln_d"]]
-
-
-def iteration_laws(ds: Sequence[int]) -> dict[str, float]:
-    """The log-log slope of each growth law of the iteration count over these d: ln d (feature learning's log(d),
-    natural log), d (the kernel row's d^2 samples at 6d fresh samples a step) and d^2 (its d^2 iterations).
-
-    Example: iteration_laws([25, 200])["ln d"] -> 0.2358...
-    """
-    ds = sorted(ds)
-    return {"ln d": fit_slope(ds, np.log(ds))[0], "d": 1.0, "d^2": 2.0}
-
-
-def growth_slopes(df: pd.DataFrame, regime: str, threshold: float = 0.0):
-    """The log-log slope of the first step with test error <= threshold against d for one regime: of the median
-    over seeds (over the d whose censored median is known) and each seed's own (seeds that got there at every
-    such d); a `sharp.experiments.complexity.Slopes`. A hit at step 0 (before any training) has no logarithm and
-    is left out.
-
-    Example: growth_slopes(iterations([25, 50, 100]), "feature").slope -> 0.39...
-    """
-    from sharp.experiments.complexity import fit_slopes
-
-    hits = first_hits(df[df.regime == regime], ("regime", "d"), threshold)
-    hits = hits[hits.step > 0]
-    frame = hits.rename(columns={"step": "n_star", "last": "n_max"}).assign(censored=~hits.reached.astype(bool))
-    return fit_slopes(frame, regime)
 
 
 # --- sample complexity: final test error over (d, n) with a fixed training set (Table 2, sample column) ---

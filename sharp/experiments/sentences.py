@@ -13,15 +13,40 @@ import pandas as pd
 
 from sharp.engine.snapshot import Snapshot
 from sharp.experiments import paper
-from sharp.experiments.complexity import growth_verdict, laws_verdict, slope_text
+from sharp.experiments.complexity import Slopes, fit_slopes, growth_verdict, laws_verdict, slope_text
 from sharp.experiments.curves import curve
+from sharp.experiments.fig1 import first_hits
 from sharp.experiments.trajectory import Trajectory
 
 # --- Iterations vs d ---
 
+def iteration_laws(ds: Sequence[int]) -> dict[str, float]:
+    """The log-log slope of each growth law of the iteration count over these d: ln d (feature learning's log(d),
+    natural log), d (the kernel row's d^2 samples at 6d fresh samples a step) and d^2 (its d^2 iterations).
+
+    Example: iteration_laws([25, 200])["ln d"] -> 0.2358...
+    """
+    ds = sorted(ds)
+    return {"ln d": paper.fit_slope(ds, np.log(ds))[0], "d": 1.0, "d^2": 2.0}
+
+
+def growth_slopes(df: pd.DataFrame, regime: str, threshold: float = 0.0) -> Slopes:
+    """The log-log slope of the first step with test error <= threshold against d for one regime: of the median
+    over seeds (over the d whose censored median is known) and each seed's own (seeds that got there at every
+    such d). A hit at step 0 (before any training) has no logarithm and
+    is left out.
+
+    Example: growth_slopes(iterations([25, 50, 100]), "feature").slope -> 0.39...
+    """
+    hits = first_hits(df[df.regime == regime], ("regime", "d"), threshold)
+    hits = hits[hits.step > 0]
+    frame = hits.rename(columns={"step": "n_star", "last": "n_max"}).assign(censored=~hits.reached.astype(bool))
+    return fit_slopes(frame, regime)
+
+
 def growth_sentence(df: pd.DataFrame, threshold: float = 0.0) -> str:
     """The Iterations page's measured growth, every number from the visitor's frame: per regime the fitted log-log
-    slope of the median first step against d, the seeds' own slopes, and which growth law (`paper.iteration_laws`) they
+    slope of the median first step against d, the seeds' own slopes, and which growth law (`iteration_laws`) they
     allow (`sharp.experiments.complexity.growth_verdict`, widened by one step: a first hit is known to a step).
 
     Example (the page's defaults):
@@ -36,7 +61,7 @@ def growth_sentence(df: pd.DataFrame, threshold: float = 0.0) -> str:
     parts = []
     for regime in [r for r in ("feature", "kernel") if r in set(df.regime)]:
         name = "feature learning" if regime == "feature" else "kernel regime"
-        s = paper.growth_slopes(df, regime, threshold)
+        s = growth_slopes(df, regime, threshold)
         rows = summary[summary.regime == regime]
         unknown = rows[~np.isfinite(rows["median"])]
         at = ", ".join(f"{int(d)} (> {int(c)} steps)" for d, c in zip(unknown.d, unknown.cap))
@@ -49,10 +74,10 @@ def growth_sentence(df: pd.DataFrame, threshold: float = 0.0) -> str:
         spread = f" (seeds {slope_text(s.seed_lo)} to {slope_text(s.seed_hi)})" if s.seeds_fitted >= 2 else ""
         left = (f"; {s.censored_seeds} seed{'s' * (s.censored_seeds != 1)} never got there at some d, left out of "
                 "the seeds' slopes" if s.censored_seeds else "")
-        verdict = growth_verdict(s, resolution, paper.iteration_laws(s.ds), "the first step")
+        verdict = growth_verdict(s, resolution, iteration_laws(s.ds), "the first step")
         parts.append(f"{name}, d = {', '.join(map(str, s.ds))}: slope **{slope_text(s.slope)}**{spread}{left}: "
                      f"**{verdict}**{never}")
-    laws = paper.iteration_laws(ds)
+    laws = iteration_laws(ds)
     target = "zero test error" if threshold == 0 else f"test error <= {threshold:g}"
     return (f"**Measured growth** of the first step with {target} against d (log-log slope of the median over "
             "seeds; the seeds' "
