@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sharp.experiments import fig1, paper
+from sharp.experiments import fig1, paper, sentences
 from sharp.experiments.fig1 import censored_median
 
 
@@ -92,25 +92,45 @@ def test_iteration_summary_and_growth_count_censored_seeds():
     assert s.loc[("kernel", 100), "median"] == 90 and s.loc[("kernel", 100), "reached"] == 2
     assert s.loc[("kernel", 200), "median_text"] == "> 100" and s.loc[("kernel", 200), "hi"] == 100
     # the growth fit uses the d whose median is known: kernel 22 -> 90 over d = 25 -> 100
-    assert paper.growth_exponent(s.reset_index(), "kernel") == pytest.approx(math.log(90 / 22) / math.log(4))
+    g = sentences.growth_slopes(df, "kernel")
+    assert g.ds == (25, 100) and g.slope == pytest.approx(math.log(90 / 22) / math.log(4))
+    # seed 1 never got there at d = 100: left out of the seeds' slopes, counted
+    assert g.censored_seeds == 1 and g.seeds_fitted == 2
+    assert g.seed_lo == pytest.approx(math.log(90 / 24) / math.log(4))  # seed 2
+    assert g.seed_hi == pytest.approx(math.log(80 / 20) / math.log(4))  # seed 0
 
 
-def test_growth_sentence_is_computed_from_the_visitors_range():
-    from ui.paper_figures import growth_sentence
+def growth(ds, kernel, feature=lambda d: math.ceil(math.log(d)), kernel_cap=150):
+    """The Iterations page's sentence on a synthetic frame: two seeds per d, the second one step slower."""
+    firsts = {("feature", d): [feature(d), feature(d) + 1] for d in ds}
+    firsts |= {("kernel", d): [kernel(d), None if kernel(d) is None else kernel(d) + 1] for d in ds}
+    return sentences.growth_sentence(iterations_frame(firsts, {"feature": 12, "kernel": kernel_cap}))
 
-    def sentence(ds):
-        firsts = {("feature", d): [math.ceil(math.log(d))] * 2 for d in ds}
-        firsts |= {("kernel", d): [d // 5, None if d > 100 else d // 5] for d in ds}
-        return growth_sentence(paper.iteration_summary(iterations_frame(firsts, {"feature": 12, "kernel": 150})))
 
-    small, large = sentence([25, 50, 100]), sentence([100, 200, 400, 800])
+def test_growth_sentence_states_the_visitors_range_and_the_law_its_slopes_allow():
+    small = growth([25, 50, 100], lambda d: d // 5)
     ln_small = paper.fit_slope([25, 50, 100], np.log([25, 50, 100]))[0]
     ln_large = paper.fit_slope([100, 200, 400, 800], np.log([100, 200, 400, 800]))[0]
-    assert f"Over d = 25 to 100, ln d itself has slope {ln_small:.2f}" in small
-    assert f"Over d = 100 to 800, ln d itself has slope {ln_large:.2f}" in large
+    assert f"The laws' slopes over d = 25 to 100: ln d {ln_small:.2f};" in small
+    assert f"ln d {ln_large:.2f};" in growth([100, 200, 400, 800], lambda d: d // 5, kernel_cap=400)
     assert f"{ln_small:.2f}" != f"{ln_large:.2f}"
-    assert "kernel regime **1.00**" in small  # d / 5 against d: slope 1
-    # d = 200 .. 800: one of two kernel seeds censored is half: the median is unknown, named, and left out of the fit
-    assert "kernel regime not measured" in large
+    # feature learning at ceil(ln d) steps: its slopes allow ln d alone; the kernel regime at d / 5 steps: d alone
+    feature, kernel = small.split("; kernel regime")
+    assert "feature learning, d = 25, 50, 100: slope **" in feature and feature.endswith("**ln d**")
+    median = paper.fit_slope([25, 50, 100], [5.5, 10.5, 20.5])[0]  # the median of d / 5 and d / 5 + 1
+    seed0, seed1 = paper.fit_slope([25, 50, 100], [5, 10, 20])[0], paper.fit_slope([25, 50, 100], [6, 11, 21])[0]
+    assert kernel.startswith(f", d = 25, 50, 100: slope **{median:.2f}** (seeds {seed1:.2f} to {seed0:.2f}): **d**.")
+    # growth like d^2 and growth in between are named as such, not rounded to a law
+    assert "**d^2**" in growth([10, 20, 40], lambda d: d * d // 10, kernel_cap=400)
+    between = growth([25, 50, 100, 200], lambda d: round(4 * d ** 0.6), kernel_cap=400)
+    assert "**none of ln d, d or d^2 (slope 0.59)**" in between  # the median of 4 d^0.6 and one step more
+    # one step of resolution: a median of 2.5, then 4.5 steps when d doubles, cannot tell ln d from d
+    assert "**cannot tell ln d from d**" in growth([25, 50], lambda d: d // 5, feature=lambda d: 2 if d < 40 else 4)
+
+
+def test_growth_sentence_names_the_d_where_the_median_is_unknown():
+    # d > 100: one of the two kernel seeds never gets there (half), so the median is unknown and left out of the fit
+    large = growth([100, 200, 400, 800], lambda d: d // 5 if d <= 100 else None)
+    assert "kernel regime: not measured (fewer than two d with a known median)" in large
     assert "its median is unknown at d = 200 (> 150 steps), 400 (> 150 steps), 800 (> 150 steps)" in large
-    assert sentence([25]).startswith("**Measured growth**: only d = 25 is selected")
+    assert growth([25], lambda d: 5).startswith("**Measured growth**: only d = 25 is selected")

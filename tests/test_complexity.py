@@ -71,7 +71,7 @@ def synthetic(law, ds=(16, 32, 64, 128, 256, 512), seeds=3, spread=0.05, seed=0)
     (lambda d: 6 * d, "linear (n ~ d)"),
     (lambda d: 2 * d * math.log(d), "d log d"),
     (lambda d: 0.7 * d * d, "quadratic (n ~ d^2)"),
-    (lambda d: d ** 1.5, "none of linear, d log d or quadratic (slope 1.51)"),
+    (lambda d: d ** 1.5, "none of linear (n ~ d), d log d or quadratic (n ~ d^2) (slope 1.51)"),
 ])
 def test_the_slopes_sentence_names_the_growth_law_the_numbers_allow(law, verdict):
     df = synthetic(law)

@@ -84,7 +84,11 @@ def frame(gaps: dict[float, dict[int, float]], distance: float = 3.0) -> pd.Data
 def test_the_sentence_states_the_fitted_slopes_and_distances():
     df = frame({1.0: {50: 0.2, 100: 0.1, 200: 0.05}, 8.0: {50: 0.04, 100: 0.02 * 2 ** -0.5, 200: -0.01}})
     s = dg.digits_sentence(df)
-    assert "eta = 1: gap slope against n -1.00 (over n = 50, 100, 200); at n = 200 after 50 steps, distance from " \
-           "initialization 3, gap 0.05" in s
-    assert "eta = 8: gap slope against n -1.50 (over n = 50, 100), gap <= 0 at n = 200" in s
-    assert "distance from initialization 24" in s and s.endswith("(slope -1).")
+    assert "eta = 1: gap slope against n -1.00 (over n = 50, 100, 200: falls at least as fast as 1/n); at n = 200 " \
+           "after 50 steps, distance from initialization 3, gap 0.05" in s
+    assert "eta = 8: gap slope against n -1.50 (over n = 50, 100: falls at least as fast as 1/n), gap <= 0 at " \
+           "n = 200" in s
+    assert "distance from initialization 24" in s and "has the shape 1/n (slope -1), its constant unknown" in s
+    slow = dg.digits_sentence(frame({1.0: {50: 0.2, 200: 0.1}}))
+    assert "gap slope against n -0.50 (over n = 50, 200: falls slower than 1/n)" in slow
+    assert slow.endswith("only for a constant fitted to the largest n.") and s.endswith("its constant unknown.")

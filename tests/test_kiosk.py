@@ -342,3 +342,15 @@ def test_captions_read_the_scenes_configurations(scene):
         assert f"{cfgs[0].steps} steps at η = 1, 5, 20" in text
     if scene is SCENES[3]:
         assert "depth L = 3, ReLU" in text
+
+
+@pytest.mark.parametrize("scene", SCENES, ids=lambda s: s.key)
+def test_each_scene_quotes_the_paper_or_says_it_is_the_apps_own(scene):
+    from sharp.experiments.claims import QUOTES
+
+    line = scenes.paper_line(scene)
+    if scene.paper:
+        assert line == f"The paper: “{QUOTES[scene.paper].text}” ({QUOTES[scene.paper].source})"
+    else:
+        assert line.endswith("this scene is this app's own experiment.")
+    assert not any(w in scene.title for w in ("log d", "ln d", "d²"))  # a scene's name states no trend

@@ -64,6 +64,7 @@ def test_kiosk_shows_a_scene_without_widgets():
     data = kiosk_store().get("a")
     assert f'<div class="kiosk-headline">{escape(scenes.headline(data))}</div>' in body
     assert f'<div class="kiosk-caption">{escape(scenes.caption(scenes.SCENES[0]))}</div>' in body
+    assert f'<div class="kiosk-caption kiosk-paper">{escape(scenes.paper_line(scenes.SCENES[0]))}</div>' in body
     assert 'data-chart="kiosk-a"' in body and "kernel regime" in body and "test error" in body
     assert "kiosk-qr" not in body  # no public address, no QR code
     leave = [s for s in scripts_sent(at) if "__sharpKioskTarget" in s]

@@ -52,6 +52,22 @@ def test_tour_step4_states_the_growth_of_its_run():
     assert f"at step **{p.power.crossing}**" in body
 
 
+def test_tour_answers_state_what_their_runs_can_tell():
+    from sharp.experiments import sentences
+
+    five = page("tour", {**SMALL, "tour_step": 5, "tour_target": 0.02})
+    assert sentences.edges_sentence(T.samples((8,), (16, 64)), 0.02) in text(five)
+    six = page("tour", {**SMALL, "tour_step": 6})
+    said = sentences.deep_sentences(T.deep(1, (25, 50)))
+    assert said[0] in text(six) and said[-1] in text(six)
+    three = page("tour", {**SMALL, "tour_step": 3})
+    o = T.outcome(T.trajectory(T.feature_config(20.0)))
+    assert f"At the end **{o.own_ahead:.0%}** of the neurons" in text(three)
+    for at in (five, six, three):  # the paper's words, the app's choices, the measurement: apart
+        assert "**Measured here**, at the settings above:" in [m.value for m in at.markdown]
+        assert "about ln d" not in at.title[0].value and "why feature learning needs" not in at.title[0].value
+
+
 def test_tour_next_and_back_walk_the_steps():
     at = page("tour", {"tour_step": 1})
     at = at.button(key="tour_next").click().run()
@@ -66,6 +82,10 @@ def test_trajectories_page_slider_moves_the_cursor():
     body = text(at)
     assert 'data-chart="plane-kernel"' in body and 'data-chart="plane-feature"' in body
     assert body.count('data-cursor="300"') == 2 and 'data-step="300"' in body
+    from sharp.experiments.sentences import trajectories_sentence
+
+    runs = {"kernel": T.trajectory(T.kernel_config(256)), "feature": T.trajectory(T.feature_config(20.0))}
+    assert trajectories_sentence(runs) in [m.value for m in at.markdown]
     at = at.select_slider(key="traj_step").set_value(50).run()
     body = text(at)
     assert body.count('data-cursor="50"') == 2 and 'data-step="50"' in body and "at step 50" in body

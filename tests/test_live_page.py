@@ -248,3 +248,21 @@ def test_a_saturated_server_says_how_many_runs_are_ahead():
     finally:
         for b in blockers:
             b.job.done = True
+
+
+def test_the_end_of_a_run_is_stated_from_the_run_shown():
+    from sharp.experiments.sentences import race_sentence
+
+    playing = page({**FAST, "steps": "2000", "seed": "78"})  # long enough not to finish on its own here
+    assert "The run is playing; what it measured is stated here when it ends or is paused." in markdown(playing)
+    at = page({**FAST, "seed": "77"})
+    run = finish(at)
+    said = race_sentence(run.history, run.settings.steps)
+    assert said in markdown(at) and said.startswith("After 20 steps (mean of 2 seeds): the kernel regime ")
+    err = run.history["feature"][-1].test_error
+    assert (f"feature learning ends at test error {err:.2g}" in said) if err > 0 else "feature learning reaches" in said
+    assert "drops to zero" not in " ".join(markdown(at))
+
+
+def markdown(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown]

@@ -98,30 +98,57 @@ def test_figure1_banner_and_table_state_the_frame(ds, steps, seeds):
 
 
 def test_iterations_remark_and_table_state_the_frame():
-    from sharp.experiments import ITERATIONS, paper
-    from ui.paper_figures import growth_sentence
+    from sharp.experiments import ITERATIONS, paper, sentences
 
     at = page("iterations", {"iters_d": [25, 50], "iters_seeds": 2, "iters_kernel_steps": 10, "iters_kernel_m": 256})
     assert not at.exception and not at.error
-    summary = paper.iteration_summary(frame_of(at, "iters", ITERATIONS), 0.0)
-    remark = growth_sentence(summary)
+    df = frame_of(at, "iters", ITERATIONS)
+    summary = paper.iteration_summary(df, 0.0)
+    remark = sentences.growth_sentence(df, 0.0)
     assert remark in [m.value for m in at.markdown]
-    assert "Over d = 25 to 50, ln d itself has slope 0.28" in remark  # ln(ln 50 / ln 25) / ln 2
-    assert "kernel regime not measured" in remark and "(> 10 steps)" in remark  # 10 kernel steps: never at zero
+    assert "The laws' slopes over d = 25 to 50: ln d 0.28;" in remark  # ln(ln 50 / ln 25) / ln 2
+    assert "kernel regime: not measured" in remark and "(> 10 steps)" in remark  # 10 kernel steps: never at zero
+    assert "about d" not in at.title[0].value and "ln d" not in at.title[0].value  # the title states no trend
     table = at.dataframe[0].value
     assert table["median first step"].tolist() == summary.median_text.tolist()
 
 
+def test_samples_page_states_what_its_edges_can_tell():
+    from sharp.experiments import SAMPLES, paper, sentences
+
+    at = page("samples", {"samples_d": [8, 16], "samples_n": [16, 32, 64, 128], "samples_seeds": 1})
+    assert not at.exception and not at.error
+    table = paper.final_table(frame_of(at, "samples", SAMPLES), ["regime", "d", "n"])
+    md = [m.value for m in at.markdown]
+    assert sentences.edges_sentence(table) in md
+    assert "**Measured here**, at the settings above:" in md and any(m.startswith("**The paper says**") for m in md)
+    assert "about d" not in at.title[0].value and "[Sample complexity: n\\* against d](/nstar)" in " ".join(md)
+
+
+def test_deep_page_states_what_its_slopes_can_and_cannot_tell():
+    from sharp.experiments import DEEP, paper, sentences
+
+    at = page("deep", TINY["deep"])
+    assert not at.exception and not at.error
+    table = paper.final_table(frame_of(at, "deep", DEEP), ["axis", "L", "n", "m"])
+    md = [m.value for m in at.markdown]
+    said = sentences.deep_sentences(table)
+    assert len(said) == 4 and all(x in md for x in said)
+    assert "predicts at most" not in " ".join(md)  # an upper bound predicts no slope
+
+
 def test_regime_page_states_the_frame():
     from sharp.experiments import REGIME, regime
-    from ui.regime import preset_cells, summary
+    from ui.regime import preset_cells, presets_sentence, summary
 
     at = page("regime", TINY["regime"])
     assert not at.exception and not at.error
     t = regime.table(frame_of(at, "regime", REGIME))
     assert len(t) == 2 * 7 * 6  # two scales, the default grid of widths and step sizes
-    assert "**What this map shows.**  \n" + "  \n".join(summary(t)) in [m.value for m in at.markdown]
+    md = [m.value for m in at.markdown]
+    assert "**What this map shows.**  \n" + "  \n".join(summary(t)) in md
     assert at.dataframe[0].value.equals(preset_cells(t))
+    assert presets_sentence(preset_cells(t)) in md and "a smaller η still learns" not in " ".join(md)
 
 
 def test_theory_page_shows_rates_at_the_settings():

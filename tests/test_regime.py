@@ -72,7 +72,7 @@ def test_figure_has_both_scales_the_boundary_and_the_presets():
 def test_summary_and_preset_cells_read_the_table():
     t = table_with_a_diverged_cell()
     words = summary(t)
-    assert len(words) == 2 and "crosses 1 at m = 16" in words[0] and "1 cell(s) diverged" in words[1]
+    assert len(words) == 2 and "crosses 1 at m = 16" in words[0] and "1 cell diverged, at η = 20." in words[1]
     cells = preset_cells(t).set_index("preset")
     assert cells.loc["feature", "nearest cell"] == "m = 16, η = 20"
     assert cells.loc["kernel", "distance"] == pytest.approx(0.05)

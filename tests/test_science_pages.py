@@ -59,7 +59,7 @@ def test_nstar_page_draws_and_states_the_slopes_of_its_frame():
     df = job_result(NSTAR, at, "nstar")
     assert set(df.regime) == {"feature", "kernel"} and len(df) == 2 * 2 + 2
     assert any(m.endswith(slopes_sentence(df)) for m in markdown(at))
-    assert QUOTES["theorem"].markdown() in markdown(at)
+    assert QUOTES["theorem"].markdown() in " ".join(markdown(at))
     assert at.dataframe[0].value["median n*"].tolist() == [str(int(v)) for v in
                                                            df.groupby(["regime", "d"], sort=False).n_star.median()]
 

@@ -142,7 +142,8 @@ def test_table1_slope_on_a_small_setting_falls_in_the_documented_band():
 def test_theory_rows_name_the_settings():
     assert "ceil(ln d) = 5" in paper.table2_at(100).to_string()
     t1 = paper.table1_at(m=400, n=100, L=2).set_index("")
-    assert t1.loc["this paper", "value"] == pytest.approx(0.01) and t1.loc["Chen et al. 2021", "value"] == 2
+    assert t1.loc["this paper (upper bound)", "value"] == pytest.approx(0.01)
+    assert t1.loc["Chen et al. 2021 (earlier analysis, upper bound)", "value"] == 2
 
 
 def test_the_library_never_imports_streamlit_or_plotly():

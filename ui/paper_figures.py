@@ -14,7 +14,6 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from sharp.experiments import paper
 from ui.figures import rgba, ticks_125
 
 REGIME_COLOR = {"feature": "#d95f02", "kernel": "#1f78b4"}
@@ -85,7 +84,8 @@ def iterations_figure(summary: pd.DataFrame, threshold: float = 0.0) -> go.Figur
     k = summary[(summary.regime == "kernel") & (summary.reached == summary.seeds)]
     if len(k):
         d0, t0 = float(k.d.iloc[0]), float(k["median"].iloc[0])
-        fig.add_trace(go.Scatter(x=ds, y=t0 * ds / d0, mode="lines", name="~ d (kernel: d^2 samples at 6d per step)",
+        fig.add_trace(go.Scatter(x=ds, y=t0 * ds / d0, mode="lines",
+                                 name="~ d through the first kernel point (d^2 samples at 6d a step)",
                                  line=dict(color=REGIME_COLOR["kernel"], dash="dash", width=1.5)))
     fig.update_xaxes(type="log", title="input dimension d", tickvals=sorted(summary.d.unique()))
     ys = [v for v in summary[["lo", "hi", "cap"]].to_numpy().ravel() if v > 0] + [1, 2]
@@ -94,45 +94,6 @@ def iterations_figure(summary: pd.DataFrame, threshold: float = 0.0) -> go.Figur
     fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks],
                      title=f"first iteration with test error {target}")
     return layout(fig, "Iterations to reach the target, feature learning vs kernel regime (same data stream)")
-
-
-def growth_sentence(summary: pd.DataFrame) -> str:
-    """The Iterations page's measured growth, every number from the visitor's summary: per regime the fitted
-    log-log slope of median iterations against d (over the d whose median is known; the others named), beside
-    the slope that ln d itself has over the visitor's range of d (about 0.2 for d = 25 to 800, 0.3 for 25 to 50).
-
-    Args:
-        summary: `sharp.experiments.paper.iteration_summary(df, threshold)`.
-    Example (the page's defaults; medians 3, 5, 6, 5 and 23, 33, 58, 72):
-        >>> growth_sentence(iteration_summary(ITERATIONS.run()))
-        '**Measured growth** (...): feature learning **0.25**; kernel regime **0.58**. Over d = 25 to 200, ln d
-        itself has slope 0.24; iterations growing like d have slope 1.'
-    """
-    ds = sorted(int(d) for d in summary.d.unique())
-    if len(ds) < 2:
-        return (f"**Measured growth**: only d = {ds[0]} is selected; pick at least two d to fit how the "
-                "iterations grow with d.") if ds else "**Measured growth**: no d selected."
-    parts = []
-    for regime in ("feature", "kernel"):
-        rows = summary[summary.regime == regime]
-        if not len(rows):
-            continue
-        name = "feature learning" if regime == "feature" else "kernel regime"
-        fit = paper.growth_points(summary, regime)
-        slope = paper.growth_exponent(summary, regime)
-        text = (f"{name} **{slope:.2f}**" if math.isfinite(slope)
-                else f"{name} not measured (fewer than two d with a known median)")
-        if math.isfinite(slope) and len(fit) < len(rows):
-            text += f" (over d = {', '.join(str(int(d)) for d in fit.d)})"
-        unknown = rows[~np.isfinite(rows["median"])]
-        if len(unknown):
-            at = ", ".join(f"{int(d)} (> {int(c)} steps)" for d, c in zip(unknown.d, unknown.cap))
-            text += f"; its median is unknown at d = {at}: half or more seeds never got there"
-        parts.append(text)
-    ln_slope = paper.fit_slope(ds, np.log(ds))[0]
-    return (f"**Measured growth** (least-squares slope of log median iterations against log d): {'; '.join(parts)}. "
-            f"Over d = {ds[0]} to {ds[-1]}, ln d itself has slope {ln_slope:.2f}; iterations growing like d have "
-            "slope 1.")
 
 
 def samples_figure(table: pd.DataFrame, c_lin: float = 4.0, c_quad: float = 1.0) -> go.Figure:
@@ -212,7 +173,8 @@ def deep_loss_vs_n(table: pd.DataFrame) -> go.Figure:
         n0 = gn.n.min()
         xs = np.geomspace(n0, gn.n.max(), 20)
         fig.add_trace(go.Scatter(x=xs, y=gn[gn.n == n0].test_loss.max() * n0 / xs, mode="lines",
-                                 line=dict(color="gray", dash="dash"), name="slope -1 (the bound's 1/n)"))
+                                 line=dict(color="gray", dash="dash"),
+                                 name="slope -1 (the shape of this paper's bound, 1/n)"))
     _log_axes(fig, "training-set size n", "final test loss", sorted(gn.n.unique()), gn.test_loss)
     return layout(fig, f"Test loss vs n at width m = {', '.join(str(m) for m in sorted(gn.m.unique()))}", 440)
 
@@ -233,9 +195,9 @@ def deep_vs_m(table: pd.DataFrame, metric: str) -> go.Figure:
         xs, y0 = np.geomspace(m0, gm.m.max(), 20), gm[gm.m == m0][metric].mean()
         if metric == "test_loss":
             fig.add_trace(go.Scatter(x=xs, y=np.full_like(xs, y0), mode="lines", line=dict(color="gray", dash="dash"),
-                                     name="flat in m (this paper)"))
+                                     name="flat in m (the shape of this paper's bound)"))
             fig.add_trace(go.Scatter(x=xs, y=y0 * np.sqrt(xs / m0), mode="lines", line=dict(color="black", dash="dot"),
-                                     name="~ sqrt(m) (Chen et al.)"))
+                                     name="~ sqrt(m) (the shape of Chen et al.'s bound)"))
         else:
             fig.add_trace(go.Scatter(x=xs, y=y0 * np.sqrt(m0 / xs), mode="lines", line=dict(color="gray", dash="dash"),
                                      name="~ 1/sqrt(m)"))

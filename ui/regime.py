@@ -84,7 +84,6 @@ def summary(t: pd.DataFrame) -> list[str]:
     for scale in [s for s in ("mf", "ntk") if s in set(t.scale)]:
         ms, etas, dist = R.grid_of(t, scale, "distance")
         edge = R.boundary(ms, etas, dist)
-        h = R.headline(t, scale)
         sub = t[(t.scale == scale) & t.test_error.notna()]
         rich = sub[sub.distance >= 1]
         lazy = sub[sub.distance < 1]
@@ -96,8 +95,17 @@ def summary(t: pd.DataFrame) -> list[str]:
         out.append(
             f"**{SCALE_NAME[scale]}.** The distance from init crosses 1 at {where}{trend}. Below the line (distance "
             f"< 1) the best final test error is **{_best(lazy)}**; above it **{_best(rich)}**. "
-            + (f"{h['diverged_cells']} cell(s) diverged (large η)." if h["diverged_cells"] else ""))
+            + _diverged(t[(t.scale == scale) & (t.diverged == 1)]))
     return out
+
+
+def _diverged(cells: pd.DataFrame) -> str:
+    """The cells where every seed diverged, by step size. Example: '3 cells diverged, at η = 30 to 100.'"""
+    if not len(cells):
+        return ""
+    lo, hi = cells.eta.min(), cells.eta.max()
+    where = f"η = {lo:g}" if lo == hi else f"η = {lo:g} to {hi:g}"
+    return f"{len(cells)} cell{'s' * (len(cells) != 1)} diverged, at {where}."
 
 
 def _best(rows: pd.DataFrame) -> str:
@@ -105,6 +113,20 @@ def _best(rows: pd.DataFrame) -> str:
         return "none on this grid"
     r = rows.loc[rows.test_error.idxmin()]
     return f"{r.test_error:.3f} (m = {r.m:g}, η = {r.eta:g}, distance {r.distance:.2f})"
+
+
+def presets_sentence(cells: pd.DataFrame) -> str:
+    """Where each preset's nearest cell lies against the line (distance 1) and how well it learned, from
+    `preset_cells`. Example: presets_sentence(preset_cells(t)).startswith("The feature preset's nearest cell")"""
+    if not len(cells):
+        return "Neither preset lies on this grid's scales."
+    parts = []
+    for name, cell, dist, err in zip(cells.preset, cells["nearest cell"], cells.distance, cells["test error"]):
+        side = "beyond the line (distance ≥ 1)" if dist >= 1 else "inside the line (distance < 1)"
+        parts.append(f"the {name} preset's nearest cell ({cell}) ends {side}, at distance {dist:.3g} and test "
+                     f"error {err:.3g}")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
 def preset_cells(t: pd.DataFrame) -> pd.DataFrame:

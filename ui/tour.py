@@ -15,19 +15,20 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from sharp.experiments import paper
+from sharp.experiments import paper, sentences
 from sharp.experiments import tour as T
+from sharp.experiments.claims import TABLE1, TABLE2
 from sharp.experiments.trajectory import Trajectory
 from sharp.serve.jobs import FunctionJob
 from sharp.serve.scheduler import shared
+from ui import claims, trajectories
 from ui import paper as paper_ui  # paper_ui.compute looked up at each call (tests may stand in for it)
-from ui import trajectories
 from ui.figures import COLORS, ticks_125
 from ui.paper import PAGE_MAX_SECONDS
 from ui.paper_figures import deep_loss_vs_n, layout, samples_figure
 
 P = "tour"
-STEPS = ("The task", "The kernel regime", "Feature learning", "Why about ln d steps", "Samples: d against d²",
+STEPS = ("The task", "The kernel regime", "Feature learning", "How many steps, and why", "Samples against d",
          "Deep nets, kernel regime")
 DS_TASK = (10, 25, 50, 100, 200, 400)
 KERNEL_MS = (256, 512, 1024, 2048)
@@ -69,7 +70,9 @@ def power_figure(p: T.Power) -> go.Figure:
     fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(top)], tickvals=ticks_125(lo, top),
                      title="weight (log scale)")
     fig.update_xaxes(title="SGD step", dtick=1)
-    return layout(fig, f"d = {p.traj.cfg.d}: each neuron's own component doubles until it overtakes the rest", 400)
+    cross = f"passes the rest at step {pi.crossing}" if pi.crossing is not None else "stays below the rest"
+    return layout(fig, f"d = {p.traj.cfg.d}: the own component grows {pi.growth:.2f}× per step (median) and {cross}",
+                  400)
 
 
 def from_query(query, name: str, choices, default):
@@ -143,7 +146,7 @@ def page() -> None:
                        f"{len(STEPS)}")
     for name, value in DEFAULTS.items():
         ss.setdefault(f"{P}_{name}", value)
-    st.title("A guided tour: why feature learning needs about ln d steps")
+    st.title("A guided tour: the kernel regime and feature learning on XOR")
     st.markdown("Six short steps. Each has one idea, one control to try, and a question; open the answer when you "
                 "have a guess. Every number on a step is measured on the run the step shows, at your setting.")
 
@@ -168,6 +171,11 @@ def _question(question: str, answer: str) -> None:
         st.markdown(answer)
 
 
+def _claims(**kw: Any) -> None:
+    """The step's claims block; what its run measured is in the answer (open it once you have a guess)."""
+    claims.block(**kw, measured="In the answer above: every number there is measured on this step's run.")
+
+
 def step_task() -> None:
     st.markdown("**The idea.** Each input x is d random signs ±1; the label is **y = x₁·x₂** (XOR). The other "
                 "d − 2 coordinates are noise. Nothing tells the learner which two coordinates matter.")
@@ -185,9 +193,11 @@ def step_task() -> None:
     _question(
         "Which single coordinate would you watch to predict y?",
         f"None of them. In these n = {t.n} samples the label's correlation with any one coordinate is at most "
-        f"**{top:.3f}** in size, about what chance gives for d = {d} coordinates (sqrt(2 ln d / n) = {noise:.3f}, "
-        f"dotted lines); with x₁·x₂ it is exactly **{t.corr_pair:.0f}**. The signal is in a *pair*, one of "
+        f"**{top:.3f}** in size, {top / noise:.2f} times sqrt(2 ln d / n) = {noise:.3f} (dotted lines), the size "
+        f"chance gives the largest of d = {d} independent coordinates; with x₁·x₂ it is exactly "
+        f"**{t.corr_pair:.0f}**. The signal is in a *pair*, one of "
         f"d(d−1)/2 = **{t.pairs:,}** pairs, so a learner has to find the right product of two coordinates.")
+    _claims(quotes=["xor"], chose=["zero test error"])
 
 
 def _run_caption(tr: Trajectory) -> str:
@@ -198,9 +208,9 @@ def _run_caption(tr: Trajectory) -> str:
 
 
 def step_kernel() -> None:
-    st.markdown("**The idea.** A *wide* network with the NTK output scale 1/√m and a small step (η = 1) barely "
-                "moves from its random start. Near its start it is a fixed kernel method (its linearization), and "
-                "kernels need about d² samples for XOR: with n = 6d its test error stays high.")
+    st.markdown("**The idea.** A *wide* network with the NTK output scale 1/√m and a small step (η = 1) stays near "
+                "its random start, where it is a fixed kernel method (its linearization). The analyses of this regime "
+                "that the poster cites need on the order of d² samples for XOR (an upper bound); here n = 6d.")
     m = st.select_slider("width m of the kernel network", KERNEL_MS, key=f"{P}_m")
     runs = fixed_runs(int(m), float(st.session_state[f"{P}_eta"]))
     tr = runs["kernel"]
@@ -212,12 +222,16 @@ def step_kernel() -> None:
     right.markdown(trajectories.plane_svg(tr, len(tr.steps) - 1, name="kernel", title=f"Neurons at step {tr.cfg.steps}",
                                           limit=trajectories.plane_limit(tr),
                                           rest_top=float(np.nanmax(tr.planes[..., 2]))), unsafe_allow_html=True)
+    found = ("more than half of it is on the pair" if o.share > 0.5 else
+             "less than half of it is on the pair")
     _question(
         f"After {tr.cfg.steps} steps, how far has the network moved from its start (‖W − W₀‖ / ‖W₀‖)?",
-        f"Only **{o.distance:.3f}** of its initial size, and its test error is **{o.test_error:.3f}** (0.5 is a coin "
+        f"**{o.distance:.3f}** of its initial size, and its test error is **{o.test_error:.3f}** (0.5 is a coin "
         f"flip). The share of its first-layer weight on x₁, x₂ went from {o.share0:.3f} to **{o.share:.3f}** (a "
-        f"neuron that ignores the task has 2/d = {2 / tr.cfg.d:.3f}): it has not found the pair. Try a wider "
-        "network: the distance shrinks about like 1/√m, so the network gets ever closer to its kernel.")
+        f"neuron that ignores the task has 2/d = {2 / tr.cfg.d:.3f}): {found}. Try another width with the slider "
+        "and compare the distance: a network whose weights move a fixed amount would show a relative distance "
+        "shrinking like 1/√m.")
+    _claims(quotes=["motivation"], bounds=[(TABLE2, ("samples",))], chose=["output scale c", "kernel regime"])
 
 
 def step_feature() -> None:
@@ -236,13 +250,14 @@ def step_feature() -> None:
                                                    "feature": f"Feature learning, η = {eta:g}"})
     _question(
         "Where do the feature network's neurons go, and how far does it move?",
-        f"Neurons with output weight a = +1 run out along (e₁+e₂)/√2, those with a = −1 along (e₁−e₂)/√2: the "
-        f"two directions that carry the label: (u·x)² = 1 + x₁x₂ for u = (e₁+e₂)/√2 and (v·x)² = 1 − x₁x₂ for "
-        f"v = (e₁−e₂)/√2, so with their signs a = ±1 both kinds add +x₁x₂ to the output. Each neuron's "
-        f"own component grew **{o.own_growth:.0f}-fold** (median), the network moved **{o.distance:.2f}** times its "
-        f"initial size (kernel: {ok.distance:.3f}), its weight share on x₁, x₂ rose from {o.share0:.3f} to "
-        f"**{o.share:.2f}**, and its test error is **{o.test_error:.3f}** (kernel: {ok.test_error:.3f}). With a "
-        "smaller η it still learns, only slower: small η alone is slow feature learning, not the kernel regime.")
+        "Two directions carry the label: (u·x)² = 1 + x₁x₂ for u = (e₁+e₂)/√2 and (v·x)² = 1 − x₁x₂ for "
+        "v = (e₁−e₂)/√2, so a neuron with output weight a = +1 helps along u, one with a = −1 along v (its *own* "
+        f"direction). At the end **{o.own_ahead:.0%}** of the neurons (every seed) have a larger component along "
+        f"their own direction than along the other. Each neuron's own component grew **{o.own_growth:.0f}-fold** "
+        f"(median), the network moved **{o.distance:.2f}** times its initial size (kernel: {ok.distance:.3f}), its "
+        f"weight share on x₁, x₂ went from {o.share0:.3f} to **{o.share:.2f}**, and its test error is "
+        f"**{o.test_error:.3f}** (kernel: {ok.test_error:.3f}). Try a smaller η with the slider and compare.")
+    _claims(quotes=["motivation", "review_eta"], chose=["output scale c", "width and step size"])
 
 
 def step_power() -> None:
@@ -254,7 +269,8 @@ def step_power() -> None:
         "component along (e₁+e₂)/√2, one with a_j = −1 doubles it along (e₁−e₂)/√2 (call it the neuron's *own* "
         "component), and its other weights only pick up sampling noise. That is a power iteration. The own "
         "component starts near 1/√d, the rest has norm about 1: it takes about log₂(√d) ≈ 0.72 ln d doublings to "
-        "catch up. Here: Fig 1's setting, fresh batches of 6d samples per step, m = η = 20, 8 seeds.")
+        "catch up. (This explanation is ours; the paper's proof is not public.) Here: Fig 1's setting, fresh "
+        "batches of 6d samples per step, m = η = 20, 8 seeds.")
     d = st.select_slider("input dimension d", DS_POWER, key=f"{P}_d4")
     with st.spinner("Training 8 seeds for 10 steps..."):
         p = _power(int(d))
@@ -272,16 +288,17 @@ def step_power() -> None:
         f"neurons; step by step {factors}). Pure doubling from {pi.aligned[0]:.3f} to {pi.rest[0]:.2f} takes "
         f"log₂({pi.rest[0]:.2f} / {pi.aligned[0]:.3f}) = **{p.doublings:.1f}** steps; the median own component "
         f"passes the median rest norm at {cross}, and ceil(ln d) = **{p.ceil_ln_d}**. The test error first reaches "
-        f"0 at {zero} (median over seeds). After the crossing the loss saturates (f is no longer small) and the "
-        "growth stops. Since the start is about 1/√d, the count grows like log₂ √d = 0.72 ln d: **about ln d "
-        "steps**, whatever the width.")
+        f"0 at {zero} (median over seeds). Since the start is about 1/√d, pure doubling needs log₂ √d = "
+        "0.72 ln d steps to catch up, on the order of ln d; the Poster Fig 1 page measures the first zero-error "
+        "step across d.")
+    _claims(quotes=["theorem", "abstract_xor"], chose=["samples per step (Fig 1)", "log base"])
 
 
 def step_samples() -> None:
-    st.markdown("**The idea.** The kernel regime needs about **d²** samples for XOR; feature learning about **d**. "
-                "Each cell trains on a fixed set of n samples (feature learning: 200 full-batch steps, m = η = 20; "
-                "kernel regime: 300 steps, m = 512, η = 1) and shows the final test error. The same experiment as "
-                "the Sample complexity page, on a smaller grid.")
+    st.markdown("**The idea.** Poster Table 2 bounds the samples by **d** for feature learning and by **d²** for "
+                "the kernel regime's earlier analyses (upper bounds). Each cell trains on a fixed set of n samples "
+                "(feature learning: 200 full-batch steps, m = η = 20; kernel regime: 300 steps, m = 512, η = 1) and "
+                "shows the final test error. The same experiment as the Sample complexity page, on a smaller grid.")
     target = st.slider("target: final test error at most", 0.0, 0.1, step=0.01, key=f"{P}_target")
     ds, ns = st.session_state.get(f"{P}_sample_ds", T.SAMPLE_DS), st.session_state.get(f"{P}_sample_ns", T.SAMPLE_NS)
     table = paper_ui.compute(f"{P}5", {"d": list(ds), "n": list(ns)},
@@ -300,14 +317,17 @@ def step_samples() -> None:
     _question(
         f"How many samples does each regime need to reach test error {target:g} or less, and how does that "
         "number change when d doubles?",
-        "Smallest n reaching the target on this grid: " + "; ".join(words) + ". Feature learning's need grows "
-        "about like d, the kernel regime's about like d² (the two dashed lines on the maps).")
+        "Smallest n reaching the target on this grid: " + "; ".join(words) + ". "
+        + sentences.edges_sentence(table, float(target)) + " The page *Sample complexity: n\\* against d* measures "
+        "the smallest n at zero test error over two decades of d.")
+    _claims(bounds=[(TABLE2, ("samples",))], chose=["sample-complexity map"])
 
 
 def step_deep() -> None:
-    st.markdown("**The idea.** The paper also sharpens the kernel-regime bound for *deep* networks (Table 1): the "
-                "test loss falls like **1/n** (Chen et al. 2021 had √(m/n)), with no growth in the width m. Here: "
-                "XOR at d = 8, softplus activation, NTK scale, width 128, η = 2, trained full batch for T = n steps.")
+    st.markdown("**The idea.** The paper also sharpens the kernel-regime bound for *deep* networks (poster Table 1): "
+                "an upper bound on the test loss of shape **1/n**, where Chen et al. 2021's had √(m/n), and no "
+                "growth in the width m. Here: XOR at d = 8, softplus activation, NTK scale, width 128, η = 2, trained "
+                "full batch for T = n steps.")
     L = st.radio("depth L (hidden layers)", (1, 2), key=f"{P}_L", horizontal=True)
     ns = st.session_state.get(f"{P}_deep_ns", T.DEEP_NS)
     table = paper_ui.compute(f"{P}6", {"L": int(L), "n": list(ns)},
@@ -317,13 +337,11 @@ def step_deep() -> None:
     paper_ui.chart(deep_loss_vs_n(table), f"{P}_deep_chart")
     r = T.deep_reading(table, int(L))
     losses = ", ".join(f"n = {int(row.n)}: {row.test_loss:.4f}" for _, row in table.sort_values("n").iterrows())
-    where = ("inside the radius m^(1/L) = {:.0f} that the theory's kernel regime allows (Q3)" if r.inside else
-             "beyond m^(1/L) = {:.0f}: the theory's radius is m^O(1/L), a shape whose constant it does not give, "
-             "so this is no contradiction, but the run is not inside that plain m^(1/L) (Q3)").format(r.radius)
+    said = sentences.deep_sentences(table)
     _question(
         "If the test loss falls like 1/n, what slope does it have on log-log axes, and what does this run show?",
-        f"Slope −1. Measured at L = {L}: **{r.slope:.2f}** (test loss {losses}). Steeper than −1 is allowed: the "
-        "bound is an upper bound, and at the smallest n the network has not learned XOR yet. The relative distance "
-        f"from init {'grows' if r.grows else 'goes'} with n (T = n steps) from {r.lo:.2f} to {r.hi:.2f}, in absolute "
-        f"terms up to about {r.absolute:.1f} (‖W₀‖ is about √(L m)), {where}. The Deep nets page also varies the "
-        "width.")
+        f"Slope −1. Measured at L = {L} (test loss {losses}): " + said[0] + " The relative distance from init "
+        f"{'grows' if r.grows else 'goes'} with n (T = n steps) from {r.lo:.2f} to {r.hi:.2f}. " + said[-1]
+        + " The Deep nets page also varies the width.")
+    _claims(quotes=["abstract_deep", "kernel_ball"], bounds=[(TABLE1, ("test loss",))],
+            chose=["deep-net task", "kernel-regime boundary"])

@@ -3,9 +3,9 @@ import streamlit as st
 
 from sharp.engine.images import ENV
 from sharp.experiments import DIGITS
-from sharp.experiments.claims import QUOTES, choices_rows
 from sharp.experiments.digits import digits_sentence, final
 from sharp.experiments.params import Int
+from ui import claims
 from ui.paper import chart, download, experiment_frame, ran, start
 from ui.science import digits_gap_figure, digits_iterations_figure
 
@@ -15,10 +15,9 @@ FORM = {"m": Int(16, 1000, even=True), "steps": Int(10, 400), "seeds": Int(1, 3)
 start(P, DIGITS.defaults)
 
 st.title("Real digits: two hidden layers, two step sizes, the generalization gap against n")
-st.markdown("**The paper's experiment**, as its public sources describe it:")
-st.markdown(QUOTES["figure1_digits"].markdown() + "\n\n" + QUOTES["review_digits"].markdown())
-st.markdown("**This app's version** (the setup is ours where the sources are silent):")
-st.table(choices_rows(("real-data experiment",)))
+st.markdown("The paper's real-data experiment as this app reconstructs it: training loss, test loss, their gap and "
+            "the distance from initialization against the iteration at two step sizes, and the final gap against "
+            "the training-set size n. The paper's words and this app's choices are below the charts.")
 
 with st.form(f"{P}_form"):
     c1, c2, c3, c4 = st.columns(4)
@@ -52,6 +51,7 @@ st.markdown(f"**Data**: {df.source.iloc[0]}; classes {df.classes.iloc[0]} (+1 fo
             f"`{ENV}` to their folder before starting the server.")
 chart(digits_iterations_figure(df), f"{P}_iterations")
 chart(digits_gap_figure(df), f"{P}_gap")
-st.markdown(digits_sentence(df))
+claims.block(quotes=["figure1_digits", "review_digits"], chose=["real-data experiment"],
+             measured=digits_sentence(df))
 st.dataframe(fin.rename(columns={"gap": "gap (test - train loss)", "distance": "||W_t - W_0||"}), hide_index=True)
 download(df, "digits.csv", f"{P}_download")

@@ -2,11 +2,11 @@
 import streamlit as st
 
 from sharp.experiments import FIG1, READINGS
-from sharp.experiments.claims import QUOTES, choices_rows
 from sharp.experiments.fig1 import zero_step_table, zero_step_verdict
 from sharp.experiments.params import Int, Subset
 from sharp.experiments.sensitivity import READINGS as NAMES
 from sharp.experiments.sensitivity import sensitivity_sentence, sensitivity_table
+from ui import claims
 from ui.paper import chart, download, experiment_frame, ran, start
 from ui.paper_figures import figure1_figure
 from ui.science import readings_figure
@@ -16,14 +16,12 @@ DS = [25, 50, 100, 200, 400, 800, 1600]
 URL = {"d": Subset(DS), "seeds": Int(1, 20), "steps": Int(4, 40), "m": Int(2, 200, even=True)}  # the form, in a link
 start(P, FIG1.defaults, URL)
 
-st.title("Poster Fig 1: zero test error after about ln d iterations")
+st.title("Poster Fig 1: test error against the SGD iteration, several d")
 st.markdown(
-    "**The claim.** A two-layer network of constant width m = 20 with quadratic activation, trained by "
-    "mini-batch SGD with step size eta = m on XOR (y = x1 x2, x uniform on {-1,+1}^d), reaches **zero test "
-    "error after about ceil(ln d) iterations**, using O(d) fresh samples per step.  \n"
-    "**Here** each step draws a fresh batch of 6d samples (online SGD), the output scale is 1/m (mean field), "
-    "and the test set has 4000 points. Each line is the median over seeds; the band spans the best and worst "
-    "seed. **Look at** where each curve hits zero against its dotted marker at ceil(ln d).")
+    "Feature learning on XOR (y = x1 x2, x uniform on {-1,+1}^d): a two-layer network of width m with quadratic "
+    "activation, step size eta = m, a fresh batch of 6d samples per step, 4000 test points. Each line is the median "
+    "over seeds; the band spans the best and worst seed; the dotted markers are at ceil(ln d). Below the table: "
+    "the paper's words, this app's choices and the measurement.")
 
 with st.form(f"{P}_form"):
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
@@ -43,11 +41,11 @@ st.markdown("**First iteration with zero test error** (exactly 0 mistakes on the
             "never got there counts as later than the last iteration, so the median reads \"> N\" when half or "
             "more seeds never did):")
 st.dataframe(table, hide_index=True)
-every_seed, verdict = zero_step_verdict(df)
-(st.success if every_seed else st.warning)(verdict)
+claims.block(quotes=["theorem", "fig1"],
+             chose=["network", "second layer", "initialization", "output scale c", "samples per step (Fig 1)",
+                    "log base", "zero test error"],
+             measured=zero_step_verdict(df))
 download(df, "figure1.csv", f"{P}_download")
-st.caption("Our reconstruction of the poster's setup (the paper's full text was not available): "
-           "f(x) = (1/m) sum_j a_j (w_j . x)^2 with a_j = +-1 fixed, W0 ~ N(0, 1/d), logistic loss, plain SGD.")
 
 # --- the same measurement under other readings of the setup (sharp.experiments.sensitivity) ---
 
@@ -55,10 +53,8 @@ R = "readings"
 R_URL = {"d": Subset(DS), "seeds": Int(1, 10), "steps": Int(6, 60)}  # the form's ranges (the link carries Fig 1's)
 start(R, READINGS.defaults)
 st.subheader("Does it depend on how the setup is read?")
-st.markdown("**The paper** states the setup only this far:")
-st.markdown(QUOTES["fig1"].markdown() + "\n\n" + QUOTES["abstract_xor"].markdown())
-st.markdown("**This app's choices** where it is silent, and the other readings measured below:")
-st.table(choices_rows(("initialization", "samples per step (Fig 1)", "log base", "zero test error")))
+st.markdown("The same first-zero-error measurement under the readings of the setup that the paper's words allow "
+            "(the paper's words and this app's choices are below the chart).")
 with st.form(f"{R}_form"):
     c1, c2, c3 = st.columns([3, 1, 1])
     c1.multiselect("input dimensions d", DS, key=f"{R}_d")
@@ -70,9 +66,11 @@ rs = {k: st.session_state[f"{R}_{k}"] for k in ("d", "seeds", "steps")}
 rdf = experiment_frame(R, READINGS, rs, None if rs["d"] else "Pick at least one d for the readings.")
 rtable = sensitivity_table(rdf)
 chart(readings_figure(rtable, NAMES), f"{R}_chart")
-st.markdown(f"**Measured here** (eta = m = 20, c = 1/m, {int(rdf.n_test.iloc[0])} test points, "
-            f"{int(rs['seeds'])} seeds per d; a seed that never reached zero counts as later than the budget): "
-            + sensitivity_sentence(rtable))
+claims.block(quotes=["fig1", "abstract_xor"],
+             chose=["initialization", "samples per step (Fig 1)", "log base", "zero test error"],
+             measured=f"(eta = m = 20, c = 1/m, {int(rdf.n_test.iloc[0])} test points, {int(rs['seeds'])} seeds per "
+                      "d; a seed that never reached zero counts as later than the budget): "
+                      + sensitivity_sentence(rtable))
 shown = rtable.assign(reading=[NAMES.get(r, r) for r in rtable.reading])
 st.dataframe(shown[["reading", "d", "ceil_ln_d", "median_text", "per_seed", "final_error", "diverged"]].rename(
     columns={"ceil_ln_d": "ceil(ln d)", "median_text": "median first zero-error step",

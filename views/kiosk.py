@@ -31,6 +31,7 @@ header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSideb
 .kiosk-bar div {height: 100%; background: currentColor; opacity: 0.6; border-radius: 4px;}
 .kiosk-headline {font-size: clamp(1.5rem, 3vw, 3.7rem); font-weight: 700; line-height: 1.12; margin: 0.3vw 0;}
 .kiosk-caption {font-size: clamp(0.95rem, 1.3vw, 1.7rem); opacity: 0.8;}
+.kiosk-paper {font-style: italic; opacity: 0.7;}
 .kiosk-reading {font-size: clamp(1rem, 1.55vw, 2rem); margin: 0 0 1vw 0; line-height: 1.25;}
 .kiosk-reading b {display: block; font-size: 1.3em;}
 .kiosk-reading.compact {margin-bottom: 0.45vw;} .kiosk-reading.compact b {display: inline; font-size: 1.1em;}
@@ -79,7 +80,8 @@ def loop() -> None:
         f'next: {nxt.title} in {left} s</span></div>'
         f'<div class="kiosk-bar"><div style="width:{100 * scenes.progress_share(into, opts.scene_s):.1f}%"></div></div>'
         f'<div class="kiosk-headline">{html.escape(scenes.headline(data))}</div>'
-        f'<div class="kiosk-caption">{html.escape(scenes.caption(scene))}</div>',
+        f'<div class="kiosk-caption">{html.escape(scenes.caption(scene))}</div>'
+        f'<div class="kiosk-caption kiosk-paper">{html.escape(scenes.paper_line(scene))}</div>',
         unsafe_allow_html=True)
     chart, side = st.columns([2.3, 1], gap="large")
     chart.markdown(store.frame(scene.key, shown, kiosk.frame_svg), unsafe_allow_html=True)

@@ -14,10 +14,12 @@ import streamlit as st
 
 import sharp
 from sharp.experiments import race
+from sharp.experiments.claims import TABLE2
+from sharp.experiments.sentences import race_sentence
 from sharp.serve.entry import Entry
 from sharp.serve.live_run import Frame, LiveRun, Watch, config_json
 from sharp.serve.scheduler import shared
-from ui import kiosk, live
+from ui import claims, kiosk, live
 from web import scripts, stream
 
 KEYS = [f.name for f in dataclasses.fields(race.Settings)]
@@ -35,8 +37,9 @@ FORMULAS = r"""
 - **Linearized (NTK) network**: $f_{lin}(W) = f(W_0) + \langle \nabla f(W_0), W - W_0\rangle$, trained the same
   way: the exact kernel regime.
 - **Curves**: mean over seeds; the band runs from the best to the worst seed.
-- On the poster's setting (fresh batches of $6d$, $\eta = m = 20$) the feature network reaches zero test error
-  after about $\lceil \ln d \rceil$ steps (dashed marker).
+- The dashed marker on the feature side is at step $\lceil \ln d \rceil$: the paper's theorem says "log(d) SGD
+  iterations" (poster), "$\lceil \log(d) \rceil$ iterations" (abstract), on fresh batches of $6d$ with
+  $\eta = m = 20$ (the *Poster Fig 1 setting* preset); the natural log is this app's reading.
 
 This parametrization is our reconstruction of the setup of Taheri, Thrampoulidis and Mazumdar (ICLR 2025)."""
 
@@ -117,10 +120,10 @@ st.html(scripts.HIDE + scripts.reload_if_blank(), unsafe_allow_javascript=True)
 st.title("Kernel regime vs feature learning, live")
 st.markdown(
     "Two networks learn y = x₁·x₂ (XOR hidden in d random ±1 inputs) from the same samples. "
-    "**Kernel regime** (left): a wide network with a small step barely leaves its random start, so it acts "
-    "like a fixed kernel, which would need about d² samples; with n = 6d its test error stays high. "
-    "**Feature learning** (right): a narrow network with a large step η = m moves far from its start, its "
-    "neurons turn toward x₁ and x₂ (the neuron view at the bottom), and the test error drops to zero.")
+    "**Kernel regime** (left): a wide network at the NTK scale with a small step; near its random start it behaves "
+    "like its linearization, a fixed kernel. **Feature learning** (right): a narrow network at the mean-field scale "
+    "with a large step η = m; the neuron view at the bottom shows whether its neurons turn toward x₁ and x₂. "
+    "Below the charts: what the paper says, what this app chose, and what this run measured.")
 with st.expander("The model and the formulas"):
     st.markdown(FORMULAS)
 
@@ -242,6 +245,10 @@ with run_box:
 # from the server's /api/live route (web/stream.py), with no rerun of this script while it plays.
 st.html(stream.area(entry, frame, stream.client_config(settings, watch, ss.live_id, mode, entry.job)),
         unsafe_allow_javascript=True)
+claims.block(quotes=["motivation"], bounds=[(TABLE2, ("samples",))],
+             chose=["network", "second layer", "initialization", "output scale c", "kernel regime"],
+             measured=race_sentence(frame.history, settings.steps) if not frame.running else
+             "The run is playing; what it measured is stated here when it ends or is paused.")
 sidebar(frame)
 # Keys (Space play/pause, right arrow step, R reset), the charts' SVG/PNG buttons and the kiosk's idle return;
 # sent last, so the charts reach a new visitor first.

@@ -1,12 +1,12 @@
 """Sample complexity measured: the smallest training-set size n* reaching zero test error, against d, per regime
 and seed (sharp.experiments.complexity)."""
-import pandas as pd
 import streamlit as st
 
 from sharp.experiments import NSTAR
-from sharp.experiments.claims import QUOTES, TABLE2, bounds_rows
+from sharp.experiments.claims import TABLE2
 from sharp.experiments.complexity import N_TEST, REGIMES, REL_TOL, estimate_seconds, median_nstar, slopes_sentence
 from sharp.experiments.params import Int, Subset
+from ui import claims
 from ui.paper import chart, compute, download, ran, start
 from ui.science import nstar_figure
 
@@ -18,14 +18,10 @@ NSTAR_PAGE_MAX_SECONDS = 1800.0  # estimated (an upper bound: probes that reach 
 start(Q, NSTAR.defaults, Q_URL)
 
 st.title("Sample complexity: the smallest n that reaches zero test error, against d")
-st.markdown("**The paper** (feature learning; the kernel row is the earlier analyses' upper bound as the poster "
-            "cites it):")
-st.markdown(QUOTES["theorem"].markdown())
-st.table(pd.DataFrame(bounds_rows(TABLE2)).set_index("analysis"))
 budgets = "; ".join(f"{b.label}: at most {b.steps} steps, test error checked every {b.every}, n up to "
                     f"{b.n_max_factor:g} d{'^2' if b.power == 2 else ''}" for b in REGIMES.values())
 st.markdown(
-    "**This app measures** n*, per seed: each seed trains on its own fixed training set of n samples (full-batch "
+    "**What is measured**: n*, per seed. Each seed trains on its own fixed training set of n samples (full-batch "
     f"gradient descent) and succeeds when its test error is exactly 0 on {N_TEST} fresh test points at some checked "
     f"step within the budget ({budgets}). The search doubles n from d, then bisects each seed's bracket to within "
     f"{REL_TOL:.0%}; every probe trains all seeds as one batch. A seed that never succeeds up to the largest n is "
@@ -54,9 +50,12 @@ else:
     if qdf is not None:
         labels = {r: b.label for r, b in REGIMES.items()}
         chart(nstar_figure(qdf, labels), f"{Q}_chart")
-        st.markdown("**Measured here** (least-squares slopes of log n*/d and log n*/d^2 against log d, of the median "
-                    "over seeds; the range is the seeds' own slopes; the verdict keeps the growth laws whose slope "
-                    "lies in that range, widened by the search's resolution): " + slopes_sentence(qdf))
+        claims.block(quotes=["theorem", "review_xor"], bounds=[(TABLE2, ("samples",))],
+                     chose=["zero test error", "kernel regime"],
+                     measured="(least-squares slopes of log n*/d and log n*/d^2 against log d, of the median over "
+                              "seeds; the range is the seeds' own slopes; the verdict keeps the growth laws whose "
+                              "slope lies in that range, widened by the search's resolution): "
+                              + slopes_sentence(qdf))
         table = median_nstar(qdf).drop(columns=["median"]).rename(columns={
             "median_text": "median n*", "lo": "smallest seed's n*", "hi": "largest seed's n*",
             "censored": "censored seeds", "n_max": "largest n tried"})

@@ -7,8 +7,9 @@ import streamlit as st
 
 from sharp.experiments import REGIME, regime
 from sharp.experiments.params import Choice, Int
+from ui import claims
 from ui.paper import chart, download, experiment_frame, ran, start
-from ui.regime import preset_cells, regime_figure, summary
+from ui.regime import preset_cells, presets_sentence, regime_figure, summary
 
 P = "regime"
 URL = {"d": Choice([20, 30, 40, 50]), "steps": Choice([50, 100, 200, 400]), "seeds": Int(1, 4)}  # the form, in a link
@@ -16,14 +17,11 @@ start(P, {k: REGIME.defaults[k] for k in URL}, URL)
 
 st.title("Regime map: where does the kernel regime end?")
 st.markdown(
-    "**The question (Q3).** How far can the weights move from their initialization before the kernel picture "
-    "stops holding, and where in (width, step size) does that happen?  \n"
-    "**Here** every cell trains a two-layer network (quadratic activation) on the same fixed set of n = 6d "
-    "samples, full batch, for a fixed number of steps, and shows its final test error (left) and its relative "
-    "distance from init ‖W − W₀‖/‖W₀‖ (right, log colour scale), averaged over seeds. Top: the mean-field scale "
-    "1/m; bottom: the NTK scale 1/√m. The **white line** is where the distance crosses 1; the star is the "
-    "feature-learning preset (m = η = 20, scale 1/m), the diamond the kernel preset (m = 1024, η = 1, scale "
-    "1/√m). **Look at** whether low test error (yellow) sits on the far side of the white line.")
+    "Every cell trains a two-layer network (quadratic activation) on the same fixed set of n = 6d samples, full "
+    "batch, for a fixed number of steps, and shows its final test error (left) and its relative distance from init "
+    "‖W − W₀‖/‖W₀‖ (right, log colour scale), averaged over seeds. Top: the mean-field scale 1/m; bottom: the NTK "
+    "scale 1/√m. The **white line** is where the distance crosses 1; the star is the feature-learning preset "
+    "(m = η = 20, scale 1/m), the diamond the kernel preset (m = 1024, η = 1, scale 1/√m).")
 
 with st.form(f"{P}_form"):
     c1, c2, c3 = st.columns(3)
@@ -38,18 +36,15 @@ s = {**REGIME.defaults, **{k: int(st.session_state[f"{P}_{k}"]) for k in URL}}
 df = experiment_frame(P, REGIME, s)
 table = regime.table(df)
 chart(regime_figure(table), f"{P}_chart")
-words = summary(table)
-st.markdown("**What this map shows.**  \n" + "  \n".join(words))
+cells = preset_cells(table)
+claims.block(quotes=["q3", "kernel_ball", "motivation"], chose=["output scale c", "kernel-regime boundary"],
+             measured=["**What this map shows.**  \n" + "  \n".join(summary(table)), presets_sentence(cells)])
 st.markdown("**The presets** (the nearest cell of the grid):")
-st.dataframe(preset_cells(table), hide_index=True)
-exponent = " (see the exponent above)" if "grows about like" in words[0] else ""  # stated only with 3+ crossings
+st.dataframe(cells, hide_index=True)
 st.markdown(
-    "Reading it: with the mean-field scale one step moves each neuron by about η/m times its gradient, so over a "
-    f"fixed number of steps the line runs along η ∝ m{exponent}: a wide network with a small step "
-    "stays near its start and behaves like a kernel (high error at n = 6d), while η = m puts it far past the line. "
-    "With the NTK scale the line also moves to larger η as m grows, and at large η the network diverges before it "
-    "learns. Small η on the mean-field side is slow feature learning within the step budget rather than a "
-    "different regime (a smaller η still learns, only later).")
+    "Our reasoning, not the paper's: with the mean-field scale one step moves each neuron by about η/m times its "
+    "gradient, so over a fixed number of steps the line would run along η ∝ m; the crossings measured above (with "
+    "their exponent when three or more widths cross) say how far that holds on this grid.")
 with st.expander("The numbers"):
     st.dataframe(table, hide_index=True)
 download(df, "regime-map.csv", f"{P}_download")

@@ -1,8 +1,10 @@
 """Sample complexity: final test error over (d, n) with a fixed training set, one heat map per regime."""
 import streamlit as st
 
-from sharp.experiments import SAMPLES, paper
+from sharp.experiments import SAMPLES, paper, sentences
+from sharp.experiments.claims import TABLE2
 from sharp.experiments.params import Float, Int, Subset
+from ui import claims
 from ui.paper import chart, download, experiment_frame, ran, start
 from ui.paper_figures import samples_figure
 
@@ -12,17 +14,13 @@ NS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 URL = {"d": Subset(DS), "n": Subset(NS), "seeds": Int(1, 6), "c_lin": Float(0.1, 100.0), "c_quad": Float(0.01, 10.0)}
 start(P, SAMPLES.defaults, URL)
 
-st.title("Sample complexity: about d samples with feature learning, about d^2 in the kernel regime")
-st.markdown("The smallest n at which each seed reaches zero test error, measured against d over two decades, is on "
-            "the page [Sample complexity: n\\* against d](/nstar).")
+st.title("Sample complexity: final test error over (d, n), fixed training sets")
 st.markdown(
-    "**The claim (Table 2, samples).** Feature learning reaches zero test error with n = O~(d) samples; "
-    "kernel-regime analyses need about d^2.  \n"
-    "**Here** each cell trains on a *fixed* training set of n samples (full-batch gradient descent; feature "
-    "learning: 200 steps at eta = m = 20, scale 1/m; kernel regime: 300 steps at eta = 1, scale 1/sqrt(m), "
-    "m = 512) and shows the final error on 1000 fresh test points, averaged over seeds. **Look at** "
-    "where each map turns yellow (error 0): the feature map's edge follows the black dashed line n = c d, the "
-    "kernel map's edge follows the pink dotted n = c d^2. Move the constants c to fit the edges.")
+    "Each cell trains on a *fixed* training set of n samples (full batch) and shows the final test error on 1000 "
+    "fresh points, averaged over seeds; yellow is no test error. Compare each map's edge with the dashed line "
+    "n = c d and the dotted n = c d^2, and move the constants c below. Below the chart: whether these edges can tell "
+    "d from d^2. The smallest n that reaches zero test error, over two decades of d, is on the page "
+    "[Sample complexity: n\\* against d](/nstar).")
 
 with st.form(f"{P}_form"):
     c1, c2, c3 = st.columns([2, 3, 1])
@@ -41,13 +39,18 @@ df = experiment_frame(P, SAMPLES, s, None if s["d"] and s["n"] else "Pick at lea
 table = paper.final_table(df, ["regime", "d", "n"])
 chart(samples_figure(table, float(s["c_lin"]), float(s["c_quad"])), f"{P}_chart")
 edge = paper.sample_edges(table)
+dist = table.groupby("regime").distance.median()
+claims.block(quotes=["theorem"], bounds=[(TABLE2, ("samples",))], chose=["sample-complexity map", "kernel regime"],
+             measured=[sentences.edges_sentence(table),
+                       "Median relative distance from init ||W - W0|| / ||W0|| at the end: " + ", ".join(
+                           f"{r} {v:.2f} ({'farther' if v >= 1 else 'less far'} than its initial norm)"
+                           for r, v in dist.items()) + "."])
 st.markdown("**Smallest n with mean test error <= 0.02**, per d (blank: not within the n tried):")
 st.dataframe(edge, hide_index=True)
-dist = table.groupby("regime").distance.median()
-st.caption("Median relative distance from init ||W - W0|| / ||W0|| at the end: "
-           + ", ".join(f"{r} {v:.2f}" for r, v in dist.items())
-           + " (feature learning moves O(1) away; the kernel regime stays close).")
 if table.diverged.any():
-    st.caption("\\* Some seeds diverged in these cells (with far fewer samples than dimensions, the quadratic "
-               "network at eta = 20 grows without bound); the number shown averages the seeds that did not.")
+    bad = table[table.diverged > 0]
+    cells = zip(bad.regime, bad.d, bad.n, bad.diverged)
+    st.caption("\\* Seeds diverged (their outputs blew up) in these cells: "
+               + "; ".join(f"{r}, d = {int(d)}, n = {int(n)} ({v:.0%} of seeds)" for r, d, n, v in cells)
+               + ". The number shown averages the seeds that did not.")
 download(df, "samples.csv", f"{P}_download")

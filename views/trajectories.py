@@ -1,7 +1,8 @@
 """Neuron trajectories: both regimes' neurons on the plane of x1 and x2, one step scrubber for every chart."""
 import streamlit as st
 
-from ui import tour, trajectories
+from sharp.experiments.sentences import trajectories_sentence
+from ui import claims, tour, trajectories
 
 P = "traj"
 # A first visit may come from a shared link, e.g. /trajectories?m=256&eta=10; bad values are named and ignored.
@@ -27,3 +28,5 @@ trajectories.scrubber(P, runs, titles={"kernel": f"Kernel regime, m = {runs['ker
                                        "feature": f"Feature learning, η = {runs['feature'].cfg.eta:g}"})
 st.caption(f"Seeds: {runs['feature'].cfg.seeds} (curves: mean and band over seeds); {runs['feature'].cfg.steps} "
            f"full-batch steps, logged every {runs['feature'].cfg.every}.")
+claims.block(quotes=["motivation"], chose=["second layer", "output scale c", "kernel regime"],
+             measured=trajectories_sentence(runs))

@@ -319,24 +319,42 @@ def slope_text(x: float) -> str:
     return "0.00" if text == "-0.00" else text
 
 
-def growth_verdict(s: Slopes, rel_tol: float = REL_TOL) -> str:
+def growth_verdict(s: Slopes, rel_tol: float = REL_TOL, laws: dict[str, float] | None = None,
+                   what: str = "n*") -> str:
     """Which growth law the slopes allow: the laws whose slope lies within the seeds' spread of slopes, widened by
-    the search's resolution (a factor 1 + rel_tol in n* at either end of the d range).
+    the measurement's resolution (a factor 1 + rel_tol in the measured value at either end of the d range).
 
+    Args:
+        s: the fitted slopes (`fit_slopes`).
+        rel_tol: the measured value's relative resolution (the search's for n*; 1/step for a first-hit step).
+        laws: law -> its log-log slope over s.ds (default `model_slopes`: linear, d log d, quadratic).
+        what: the measured value's name, for the messages.
     Example:
         >>> growth_verdict(Slopes("feature", (16, 512), 1.02, 0.98, 1.06, 3, 0))
         'linear (n ~ d)'
     """
     if len(s.ds) < 2 or not math.isfinite(s.slope):
-        return "cannot tell (n* known at fewer than two d)"
+        return f"cannot tell ({what} known at fewer than two d)"
     if s.seeds_fitted < 2:
-        return "cannot tell (fewer than two seeds with n* known at every d)"
+        return f"cannot tell (fewer than two seeds with {what} known at every d)"
     slack = 2 * math.log1p(rel_tol) / math.log(max(s.ds) / min(s.ds))
-    fits = [name for name, b in model_slopes(s.ds).items() if s.seed_lo - slack <= b <= s.seed_hi + slack]
+    return laws_verdict(s.seed_lo - slack, s.seed_hi + slack, s.slope, model_slopes(s.ds) if laws is None else laws)
+
+
+def laws_verdict(lo: float, hi: float, slope: float, laws: dict[str, float]) -> str:
+    """The growth laws whose log-log slope lies in [lo, hi], in words: the one law, "cannot tell a from b", or
+    "none of ..." with the measured slope.
+
+    Example:
+        >>> laws_verdict(0.9, 2.1, 1.5, {"n ~ d": 1.0, "n ~ d^2": 2.0})
+        'cannot tell n ~ d from n ~ d^2'
+    """
+    fits = [name for name, b in laws.items() if lo <= b <= hi]
     if len(fits) == 1:
         return fits[0]
     if not fits:
-        return f"none of linear, d log d or quadratic (slope {s.slope:.2f})"
+        names = list(laws)
+        return f"none of {', '.join(names[:-1])} or {names[-1]} (slope {slope:.2f})"
     return "cannot tell " + " from ".join(fits)
 
 

@@ -210,10 +210,15 @@ def digits_sentence(df: pd.DataFrame) -> str:
     parts = []
     for fit in gap_fits(df):
         row = fin[(fin.eta == fit.eta) & (fin.n == n_big)].iloc[0]
-        slope = (f"gap slope against n {fit.slope:.2f} (over n = {', '.join(map(str, fit.ns))})"
+        pace = "at least as fast as 1/n" if fit.slope <= -1 else "slower than 1/n"
+        slope = (f"gap slope against n {fit.slope:.2f} (over n = {', '.join(map(str, fit.ns))}: falls {pace})"
                  if math.isfinite(fit.slope) else "gap slope not measured (fewer than two n with a positive gap)")
         if fit.dropped:
             slope += f", gap <= 0 at n = {', '.join(map(str, fit.dropped))}"
         parts.append(f"eta = {fit.eta:g}: {slope}; at n = {n_big} after {int(row.step)} steps, distance from "
                      f"initialization {row.distance:.3g}, gap {row.gap:.3g}")
-    return "**Measured here**: " + "; ".join(parts) + ". The paper's bound falls like 1/n (slope -1)."
+    slow = any(math.isfinite(f.slope) and f.slope > -1 for f in gap_fits(df))
+    return ("; ".join(parts) if parts else "nothing measured") + (
+        ". The paper's bound on the test loss has the shape 1/n (slope -1), its constant unknown"
+        + (": a gap falling slower than 1/n over these n stays under such a bound only for a constant fitted to the "
+           "largest n." if slow else "."))

@@ -87,22 +87,6 @@ def presets() -> dict[str, tuple[str, int, float]]:
     return {name: (p["scale"], p["m"], p["eta"]) for name, p in PRESETS.items()}
 
 
-def headline(t: pd.DataFrame, scale: str) -> dict[str, float]:
-    """The corner numbers a page states: the best test error on the map and where, and the lowest one among
-    cells that stayed near init (distance < 1). Example: headline(table(df), "mf")["best_error"]"""
-    ok = t[(t.scale == scale) & t.test_error.notna()]
-    best = ok.loc[ok.test_error.idxmin()] if len(ok) else None
-    lazy = ok[ok.distance < 1]
-    lazy_best = lazy.loc[lazy.test_error.idxmin()] if len(lazy) else None
-    nan = float("nan")
-    return {"best_error": float(best.test_error) if best is not None else nan,
-            "best_m": float(best.m) if best is not None else nan,
-            "best_eta": float(best.eta) if best is not None else nan,
-            "best_distance": float(best.distance) if best is not None else nan,
-            "lazy_best_error": float(lazy_best.test_error) if lazy_best is not None else nan,
-            "diverged_cells": int((t[t.scale == scale].diverged == 1).sum())}
-
-
 def nearest(values: Sequence[float], x: float) -> float:
     """The grid value closest to x on a log scale. Example: nearest([16, 32], 20) -> 16"""
     return float(min(values, key=lambda v: abs(math.log(v) - math.log(x))))

@@ -19,6 +19,7 @@ import pandas as pd
 from sharp.engine.config import Config
 from sharp.engine.sweep import sweep
 from sharp.experiments import race
+from sharp.experiments.claims import QUOTES
 from sharp.experiments.curves import Curve
 from sharp.experiments.fig1 import figure1_configs, hit_summary
 
@@ -37,15 +38,17 @@ class Scene:
     title: str  # a few words, for the strip of scene names
     lead: str  # the headline's first words, no numbers: `headline` adds what the scene's runs measured
     settings: race.Settings  # the live page's settings for this scene (the click and the QR code open them)
+    paper: str  # what the paper says of it: a key of claims.QUOTES, or "" when the scene is this app's own
 
 
 DEEP = dataclasses.replace(race.preset_settings("Deep (L = 3)"), seeds=2)  # 2 seeds: L = 3 at m = 256 is heavy
 SCENES: tuple[Scene, ...] = (
-    Scene("a", "race", "The race", "Same data, two networks", race.DEFAULTS),
+    Scene("a", "race", "The race", "Same data, two networks", race.DEFAULTS, "motivation"),
     Scene("b", "eta", "The step size", "One network, three step sizes",
-          dataclasses.replace(race.DEFAULTS, steps=30, feature_eta=1.0)),
-    Scene("c", "fig1", "log d steps", "Poster Fig 1", race.preset_settings("Poster Fig 1 setting")),
-    Scene("d", "race", "Deeper nets", "Deeper nets, same data", DEEP),
+          dataclasses.replace(race.DEFAULTS, steps=30, feature_eta=1.0), "large_steps"),
+    Scene("c", "fig1", "Steps against d", "Poster Fig 1", race.preset_settings("Poster Fig 1 setting"),
+          "abstract_xor_short"),
+    Scene("d", "race", "Deeper nets", "Deeper nets, same data", DEEP, ""),
 )
 BY_KEY = {s.key: s for s in SCENES}
 
@@ -218,6 +221,18 @@ def caption(scene: Scene) -> str:
     k, f = cfgs[0], cfgs[1]
     return (f"{data}; {net}kernel regime m = {k.m}, η = {k.eta:g}; feature learning m = {f.m}, η = {f.eta:g}; "
             f"mean of {c.seeds} seeds")
+
+
+def paper_line(scene: Scene) -> str:
+    """What the paper says of the scene, quoted with its source, or that the scene is this app's own.
+
+    Example: paper_line(SCENES[2]) -> 'The paper: “mini-batch SGD ... ⌈log(d)⌉ iterations” (arXiv 2410.10024v2, ...)'
+    """
+    if not scene.paper:
+        return ("The paper's result for deep nets is a kernel-regime bound on the test loss (poster Table 1); this "
+                "scene is this app's own experiment.")
+    q = QUOTES[scene.paper]
+    return f"The paper: “{q.text}” ({q.source})"
 
 
 # ---- the clock --------------------------------------------------------------------------------------------

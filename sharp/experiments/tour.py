@@ -73,6 +73,7 @@ class Outcome:
     share0: float
     share: float
     own_growth: float  # median over seeds and neurons of |own component| at the end / at the start
+    own_ahead: float  # share of neurons (all seeds) whose own component ends larger than their other plane one
 
 
 def outcome(tr: Trajectory) -> Outcome:
@@ -80,9 +81,12 @@ def outcome(tr: Trajectory) -> Outcome:
     planes = tr.planes  # (T, R, m, 3)
     share = (planes[..., 0] ** 2 + planes[..., 1] ** 2)
     share = share.sum(-1) / (share + planes[..., 2] ** 2).sum(-1)  # (T, R)
-    own = np.median(own_component(planes), -1)  # (T, R)
+    own_all = own_component(planes)  # (T, R, m)
+    other = np.abs(planes[..., :2]).sum(-1) - own_all  # the plane component a neuron's sign does not double
+    own = np.median(own_all, -1)  # (T, R)
     return Outcome(float(np.nanmean(tr.test_error[-1])), float(np.nanmean(tr.distance[-1])),
-                   float(share[0].mean()), float(share[-1].mean()), float(np.median(own[-1] / own[0])))
+                   float(share[0].mean()), float(share[-1].mean()), float(np.median(own[-1] / own[0])),
+                   float(np.mean(own_all[-1] > other[-1])))
 
 
 # --- step 4: the power iteration ---
@@ -162,13 +166,13 @@ class DeepReading:
 
 
 def deep_reading(table: pd.DataFrame, L: int) -> DeepReading:
-    """Step 6's numbers, read off `deep(L)`'s table.
+    """Step 6's numbers, read off `deep(L)`'s table (the kernel ball as `paper.kernel_ball` reads it).
 
     Example:
         >>> deep_reading(deep(1), 1).inside
         True
     """
-    t = table.sort_values("n")
-    m, dist = int(t.m.iloc[0]), t.distance.to_numpy(float)
+    t = paper.kernel_ball(table.sort_values("n"))
+    dist = t.distance.to_numpy(float)
     return DeepReading(slope(t), float(dist[0]), float(dist[-1]), bool(np.all(np.diff(dist) > 0)),
-                       float(dist.max() * math.sqrt(L * m)), float(m ** (1 / L)))
+                       float(t.absolute.max()), float(t.radius.iloc[0]))
