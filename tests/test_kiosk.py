@@ -159,7 +159,7 @@ def test_frames_grow_and_say_their_values(kind):
         assert len(last) == len(kiosk.series(scene)[0]) and "test error" in last[0].value
 
 
-def test_store_computes_once_in_the_background_and_bounds_its_frames(own_scheduler):
+def test_store_computes_once_in_the_background_and_bounds_its_frames(own_pool):
     calls, gate = [], threading.Event()
 
     def compute(scene, **sweep_kw):
@@ -168,7 +168,7 @@ def test_store_computes_once_in_the_background_and_bounds_its_frames(own_schedul
         kind = scene.kind
         return scenes.from_frame(scene, fake_frame(kind))
 
-    store = scene_store.SceneStore(compute, max_frames=5, scheduler=own_scheduler)
+    store = scene_store.SceneStore(compute, max_frames=5, pool=own_pool)
     store.warm()
     store.warm()  # a second visitor: no second computation
     assert store.ready() == []
@@ -182,13 +182,13 @@ def test_store_computes_once_in_the_background_and_bounds_its_frames(own_schedul
     assert len(store) == 5
 
 
-def test_store_reports_a_failed_scene_and_keeps_the_others(own_scheduler):
+def test_store_reports_a_failed_scene_and_keeps_the_others(own_pool):
     def compute(scene, **sweep_kw):
         if scene.key == "b":
             raise RuntimeError("boom")
         return scenes.from_frame(scene, fake_frame(scene.kind))
 
-    store = scene_store.SceneStore(compute, scheduler=own_scheduler)
+    store = scene_store.SceneStore(compute, pool=own_pool)
     store.warm()
     store.join(30)
     assert store.ready() == ["a", "c", "d"] and store.errors == {"b": "RuntimeError: boom"}

@@ -34,7 +34,7 @@ def page(query: dict[str, str], runs: int = 2) -> AppTest:
     for k, v in query.items():
         at.query_params[k] = v
     at.run()
-    kiosk_store().join(60)  # the scheduler fills the store (background work: after any live run); the next
+    kiosk_store().join(60)  # the pool fills the store (background work: after any live run); the next
     # run draws a scene
     for _ in range(runs - 1):
         at.run()

@@ -3,7 +3,7 @@
 AppTest runs no JavaScript: the page's live area (web.stream.area) is checked as the HTML the script sends, with
 its metrics and messages, and the stream the browser would read is checked through `web.stream.payload`
 (the browser's drawing is tests/test_e2e_browser.py's). `page` waits for the run's first points (computed by
-the server's workers, shared through sharp.serve.scheduler.shared()) and reruns, as a visitor's first look would
+the server's workers, shared through sharp.serve.pool.shared()) and reruns, as a visitor's first look would
 find them.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sharp.serve import live_run
-from sharp.serve.scheduler import shared as scheduler
+from sharp.serve.pool import shared as pool
 from web import stream
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -28,7 +28,7 @@ def page(query: dict[str, str] | None = None) -> AppTest:
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()
-    if "live_watch" in at.session_state and (entry := scheduler().peek(watch(at).key)) is not None:
+    if "live_watch" in at.session_state and (entry := pool().peek(watch(at).key)) is not None:
         live_run.wait_first(entry, 30)  # the first points, which the browser's script would fetch
         at.run()
     return at
@@ -66,7 +66,7 @@ def test_opens_at_defaults_and_shows_both_regimes():
     assert watch(at).playing and shared(at).latest("kernel") is not None  # started without a click
     cfg = area(at).split("window.__sharpLiveCfg = ")[1].split(";</script>")[0]
     assert '"mode": "play"' in cfg and '"viewer": "' + at.session_state["live_id"] + '"' in cfg
-    entry = scheduler().peek(watch(at).key)  # what the browser's script reads: rows from where it is
+    entry = pool().peek(watch(at).key)  # what the browser's script reads: rows from where it is
     body = stream.payload(entry, 0, None, True, neurons=True)
     assert len(body["rows"]["kernel"]) == body["upto"] >= 1 and body["rows"]["kernel"][0][0] == 0
     view = body["neurons"]["feature"]
@@ -76,7 +76,7 @@ def test_opens_at_defaults_and_shows_both_regimes():
 
 def test_the_script_computes_a_new_runs_first_points_and_no_more():
     at = page({**FAST, "seed": "4242"})  # a run nobody has: the script run starts it
-    entry = scheduler().peek(watch(at).key)
+    entry = pool().peek(watch(at).key)
     assert entry.job.count >= 1  # its first points, computed at once (page() waited for them)
     assert entry.wanted_until == 0.0  # not asked to go on: the browser's stream asks, once it drew them
 
@@ -87,14 +87,14 @@ def watch(at: AppTest) -> live_run.Watch:
 
 def shared(at: AppTest) -> live_run.LiveRun:
     """The server-wide run this session watches."""
-    return scheduler().peek(watch(at).key).job
+    return pool().peek(watch(at).key).job
 
 
 def finish(at: AppTest, timeout: float = 60) -> live_run.LiveRun:
     """Keep the session's run wanted until the workers finish it (what a playing browser does), then rerun."""
-    entry, deadline = scheduler().peek(watch(at).key), time.monotonic() + timeout
+    entry, deadline = pool().peek(watch(at).key), time.monotonic() + timeout
     while not entry.job.done and time.monotonic() < deadline:
-        scheduler().want(entry)
+        pool().want(entry)
         time.sleep(0.05)
     assert entry.job.done, "the run did not finish in time"
     at.run()
@@ -119,7 +119,7 @@ def test_a_changed_slider_restarts_the_run_and_updates_the_url(key, value):
     assert not at.exception
     run = shared(at)
     assert run is not first and getattr(run.settings, key) == value and _q(at, key) == str(value)
-    assert live_run.wait_first(scheduler().peek(watch(at).key), 30) and run.latest("feature").step >= 0  # it computes
+    assert live_run.wait_first(pool().peek(watch(at).key), 30) and run.latest("feature").step >= 0  # it computes
 
 
 def test_eta_inputs_and_the_eta_equals_m_button():
@@ -235,7 +235,7 @@ class Busy:
 
 
 def test_a_saturated_server_says_how_many_runs_are_ahead():
-    reg = scheduler()
+    reg = pool()
     blockers = [reg.get(("busy", i), Busy) for i in range(reg.max_active + 1)]  # every place taken, one in line
     try:
         for b in blockers:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from sharp.experiments import curves, race
 from sharp.serve import live_run
-from sharp.serve.scheduler import shared as scheduler
+from sharp.serve.pool import shared as pool
 from web import guard, stream
 
 SMALL = race.Settings(d=12, n=72, steps=20, seeds=2, kernel_m=32, feature_m=8, feature_eta=8.0, seed=777)
@@ -32,7 +32,7 @@ def call(settings: race.Settings, **extra) -> tuple[int, dict]:
 
 def finished(settings: race.Settings, timeout: float = 60) -> live_run.LiveRun:
     """The server's run for settings, kept wanted until its workers finish it (what a playing page does)."""
-    entry = scheduler().get(settings.run_part(), lambda: live_run.LiveRun.start(settings.run_part(), stored=False))
+    entry = pool().get(settings.run_part(), lambda: live_run.LiveRun.start(settings.run_part(), stored=False))
     for _ in range(int(timeout / 0.6)):
         if entry.job.done:
             break

@@ -19,7 +19,7 @@ from sharp.experiments import paper
 from sharp.experiments import tour as T
 from sharp.experiments.trajectory import Trajectory
 from sharp.serve.jobs import FunctionJob
-from sharp.serve.scheduler import shared
+from sharp.serve.pool import shared
 from ui import paper as paper_ui  # paper_ui.compute looked up at each call (tests may stand in for it)
 from ui import trajectories
 from ui.figures import COLORS, ticks_125
@@ -95,17 +95,17 @@ WAIT_S = 120.0  # the longest a page waits for one of its runs (each takes about
 
 
 def computed(key: tuple, fn: Callable[[], Any]) -> Any:
-    """fn() computed once per server by the scheduler's workers (never in this script's thread), shared by every
+    """fn() computed once per server by the pool's workers (never in this script's thread), shared by every
     visitor who asks for the same key; this visitor waits for it. Stops the page with a message if it fails."""
-    sched, ctx = shared(), get_script_run_ctx()
+    pool, ctx = shared(), get_script_run_ctx()
     who = ctx.session_id if ctx else "no-session"
-    entry = sched.submit(("tour", *key), lambda: FunctionJob(lambda on_progress, cancel: fn()), who)
+    entry = pool.submit(("tour", *key), lambda: FunctionJob(lambda on_progress, cancel: fn()), who)
     if not entry.wait(0.05):
         with st.spinner("Training (a few seconds, once per setting for every visitor)..."):
-            for _ in range(int(WAIT_S / 0.25)):  # bounded; the scheduler keeps it going while this visitor waits
+            for _ in range(int(WAIT_S / 0.25)):  # bounded; the pool keeps it going while this visitor waits
                 if entry.wait(0.25):
                     break
-                sched.watch(entry, who)
+                pool.watch(entry, who)
     if entry.state != "done":
         st.error(f"This run could not be computed ({entry.job.error or entry.error or entry.state}); reload the page "
                  "to try again.")

@@ -2,7 +2,7 @@
 
 The page keeps the visitor's `race.Settings` (changed only by their own widgets and buttons, see `live.settle`)
 and a small `Watch` (how far they have seen, play or pause). The runs themselves are the server's (its one
-scheduler, `sharp.serve.scheduler.shared()`): the first visitor with some settings starts them, background
+pool, `sharp.serve.pool.shared()`): the first visitor with some settings starts them, background
 workers train them, and everyone with the same settings watches the same run. The script runs on the visitor's
 gestures only: it draws the live area once (`web.stream.area`), and the browser's script in it streams the
 run's new points from the server's /api/live route and draws them (web/static/live.js).
@@ -16,7 +16,7 @@ import sharp
 from sharp.experiments import race
 from sharp.serve.entry import Entry
 from sharp.serve.live_run import Frame, LiveRun, Watch, config_json
-from sharp.serve.scheduler import shared
+from sharp.serve.pool import shared
 from ui import kiosk, live
 from web import scripts, stream
 

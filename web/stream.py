@@ -5,7 +5,7 @@ browser's script would draw it, plus that script, web/static/live.js). The scrip
 `/api/live?<the run's settings>&have=<rows it has>...` for what is new: a few numbers per logged step (`rows`),
 the messages over the charts, and at most once a second the neuron views (SVG, drawn here and shared by every
 page at the same step). The route is keyed by the settings alone, as the page is: it works after a reconnect
-and on any replica, and a playing page's request keeps the run wanted (`Scheduler.want`). It waits (briefly,
+and on any replica, and a playing page's request keeps the run wanted (`Pool.want`). It waits (briefly,
 without a thread) for a row it does not have yet, so a page's requests follow the run's pace instead of asking
 in vain.
 
@@ -29,7 +29,7 @@ from sharp.experiments import race
 from sharp.experiments.curves import curve
 from sharp.serve.entry import Entry
 from sharp.serve.live_run import REPLAY_S, Frame, LiveRun, Watch
-from sharp.serve.scheduler import shared
+from sharp.serve.pool import shared
 from ui import figures
 
 WAIT_S = 0.6  # a request for rows not there yet waits at most this long (a long poll)
@@ -221,12 +221,12 @@ async def endpoint(request: Any) -> Any:
         return JSONResponse({"error": str(e)}, status_code=400)
     have, until = _int(q.get("have"), 0), _int(q.get("until"), None)
     want, play, viewer = q.get("want") == "1", q.get("play") == "1", q.get("viewer", "")[:64]
-    reg = shared()
-    entry = reg.peek(key)
+    pool = shared()
+    entry = pool.peek(key)
     if entry is None:  # a reconnect after the run was dropped, another replica: start it as the page would
-        entry = await run_in_threadpool(reg.get, key, lambda: LiveRun.start(key), want)
+        entry = await run_in_threadpool(pool.get, key, lambda: LiveRun.start(key), want)
     if want:
-        reg.want(entry)
+        pool.want(entry)
     pace = streaming(viewer) if viewer and play else 1
     deadline = time.monotonic() + WAIT_S
     target = have + 1 if until is None else min(have + 1, until)

@@ -119,7 +119,7 @@ def from_frame(scene: Scene, frame: pd.DataFrame) -> SceneData:
 def scene_data(scene: Scene, **sweep_kw: Any) -> SceneData:
     """Train a scene's runs to the end (or read them from the disk store) and keep their curves.
 
-    sweep_kw (on_progress, cancel) goes to sharp.engine.sweep.sweep: the scheduler runs it in slices."""
+    sweep_kw (on_progress, cancel) goes to sharp.engine.sweep.sweep: the pool runs it in slices."""
     return from_frame(scene, sweep(configs(scene), max_seconds=None, **sweep_kw))
 
 

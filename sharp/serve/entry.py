@@ -1,9 +1,9 @@
-"""What the scheduler holds per job: its priority, its state, who waits for it, and the charts drawn of it.
+"""What the pool holds per job: its priority, its state, who waits for it, and the charts drawn of it.
 
 A job is anything with `advance(budget_s) -> int` (compute for about budget_s seconds), a `done` flag and
 `nbytes() -> int` (the memory its results hold): a live run (sharp.serve.live_run.LiveRun), or a blocking
 computation wrapped in sharp.serve.jobs.FunctionJob. An `Entry` is read by any thread and written under the
-scheduler's lock.
+pool's lock.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class Job(Protocol):
 
 @dataclass(eq=False)
 class Entry:
-    """One scheduled job and its state (read by any thread; written under the scheduler's lock)."""
+    """One job of the pool and its state (read by any thread; written under the pool's lock)."""
 
     key: Hashable
     job: Any  # a Job

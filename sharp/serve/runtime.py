@@ -37,7 +37,7 @@ class Collector:
     module, so every rerun leaves a reference cycle that holds what the run's globals held (the shared run,
     its frames, figures). Only a full collection frees such cycles, and with start-up's objects frozen and a
     large first threshold (web.server.tune_interpreter) the interpreter would hardly ever run one: dead script
-    modules would hold finished runs long after the scheduler let them go. A timed collection bounds that, and
+    modules would hold finished runs long after the pool let them go. A timed collection bounds that, and
     is quick, since the frozen objects are skipped.
 
     Example:

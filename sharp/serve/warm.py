@@ -1,5 +1,5 @@
 """The server's warm-up: each page's default figure computed at start-up, as background work of the one
-scheduler (sharp.serve.scheduler), so that a visitor finds it done, or watches it finish.
+pool (sharp.serve.pool), so that a visitor finds it done, or watches it finish.
 
 `warm_up` submits every default at once as a background computation, keyed exactly as the page keys its
 own (sharp.experiments.Experiment.key): background work runs one job at a time, in the order given, on the
@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sharp.serve.jobs import FunctionJob
-from sharp.serve.scheduler import Entry, Scheduler, shared
+from sharp.serve.pool import Entry, Pool, shared
 
 WARM_ENV = "SHARP_WARM"  # "0" turns the warm-up off (tests that must not compete for the cores)
 PAGES_ENV = "SHARP_WARM_PAGES"  # which pages to warm, in order, comma-separated (default all of them)
@@ -37,16 +37,16 @@ def chosen(experiments: Sequence[Any]) -> list[Any]:
     return [by_page[p] for p in names if p in by_page]
 
 
-def warm_up(experiments: Sequence[Any], scheduler: Scheduler | None = None) -> list[Entry]:
+def warm_up(experiments: Sequence[Any], pool: Pool | None = None) -> list[Entry]:
     """Submit each experiment's default sweep as background work, in this order; returns their entries.
 
     Args:
         experiments: sharp.experiments.Experiment objects (`WARM`).
-        scheduler: default `shared()`.
+        pool: default `shared()`.
     Example:
         >>> [e.wait(600) for e in warm_up([FIG1])]
     """
-    s = scheduler or shared()
+    s = pool or shared()
     return [s.submit(exp.key(), lambda exp=exp: FunctionJob(functools.partial(exp.run, None, max_seconds=None)),
                      background=True) for exp in experiments]
 
@@ -56,7 +56,7 @@ _started: list[Entry] | None = None
 
 
 def warm_up_once(experiments: Sequence[Any], also: Callable[[], Any] | None = None,
-                 scheduler: Scheduler | None = None) -> bool:
+                 pool: Pool | None = None) -> bool:
     """`warm_up(chosen(experiments))` once per process, unless $SHARP_WARM is 0; returns whether it started.
 
     `also`, if given, runs once in a thread of its own at the same time (the server warms Plotly with it).
@@ -64,7 +64,7 @@ def warm_up_once(experiments: Sequence[Any], also: Callable[[], Any] | None = No
     global _started
     with _lock:
         if _started is None and warm_enabled():
-            _started = warm_up(chosen(experiments), scheduler)
+            _started = warm_up(chosen(experiments), pool)
             if also is not None:
                 threading.Thread(target=also, daemon=True, name="sharp-warm-up-also").start()
         return _started is not None

@@ -1,12 +1,16 @@
-"""The one scheduler of a server process: every training job it runs, live runs, page sweeps, the warm-up,
-the kiosk's scenes and the tour's runs, goes through one pool of worker threads sized to the machine.
+"""The server's pool: every training job of a server process (live runs, page sweeps, the warm-up, the kiosk's
+scenes, the tour's runs) goes through one pool of worker threads sized to the machine, which decides which job
+each worker advances next.
+
+"Pool" names this in-process pool of threads; "scheduler" in this project is only ever the Dask cluster's
+(sharp.distributed, `--scheduler`, $SHARP_SCHEDULER).
 
 A job (sharp.serve.entry.Job) is a live run (sharp.serve.live_run.LiveRun) or a blocking computation wrapped in
-sharp.serve.jobs.FunctionJob; the scheduler holds each in an `Entry`. Jobs are keyed by everything that decides
+sharp.serve.jobs.FunctionJob; the pool holds each in an `Entry`. Jobs are keyed by everything that decides
 their numbers, so the second visitor with the same settings shares the first one's job.
 
 Rules:
-- **One pool.** `workers` threads (default: cores / torch threads per job, so 2 cores with 2 torch threads
+- **One set of workers.** `workers` threads (default: cores / torch threads per job, so 2 cores with 2 torch threads
   means 1), each advancing one job for a slice of `slice_s` at a time, at a CPU priority `nice` below the
   server's own threads (the pages and the health endpoint are answered first). No other thread trains.
 - **One priority order.** A live run a visitor watches (WATCHED), then a computation a visitor waits for
@@ -23,11 +27,11 @@ Rules:
 - **Memory.** Finished jobs stay within a byte budget, least recently seen out first; a job looked at within
   `watched_s` is never evicted, and an unfinished live run nobody looked at for `abandoned_s` is dropped.
 
-Nothing here imports Streamlit. A server process has one Scheduler, `shared()`, which every page, route and
+Nothing here imports Streamlit. A server process has one Pool, `shared()`, which every page, route and
 background task uses; the tests drive their own.
 
 Example:
-    >>> s = Scheduler(workers=1)
+    >>> s = Pool(workers=1)
     >>> entry = s.submit("demo", lambda: FunctionJob(lambda on_progress, cancel: 42), who="alice")
     >>> entry.wait(10) and entry.job.result
     42
@@ -56,7 +60,7 @@ def default_workers(threads_per_job: int = 1) -> int:
     return env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // max(1, threads_per_job)), 1)
 
 
-class Scheduler:
+class Pool:
     """The server's training jobs and the workers that advance them. Thread-safe; see the module docstring."""
 
     def __init__(self, workers: int | None = None, max_active: int | None = None, budget_mb: float | None = None,
@@ -396,12 +400,12 @@ class Scheduler:
             self._evict()
 
 
-_shared: Scheduler | None = None
+_shared: Pool | None = None
 _shared_lock = threading.Lock()
 
 
-def shared() -> Scheduler:
-    """The scheduler of this process: every page, route and background task of a server uses this one.
+def shared() -> Pool:
+    """The pool of this process: every page, route and background task of a server uses this one.
 
     Created on first use (the server's start-up, web.server.start, makes it before any visitor), with one worker
     per the engine's threads per job (`default_workers(thread_budget())`).
@@ -409,12 +413,12 @@ def shared() -> Scheduler:
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = Scheduler(workers=default_workers(thread_budget()))
+            _shared = Pool(workers=default_workers(thread_budget()))
         return _shared
 
 
 def close_shared() -> None:
-    """Close this process's scheduler (its workers and computations stop); the next `shared()` makes a new one."""
+    """Close this process's pool (its workers and computations stop); the next `shared()` makes a new one."""
     global _shared
     with _shared_lock:
         s, _shared = _shared, None

@@ -1,5 +1,5 @@
-"""The one scheduler (sharp/serve/scheduler.py) and its blocking-computation jobs (sharp/serve/jobs.py), driven
-directly with small fake jobs and one real live run. Timings are the scheduler's constructor parameters.
+"""The one pool (sharp/serve/pool.py) and its blocking-computation jobs (sharp/serve/jobs.py), driven
+directly with small fake jobs and one real live run. Timings are the pool's constructor parameters.
 
 Every wait is bounded: `until` checks a condition for at most a few seconds, Entry.wait and Event.wait time out.
 """
@@ -18,7 +18,7 @@ from sharp.experiments import FIG1, WARM, job_key, race
 from sharp.serve import live_run
 from sharp.serve.entry import Entry, Priority
 from sharp.serve.jobs import FunctionJob
-from sharp.serve.scheduler import Scheduler
+from sharp.serve.pool import Pool
 
 DEADLINE = 30  # seconds any wait may take (generous: the machine is shared)
 
@@ -91,8 +91,8 @@ def until(cond, timeout: float = 10.0) -> bool:
 def make():
     made = []
 
-    def build(**kw) -> Scheduler:
-        made.append(Scheduler(**kw))
+    def build(**kw) -> Pool:
+        made.append(Pool(**kw))
         return made[-1]
 
     yield build
