@@ -14,10 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sharp.experiments import race, scenes
-from sharp.experiments.scenes import SCENES
+from sharp.experiments.scenes import SCENES, Options
 from sharp.serve import scene_store
 from ui import figures, kiosk
-from ui.kiosk import Options
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -53,17 +52,22 @@ def test_reveal_has_few_distinct_frames():
 @pytest.mark.parametrize("query, expected", [
     ({}, Options()),
     ({"scene_s": "8", "idle_s": "30", "start": "c"}, Options(8.0, 30.0, "c")),
-    ({"scene_s": ["99", "12"]}, Options(scene_s=12.0)),
+    ({"scene_s": ["99", "12"]}, Options(scene_s=12.0)),  # the last value counts (and the repeat is noted)
 ])
 def test_options_from_the_url(query, expected):
-    assert kiosk.parse_options(query) == (expected, {})
+    opts, problems = kiosk.parse_options(query)
+    assert opts == expected and list(problems) == (["scene_s"] if "scene_s" in query and len(query["scene_s"]) == 2
+                                                   else [])
 
 
 @pytest.mark.parametrize("name, text, needle", [
-    ("scene_s", "2", "scene_s='2' is not allowed: a number of seconds from 3 to 600; using the default 20"),
-    ("scene_s", "abc", "scene_s='abc' is not allowed"),
-    ("idle_s", "inf", "idle_s='inf' is not allowed: a number of seconds from 5 to 3600; using the default 120"),
-    ("start", "e", "start='e' is not allowed: one of a, b, c, d; using the default a"),
+    ("scene_s", "2", "URL parameter scene_s=`'2'` is not allowed: a number of seconds from 3 to 600; using the "
+                     "default 20"),
+    ("scene_s", "abc", "URL parameter scene_s=`'abc'` is not allowed"),
+    ("scene_s", "1_000", "URL parameter scene_s=`'1_000'` is not allowed"),  # the kiosk's own parser took it
+    ("idle_s", "inf", "URL parameter idle_s=`'inf'` is not allowed: a number of seconds from 5 to 3600; using the "
+                      "default 120"),
+    ("start", "e", "URL parameter start=`'e'` is not allowed: one of a, b, c, d; using the default a"),
 ])
 def test_bad_options_name_the_setting_and_its_range(name, text, needle):
     opts, problems = kiosk.parse_options({name: text})

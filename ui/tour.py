@@ -17,6 +17,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from sharp.experiments import paper
 from sharp.experiments import tour as T
+from sharp.experiments.pages import PAGES
 from sharp.experiments.trajectory import Trajectory
 from sharp.serve.jobs import FunctionJob
 from sharp.serve.pool import shared
@@ -27,12 +28,7 @@ from ui.paper import PAGE_MAX_SECONDS
 from ui.paper_figures import deep_loss_vs_n, layout, samples_figure
 
 P = "tour"
-STEPS = ("The task", "The kernel regime", "Feature learning", "Why about ln d steps", "Samples: d against d²",
-         "Deep nets, kernel regime")
-DS_TASK = (10, 25, 50, 100, 200, 400)
-KERNEL_MS = (256, 512, 1024, 2048)
-FEATURE_ETAS = (1.0, 2.0, 5.0, 10.0, 20.0, 40.0)
-DS_POWER = (25, 50, 100, 200, 400, 800)
+STEPS, DS_TASK, KERNEL_MS, FEATURE_ETAS, DS_POWER = T.STEPS, T.DS_TASK, T.KERNEL_MS, T.FEATURE_ETAS, T.DS_POWER
 DEFAULTS = {"step": 1, "d1": 100, "m": 1024, "eta": 20.0, "d4": 100, "target": 0.02, "L": 1}
 
 
@@ -70,23 +66,6 @@ def power_figure(p: T.Power) -> go.Figure:
                      title="weight (log scale)")
     fig.update_xaxes(title="SGD step", dtick=1)
     return layout(fig, f"d = {p.traj.cfg.d}: each neuron's own component doubles until it overtakes the rest", 400)
-
-
-def from_query(query, name: str, choices, default):
-    """The URL's value of a setting if it is one of `choices`, else the default and a message naming the range.
-
-    Example: from_query({"m": "256"}, "m", (256, 512), 512) -> (256, None)
-    """
-    text = query.get(name)
-    if text is None:
-        return default, None
-    try:
-        value = type(default)(float(text))
-    except ValueError:
-        value = None
-    if value in choices:
-        return value, None
-    return default, f"{name}={text!r} is not allowed: one of {', '.join(f'{c:g}' for c in choices)}; using {default:g}"
 
 
 # --- cached runs ------------------------------------------------------------------------------------------------
@@ -135,12 +114,12 @@ def fixed_runs(kernel_m: int, feature_eta: float, d: int = T.FIXED_D) -> dict[st
 def page() -> None:
     """Draw the tour: the step picker, the current step, and Back / Next."""
     ss = st.session_state
-    if f"{P}_step" not in ss:  # a shared link may open the tour at a step: /tour?step=4
-        try:
-            ss[f"{P}_step"] = min(max(int(st.query_params.get("step", 1)), 1), len(STEPS))
-        except ValueError:
-            st.warning(f"step={st.query_params.get('step')!r} is not a step of the tour: a number from 1 to "
-                       f"{len(STEPS)}")
+    if f"{P}_url_problems" not in ss:  # a shared link may open the tour at a step: /tour?step=4
+        values, ss[f"{P}_url_problems"] = PAGES["tour"].parse(st.query_params)
+        if "step" in values:
+            ss[f"{P}_step"] = values["step"]
+    for problem in ss[f"{P}_url_problems"].values():
+        st.warning(problem)
     for name, value in DEFAULTS.items():
         ss.setdefault(f"{P}_{name}", value)
     st.title("A guided tour: why feature learning needs about ln d steps")

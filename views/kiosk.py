@@ -40,7 +40,7 @@ header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSideb
 .kiosk-qr-text {font-size: clamp(0.9rem, 1.2vw, 1.5rem);}
 </style>"""
 
-opts, problems = kiosk.parse_options(st.query_params.to_dict())
+opts, problems = kiosk.parse_options(st.query_params)
 base, base_problem = kiosk.public_base(os.environ)
 store = st.cache_resource(show_spinner=False)(SceneStore)()  # one per server: scenes trained once
 store.warm()
@@ -50,7 +50,7 @@ if "kiosk_t0" not in ss:  # the loop's clock starts when this screen opened the 
 st.html(CSS)
 st.html(scripts.HIDE)
 for problem in [*problems.values(), *([base_problem] if base_problem else [])]:
-    st.warning(f"Kiosk setting {problem}")
+    st.warning(problem)
 
 
 @st.fragment(run_every=TICK_S)

@@ -29,6 +29,15 @@ FIG1_DS = (25, 50, 100, 200, 400, 800)  # scene (c): poster Fig 1, the same runs
 
 
 @dataclass(frozen=True)
+class Options:
+    """The loop's timing, from the kiosk's link (sharp.experiments.pages.PAGES["kiosk"])."""
+
+    scene_s: float = 20.0  # seconds per scene
+    idle_s: float = 120.0  # seconds without interaction on the normal page before it returns to the loop
+    start: str = "a"  # the scene the loop starts at
+
+
+@dataclass(frozen=True)
 class Scene:
     """One scene of the loop: what it runs, what it says, and where a visitor who touches the screen lands."""
 

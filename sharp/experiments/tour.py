@@ -18,6 +18,14 @@ from sharp.experiments import paper
 from sharp.experiments.fig1 import censored_median
 from sharp.experiments.trajectory import PowerIteration, Trajectory, own_component, power_iteration, trajectory
 
+STEPS = ("The task", "The kernel regime", "Feature learning", "Why about ln d steps", "Samples: d against d²",
+         "Deep nets, kernel regime")
+# Each step's one control: the values it offers.
+DS_TASK = (10, 25, 50, 100, 200, 400)  # step 1: d
+KERNEL_MS = (256, 512, 1024, 2048)  # step 2 and the trajectories page: the kernel network's width
+FEATURE_ETAS = (1.0, 2.0, 5.0, 10.0, 20.0, 40.0)  # step 3 and the trajectories page: the feature network's step
+DS_POWER = (25, 50, 100, 200, 400, 800)  # step 4: d
+
 # Steps 2 and 3: both regimes on the same fixed training set of n = 6d samples, full batch.
 FIXED_D = 50
 FIXED_STEPS = 300
