@@ -75,6 +75,13 @@ def test_the_route_refuses_settings_the_page_refuses_naming_them():
     assert stream.key_of((("d", "4"), ("k", "6"))) == dataclasses.replace(race.DEFAULTS, d=4)
 
 
+def test_the_routes_own_parameters_are_read_by_the_one_parser():
+    # what the browser's script never sends: each named with its range, as a page's link would be
+    for name, text in (("have", "1_000"), ("until", "-1"), ("want", "maybe"), ("neurons", "inf")):
+        status, body = call(SMALL, **{name: text})
+        assert status == 400 and body["error"].startswith(f"URL parameter {name}=`'{text}'` is not allowed: "), body
+
+
 def test_a_diverged_column_gets_its_message_in_the_stream():
     s = dataclasses.replace(SMALL, d=50, n=300, feature_m=20, feature_eta=5000.0, steps=30, seed=779)
     finished(s)

@@ -27,6 +27,7 @@ from typing import Any
 import sharp
 from sharp.experiments import race
 from sharp.experiments.curves import curve
+from sharp.experiments.pages import STREAM
 from sharp.serve.entry import Entry
 from sharp.serve.live_run import REPLAY_S, Frame, LiveRun, Watch
 from sharp.serve.pool import shared
@@ -38,7 +39,6 @@ FULL_PACE = 12  # ... while at most this many pages stream at once; with more, e
 NEURONS_EVERY_S = 1.0  # the neuron views change slowly: a page asks for them at most this often while streaming
 CLIENT_JS = (Path(__file__).parent / "static" / "live.js").read_text()
 CLIENT_VERSION = hashlib.sha1(CLIENT_JS.encode()).hexdigest()[:12]  # in its URL: a changed script is fetched anew
-STREAM_KEYS = ("have", "until", "want", "viewer", "neurons", "play")  # the route's own parameters
 _seen: dict[str, tuple[Any, int, float]] = {}  # viewer -> (run key, rows sent, when): what the page shows
 _seen_lock = threading.Lock()
 SEEN_KEEP_S = 600.0
@@ -202,25 +202,21 @@ def key_of(query: tuple[tuple[str, str], ...]) -> race.Settings:
     return settings.run_part()
 
 
-def _int(text: str | None, default: int | None) -> int | None:
-    try:
-        return int(text) if text not in (None, "") else default
-    except ValueError:
-        return default
-
-
 async def endpoint(request: Any) -> Any:
     """GET /api/live: see the module's docstring and `payload`. A bad request gets 400 and a message."""
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import JSONResponse
 
     q = request.query_params
+    own, problems = STREAM.parse({k: v for k, v in q.items() if k in STREAM.spec})
+    if problems:  # the browser's script sends none of these: a hand-made request, told what is wrong
+        return JSONResponse({"error": "; ".join(problems.values())}, status_code=400)
     try:
-        key = key_of(tuple(sorted((k, v) for k, v in q.items() if k in race.RANGES)))
+        key = key_of(tuple(sorted((k, v) for k, v in q.items() if k in race.SPEC)))
     except ValueError as e:
         return JSONResponse({"error": str(e)}, status_code=400)
-    have, until = _int(q.get("have"), 0), _int(q.get("until"), None)
-    want, play, viewer = q.get("want") == "1", q.get("play") == "1", q.get("viewer", "")[:64]
+    arg = {**STREAM.defaults, **own}
+    have, until, want, play, viewer = arg["have"], arg["until"], arg["want"], arg["play"], q.get("viewer", "")[:64]
     pool = shared()
     entry = pool.peek(key)
     if entry is None:  # a reconnect after the run was dropped, another replica: start it as the page would
@@ -233,7 +229,7 @@ async def endpoint(request: Any) -> Any:
     while entry.job.count < target and not entry.finished and entry.job.count < (until or 1 << 30) \
             and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
-    body = payload(entry, have, until, play, q.get("neurons") == "1")
+    body = payload(entry, have, until, play, arg["neurons"])
     body["next_ms"] = round(POLL_MS * max(1.0, pace / FULL_PACE))
     if viewer:
         _note(viewer, key, body["upto"])

@@ -79,3 +79,8 @@ PAGES: dict[str, Link] = {
                     "idle_s": Float(5.0, 3600.0, unit="seconds"), "start": Choice(list(scenes.BY_KEY))},
                    {"kiosk": True, **dataclasses.asdict(scenes.Options())}, kiosk="1"),
 }
+
+# The live page's stream route (/api/live, web.stream): the page's settings (PAGES["live"]) plus its own parameters,
+# which the browser's script sends; `viewer` is any short text naming the page (not parsed).
+STREAM = Link({"have": Int(0, 1 << 30), "until": Int(0, 1 << 30), "want": Bool(), "play": Bool(), "neurons": Bool()},
+              {"have": 0, "until": None, "want": False, "play": False, "neurons": False})
