@@ -97,14 +97,6 @@ def test_return_url_only_when_entered_from_the_kiosk():
     assert kiosk.return_url({"from_kiosk": "1"}) == ("/?kiosk=1&idle_s=120&scene_s=20", 120.0)
 
 
-def test_public_base_from_the_environment():
-    assert kiosk.public_base({}) == (None, None)
-    assert kiosk.public_base({"SHARP_PUBLIC_URL": " https://b.example.org/ "}) == ("https://b.example.org", None)
-    assert kiosk.public_base({"SHARP_PUBLIC_URL": "http://10.0.0.5:8501"}) == ("http://10.0.0.5:8501", None)
-    base, problem = kiosk.public_base({"SHARP_PUBLIC_URL": "booth.example.org"})
-    assert base is None and problem.startswith("SHARP_PUBLIC_URL='booth.example.org' is not allowed: an http://")
-
-
 @pytest.mark.parametrize("scene", SCENES, ids=lambda s: s.key)
 def test_public_link_carries_the_scene(scene):
     link = kiosk.public_link(scene, "https://booth.example.org")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from sharp.engine.param import parse_bool
 from sharp.experiments import race
@@ -22,7 +22,6 @@ from sharp.experiments.params import values_of
 from sharp.experiments.scenes import ETAS, FIG1_DS, Options, Scene, SceneData, names
 from ui import figures
 
-PUBLIC_URL_ENV = "SHARP_PUBLIC_URL"  # the address phones reach the app at; no QR code when unset
 # Series colours for the step sizes and the d's: each has at least 3:1 contrast on both the light and the
 # dark background (tests/test_kiosk.py), and every series is also named in the legend beside the chart.
 ETA_COLORS = ("#4C78A8", "#9467BD", "#D95F02")
@@ -87,23 +86,8 @@ def return_url(query: Mapping[str, Any]) -> tuple[str, float] | None:
     return "/?" + urlencode({"kiosk": "1", "idle_s": f"{opts.idle_s:g}", "scene_s": f"{opts.scene_s:g}"}), opts.idle_s
 
 
-def public_base(env: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """The public address from the environment: (address, None), (None, None) when unset, or (None, message).
-
-    Example: public_base({"SHARP_PUBLIC_URL": "https://booth.example.org/"}) -> ('https://booth.example.org', None)
-    """
-    text = env.get(PUBLIC_URL_ENV, "").strip()
-    if not text:
-        return None, None
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        return None, (f"{PUBLIC_URL_ENV}={text!r} is not allowed: an http:// or https:// address without a query, "
-                      "e.g. https://booth.example.org; no QR code is shown")
-    return text.rstrip("/"), None
-
-
 def public_link(scene: Scene, base: str) -> str:
-    """The QR code's payload: the scene's settings on the public address.
+    """The QR code's payload: the scene's settings on the public address ($SHARP_PUBLIC_URL, sharp.settings).
 
     Example: public_link(SCENES[1], "https://b.org") -> 'https://b.org/?steps=30&feature_eta=1'
     """

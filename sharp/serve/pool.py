@@ -39,25 +39,16 @@ Example:
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from sharp.engine.threads import env_int, thread_budget
 from sharp.serve.entry import Entry, Priority
 from sharp.serve.jobs import Status
 from sharp.serve.runtime import lower_priority, release_memory
-
-WORKERS_ENV, ACTIVE_ENV = "SHARP_WORKERS", "SHARP_ACTIVE"  # training threads; live runs advanced at once
-MEMORY_ENV, NICE_ENV = "SHARP_MEMORY_MB", "SHARP_NICE"  # finished jobs' memory; the workers' added niceness
-
-
-def default_workers(threads_per_job: int = 1) -> int:
-    """Worker threads sized to the machine: $SHARP_WORKERS, else cores / torch threads per job (at least 1)."""
-    return env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // max(1, threads_per_job)), 1)
+from sharp.settings import env
 
 
 class Pool:
@@ -67,11 +58,12 @@ class Pool:
                  slice_s: float = 0.05, nice: int | None = None, slots: int | None = None, demand_s: float = 4.0,
                  watched_s: float = 20.0, abandoned_s: float = 60.0, abandon_s: float = 15.0,
                  starve_s: float = 1.0, evict_every_s: float = 5.0):
-        self.workers = workers or default_workers()
-        self.max_active = max_active or env_int(ACTIVE_ENV, 2 * self.workers, 1)
+        settings = env()  # $SHARP_WORKERS, $SHARP_ACTIVE, $SHARP_MEMORY_MB, $SHARP_NICE for what is not given
+        self.workers = workers or settings.workers
+        self.max_active = max_active or settings.active or 2 * self.workers
         self.slots = slots or self.workers
-        self.budget = int((budget_mb or env_int(MEMORY_ENV, 128, 1)) * 2**20)
-        self.slice_s, self.nice = slice_s, env_int(NICE_ENV, 5, 0, 19) if nice is None else nice
+        self.budget = int((budget_mb or settings.memory_mb) * 2**20)
+        self.slice_s, self.nice = slice_s, settings.nice if nice is None else nice
         self.demand_s, self.watched_s = demand_s, watched_s
         self.abandoned_s, self.abandon_s, self.starve_s = abandoned_s, abandon_s, starve_s
         self._entries: dict[Hashable, Entry] = {}
@@ -408,12 +400,12 @@ def shared() -> Pool:
     """The pool of this process: every page, route and background task of a server uses this one.
 
     Created on first use (the server's start-up, web.server.start, makes it before any visitor), with one worker
-    per the engine's threads per job (`default_workers(thread_budget())`).
+    per $SHARP_WORKERS (default: cores / torch threads per job, sharp.settings).
     """
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = Pool(workers=default_workers(thread_budget()))
+            _shared = Pool()
         return _shared
 
 

@@ -11,26 +11,20 @@ the disk store (a restarted server) is read back in a moment.
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sharp.serve.jobs import FunctionJob
 from sharp.serve.pool import Entry, Pool, shared
+from sharp.settings import env, var
 
-WARM_ENV = "SHARP_WARM"  # "0" turns the warm-up off (tests that must not compete for the cores)
-PAGES_ENV = "SHARP_WARM_PAGES"  # which pages to warm, in order, comma-separated (default all of them)
-
-
-def warm_enabled() -> bool:
-    """False when $SHARP_WARM is 0, off, false or no."""
-    return os.environ.get(WARM_ENV, "1").strip().lower() not in ("0", "off", "false", "no")
+WARM_ENV, PAGES_ENV = var("warm"), var("warm_pages")  # off; which pages, in order (sharp.settings)
 
 
 def chosen(experiments: Sequence[Any]) -> list[Any]:
     """The experiments $SHARP_WARM_PAGES names, in its order (all of them when it is unset)."""
-    names = [p.strip() for p in os.environ.get(PAGES_ENV, "").split(",") if p.strip()]
+    names = env().warm_pages
     if not names:
         return list(experiments)
     by_page = {e.page: e for e in experiments}
@@ -63,7 +57,7 @@ def warm_up_once(experiments: Sequence[Any], also: Callable[[], Any] | None = No
     """
     global _started
     with _lock:
-        if _started is None and warm_enabled():
+        if _started is None and env().warm:
             _started = warm_up(chosen(experiments), pool)
             if also is not None:
                 threading.Thread(target=also, daemon=True, name="sharp-warm-up-also").start()
