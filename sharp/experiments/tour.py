@@ -16,6 +16,7 @@ from sharp.engine.config import Config, preset
 from sharp.engine.data import make_data
 from sharp.experiments import paper
 from sharp.experiments.fig1 import censored_median
+from sharp.experiments.fit import fit_slope
 from sharp.experiments.trajectory import PowerIteration, Trajectory, own_component, power_iteration, trajectory
 
 STEPS = ("The task", "The kernel regime", "Feature learning", "Why about ln d steps", "Samples: d against d²",
@@ -148,11 +149,6 @@ def deep(L: int, ns=DEEP_NS, m: int = 128, seeds: int = 2, **sweep_kw: Any) -> p
     return paper.final_table(df, ["axis", "L", "n", "m"])
 
 
-def slope(table: pd.DataFrame) -> float:
-    """Least-squares slope of log test loss against log n."""
-    return paper.fit_slope(table.n, table.test_loss)[0]
-
-
 @dataclass(frozen=True)
 class DeepReading:
     """What step 6 states about its run at depth L, width m."""
@@ -178,5 +174,5 @@ def deep_reading(table: pd.DataFrame, L: int) -> DeepReading:
     """
     t = table.sort_values("n")
     m, dist = int(t.m.iloc[0]), t.distance.to_numpy(float)
-    return DeepReading(slope(t), float(dist[0]), float(dist[-1]), bool(np.all(np.diff(dist) > 0)),
-                       float(dist.max() * math.sqrt(L * m)), float(m ** (1 / L)))
+    return DeepReading(fit_slope(t.n, t.test_loss).slope, float(dist[0]), float(dist[-1]),
+                       bool(np.all(np.diff(dist) > 0)), float(dist.max() * math.sqrt(L * m)), float(m ** (1 / L)))
