@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from sharp.experiments import fig1, paper
 from sharp.experiments.fig1 import censored_median
+from sharp.experiments.fit import fit_slope
 
 
 @pytest.mark.parametrize("steps, reached, value, text", [
@@ -104,8 +105,8 @@ def test_growth_sentence_is_computed_from_the_visitors_range():
         return growth_sentence(paper.iteration_summary(iterations_frame(firsts, {"feature": 12, "kernel": 150})))
 
     small, large = sentence([25, 50, 100]), sentence([100, 200, 400, 800])
-    ln_small = paper.fit_slope([25, 50, 100], np.log([25, 50, 100]))[0]
-    ln_large = paper.fit_slope([100, 200, 400, 800], np.log([100, 200, 400, 800]))[0]
+    ln_small = fit_slope([25, 50, 100], np.log([25, 50, 100])).slope
+    ln_large = fit_slope([100, 200, 400, 800], np.log([100, 200, 400, 800])).slope
     assert f"Over d = 25 to 100, ln d itself has slope {ln_small:.2f}" in small
     assert f"Over d = 100 to 800, ln d itself has slope {ln_large:.2f}" in large
     assert f"{ln_small:.2f}" != f"{ln_large:.2f}"
@@ -114,3 +115,26 @@ def test_growth_sentence_is_computed_from_the_visitors_range():
     assert "kernel regime not measured" in large
     assert "its median is unknown at d = 200 (> 150 steps), 400 (> 150 steps), 800 (> 150 steps)" in large
     assert sentence([25]).startswith("**Measured growth**: only d = 25 is selected")
+
+
+def test_the_first_zero_step_has_one_definition():
+    """train.first_zero_step (snapshots), fig1.first_hits (a tidy frame) and scenes.fate (a curve's mean) agree on
+    the same run: they are all sharp.engine.metrics.first_hit."""
+    from sharp.engine.config import preset
+    from sharp.engine.metrics import first_hit
+    from sharp.engine.sweep import tidy
+    from sharp.engine.train import first_zero_step, train
+    from sharp.experiments.curves import curve
+    from sharp.experiments.scenes import fate
+
+    assert first_hit([0, 5, 10, 15], [0.5, 0.0, 0.1, 0.0]) == 5.0
+    assert math.isnan(first_hit([0, 1], [float("nan"), 0.2])) and first_hit([3], [0.05], threshold=0.1) == 3.0
+    cfg = preset("feature", d=12, n=72, online=True, steps=10, seeds=3, n_test=300, seed=5)
+    snaps = list(train(cfg))
+    per_seed = first_zero_step(snaps)
+    assert all(math.isfinite(z) for z in per_seed)  # this run reaches zero: the comparison below means something
+    hits = fig1.first_hits(tidy(cfg, snaps), by=())
+    assert list(hits.step) == per_seed and hits.reached.all()
+    mean = curve("feature", snaps, "test_error")
+    assert fate(mean) == f"reaches zero test error at step {first_hit(mean.step, mean.mean):g}"
+    assert first_hit(mean.step, mean.mean) >= max(per_seed)  # the mean is 0 only where every seed is

@@ -6,7 +6,6 @@ it diverged, and at which step; the generator never raises for it.
 """
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 
@@ -221,12 +220,9 @@ def lockstep(cfgs: Mapping[str, Config], probe: Probe | None = None) -> Iterator
 
 
 def first_zero_step(snaps: list[Snapshot]) -> list[float]:
-    """Per seed, the first logged step at which the test error is exactly 0 (nan if never)."""
+    """Per seed, the first logged step at which the test error is exactly 0 (nan if never): `metrics.first_hit`."""
     if not snaps:
         return []
-    out = [math.nan] * len(snaps[0].test_error_seeds)
-    for s in snaps:
-        for r, e in enumerate(s.test_error_seeds):
-            if e == 0 and math.isnan(out[r]):
-                out[r] = float(s.step)
-    return out
+    steps = [s.step for s in snaps]
+    seeds = range(len(snaps[0].test_error_seeds))
+    return [metrics.first_hit(steps, [s.test_error_seeds[r] for s in snaps]) for r in seeds]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sharp.engine.config import Config
+from sharp.engine.metrics import first_hit
 from sharp.engine.sweep import sweep
 from sharp.experiments import race
 from sharp.experiments.curves import Curve
@@ -150,17 +151,15 @@ def err_text(x: float) -> str:
 
 
 def fate(c: Curve) -> str:
-    """How a mean test-error curve ends, worded from its numbers: reaches zero (and from which step on), stalls
+    """How a mean test-error curve ends, worded from its numbers: reaches zero (at its first zero step), stalls
     (ends above HIGH, having moved less than STALL over the second half of the run) or ends at its last value.
 
     Example: fate(Curve("f", [0, 10, 20], [0.5, 0.1, 0.0], ...)) -> 'reaches zero test error at step 20'
     """
     mean, step = np.asarray(c.mean, float), np.asarray(c.step, float)
     last = float(mean[-1])
-    if last == 0:
-        above = np.flatnonzero(mean > 0)
-        since = step[above[-1] + 1] if len(above) else step[0]
-        return f"reaches zero test error at step {since:g}"
+    if last == 0:  # every seed at zero: from the first step where they all were (the one definition)
+        return f"reaches zero test error at step {first_hit(step, mean):g}"
     tail = mean[step >= step[-1] / 2]
     if last > HIGH and np.all(np.isfinite(tail)) and float(tail.max() - tail.min()) < STALL:
         return f"stalls at test error {err_text(last)}"
