@@ -113,7 +113,7 @@ st.html("<style>.stMain [data-stale='true'] {opacity: 1 !important; transition: 
         ".st-key-live_sync {display: none !important;}</style>")
 # First of all, a reload if the page goes blank: a page whose connection drops before the rest of it arrives
 # still has this.
-st.html(scripts.HIDE + scripts.reload_if_blank(), unsafe_allow_javascript=True)
+st.html(scripts.HIDE)
 st.title("Kernel regime vs feature learning, live")
 st.markdown(
     "Two networks learn y = x₁·x₂ (XOR hidden in d random ±1 inputs) from the same samples. "
@@ -178,8 +178,9 @@ def sidebar(run: Frame | None) -> None:
             return
         st.subheader("Download")
         shown = on_screen_history(ss.live_id, watch)  # what the browser shows when the visitor clicks
-        st.download_button("Curves (CSV)", lambda: race.curves_csv(shown()), "sharp-live-curves.csv", "text/csv",
-                           key="csv", on_click="ignore", icon=":material/download:", use_container_width=True)
+        st.download_button("Curves (CSV)", lambda: race.curves_csv(shown(), run.configs), "sharp-live-curves.csv",
+                           "text/csv", key="csv", on_click="ignore", icon=":material/download:",
+                           use_container_width=True)
         st.download_button("Settings (JSON)", lambda: config_json(run), "sharp-live-config.json",
                            "application/json", key="json", on_click="ignore", icon=":material/download:",
                            use_container_width=True)

@@ -36,7 +36,7 @@ from sharp.engine.snapshot import Snapshot
 from sharp.settings import env, var
 
 # Bump when the tidy frame's columns or meaning change: old entries are then never read.
-SCHEMA = 1
+SCHEMA = 2  # 2: `diverged` is per seed
 ENV = var("cache_dir")
 # The modules whose code decides a run's numbers.
 ENGINE_FILES = ("config.py", "data.py", "nets.py", "metrics.py", "snapshot.py", "train.py", "sweep.py")

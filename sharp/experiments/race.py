@@ -18,6 +18,7 @@ import pandas as pd
 
 import sharp
 from sharp.engine.config import Config
+from sharp.engine.sweep import tidy as sweep_tidy
 from sharp.experiments import params
 
 REGIMES = ("kernel", "feature")  # the two columns, in page order
@@ -163,26 +164,19 @@ def column_runs(s: Settings, regime: str) -> list[str]:
     return [regime] + ([OVERLAY] if regime == "kernel" and s.overlay else [])
 
 
-def tidy(history: Mapping[str, list[sharp.Snapshot]]) -> pd.DataFrame:
-    """One row per (regime, seed, logged step) with every per-seed metric.
+def tidy(history: Mapping[str, list[sharp.Snapshot]], configs: Mapping[str, Config]) -> pd.DataFrame:
+    """The compared runs in the one tidy schema (`sharp.engine.sweep.tidy`, a sweep's): one row per (regime, seed,
+    logged step) with the run's configuration and every per-seed metric, the regime first.
 
-    Example: tidy(run.history).columns[:3] -> ['regime', 'seed', 'step']
+    Example: tidy(run.history, run.configs).columns[0] -> 'regime'
     """
-    rows = []
-    for regime, snaps in history.items():
-        for s in snaps:
-            for r in range(len(s.test_error_seeds)):
-                rows.append(dict(regime=regime, seed=r, step=s.step, samples=s.samples,
-                                 test_error=s.test_error_seeds[r], test_loss=s.test_loss_seeds[r],
-                                 train_loss=s.train_loss_seeds[r], distance=s.distance_seeds[r],
-                                 feature_share=s.feature_share_seeds[r], diverged=r in s.diverged_seeds))
-    cols = ["regime", "seed", "step", "samples", "test_error", "test_loss", "train_loss", "distance",
-            "feature_share", "diverged"]
-    return pd.DataFrame(rows, columns=cols)
+    frames = [sweep_tidy(configs[regime], snaps).assign(regime=regime) for regime, snaps in history.items()]
+    df = pd.concat(frames, ignore_index=True)
+    return df[["regime", *(c for c in df.columns if c != "regime")]]
 
 
-def curves_csv(history: Mapping[str, list[sharp.Snapshot]]) -> str:
+def curves_csv(history: Mapping[str, list[sharp.Snapshot]], configs: Mapping[str, Config]) -> str:
     """The tidy curves as CSV text."""
     buf = io.StringIO()
-    tidy(history).to_csv(buf, index=False)
+    tidy(history, configs).to_csv(buf, index=False)
     return buf.getvalue()
