@@ -7,7 +7,6 @@ import threading
 import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlsplit
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 from sharp.experiments import race, scenes
 from sharp.experiments.scenes import SCENES, Options
 from sharp.serve import scene_store
-from ui import figures, kiosk
+from ui import kiosk
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -199,66 +198,6 @@ def test_loop_order_skips_scenes_not_ready():
 def test_countdown():
     assert scenes.seconds_left(0, 20) == 20 and scenes.seconds_left(5.2, 20) == 15 and scenes.seconds_left(20, 20) == 0
     assert scenes.progress_share(5, 20) == 0.25 and scenes.progress_share(30, 20) == 1.0
-
-
-# ---- colours ---------------------------------------------------------------------------------------------
-def lin(hex_color: str) -> np.ndarray:
-    c = np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]) / 255
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
-def luminance(hex_color: str) -> float:
-    return float(lin(hex_color) @ [0.2126, 0.7152, 0.0722])
-
-
-def contrast(a: str, b: str) -> float:
-    la, lb = sorted([luminance(a), luminance(b)])
-    return (lb + 0.05) / (la + 0.05)
-
-
-# Machado, Oliveira and Fernandes (2009), full severity, on linear RGB.
-CVD = {
-    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
-                            [-0.003882, -0.048116, 1.051998]]),
-    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
-                              [-0.011820, 0.042940, 0.968881]]),
-    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
-                            [0.004733, 0.691367, 0.303900]]),
-}
-
-
-def lab(rgb_linear: np.ndarray) -> np.ndarray:
-    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ rgb_linear
-    t = xyz / np.array([0.95047, 1.0, 1.08883])
-    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
-    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
-
-
-def worst_cvd_difference(a: str, b: str) -> float:
-    """The smallest CIELAB distance between two colours as seen with each full dichromacy."""
-    return min(float(np.linalg.norm(lab(np.clip(m @ lin(a), 0, 1)) - lab(np.clip(m @ lin(b), 0, 1))))
-               for m in CVD.values())
-
-
-LIGHT_BG, DARK_BG = "#ffffff", "#0e1117"  # Streamlit's two default backgrounds
-
-
-def test_the_check_rejects_red_against_green():
-    assert worst_cvd_difference("#d62728", "#2ca02c") < 20  # the pair the issue rules out fails the check
-
-
-def test_regime_colours_are_told_apart_with_colour_blindness_and_readable_on_both_themes():
-    kernel, feature = figures.COLORS["kernel"], figures.COLORS["feature"]
-    assert worst_cvd_difference(kernel, feature) > 35
-    for c in (kernel, feature):
-        assert contrast(c, LIGHT_BG) >= 3 and contrast(c, DARK_BG) >= 3, c
-
-
-@pytest.mark.parametrize("palette", [kiosk.ETA_COLORS, kiosk.D_COLORS], ids=["eta", "d"])
-def test_kiosk_series_colours_are_readable_on_both_themes(palette):
-    for c in palette:
-        assert contrast(c, LIGHT_BG) >= 3 and contrast(c, DARK_BG) >= 3, c
-    assert len(set(palette)) == len(palette)
 
 
 # ---- headlines and captions: the scene's own numbers --------------------------------------------------------

@@ -20,13 +20,7 @@ from sharp.experiments.curves import Curve
 from sharp.experiments.pages import PAGES
 from sharp.experiments.params import values_of
 from sharp.experiments.scenes import ETAS, FIG1_DS, Options, Scene, SceneData, names
-from ui import figures
-
-# Series colours for the step sizes and the d's: each has at least 3:1 contrast on both the light and the
-# dark background (tests/test_kiosk.py), and every series is also named in the legend beside the chart.
-ETA_COLORS = ("#4C78A8", "#9467BD", "#D95F02")
-D_COLORS = ("#0072B2", "#009E73", "#9467BD", "#D55E00", "#CC6699", "#7F7F7F")
-
+from ui import figures, palette
 
 # ---- the URL's timing knobs ------------------------------------------------------------------------------
 KIOSK = PAGES["kiosk"]
@@ -112,9 +106,10 @@ def series(scene: Scene) -> tuple[list[str], dict[str, str], dict[str, str]]:
     keys = names(scene)
     if scene.kind == "race":
         return keys, dict(figures.COLORS), dict(figures.LABELS)
+    # the step sizes and the d's: the one palette's series colours, as on the Digits and Fig 1 pages
     if scene.kind == "eta":
-        return keys, dict(zip(keys, ETA_COLORS)), {n: f"η = {eta:g}" for n, eta in zip(keys, ETAS)}
-    return keys, dict(zip(keys, D_COLORS)), {n: f"d = {d}" for n, d in zip(keys, FIG1_DS)}
+        return keys, palette.series(keys), {n: f"η = {eta:g}" for n, eta in zip(keys, ETAS)}
+    return keys, palette.series(keys), {n: f"d = {d}" for n, d in zip(keys, FIG1_DS)}
 
 
 def frame_svg(data: SceneData, shown: int, chart: str | None = None) -> str:

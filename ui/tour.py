@@ -23,9 +23,10 @@ from sharp.serve.jobs import FunctionJob
 from sharp.serve.pool import shared
 from ui import paper as paper_ui  # paper_ui.compute looked up at each call (tests may stand in for it)
 from ui import trajectories
-from ui.figures import COLORS, ticks_125
+from ui.palette import MUTED, NEUTRAL, REGIME
 from ui.paper import PAGE_MAX_SECONDS
 from ui.paper_figures import deep_loss_vs_n, layout, samples_figure
+from ui.ticks import log_ticks
 
 P = "tour"
 STEPS, DS_TASK, KERNEL_MS, FEATURE_ETAS, DS_POWER = T.STEPS, T.DS_TASK, T.KERNEL_MS, T.FEATURE_ETAS, T.DS_POWER
@@ -39,7 +40,7 @@ def task_figure(task: T.Task, most: int = 60) -> go.Figure:
     k = min(task.d, most)
     names = [f"x{i + 1}" for i in range(k)] + ["x1·x2"]
     vals = list(task.corr[:k]) + [task.corr_pair]
-    colors = ["#9aa5b1"] * k + [COLORS["feature"]]
+    colors = [MUTED] * k + [REGIME["feature"]]
     fig = go.Figure(go.Bar(x=names, y=vals, marker_color=colors, hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
     noise = math.sqrt(2 * math.log(task.d) / task.n)
     for y in (noise, -noise):
@@ -54,15 +55,15 @@ def power_figure(p: T.Power) -> go.Figure:
     pi, fig = p.power, go.Figure()
     steps = pi.steps
     fig.add_trace(go.Scatter(x=steps, y=pi.aligned, mode="lines+markers", name="|own component| (median)",
-                             line=dict(color=COLORS["feature"], width=3)))
+                             line=dict(color=REGIME["feature"], width=3)))
     fig.add_trace(go.Scatter(x=steps, y=pi.rest, mode="lines+markers", name="norm on x₃…x_d (median)",
-                             line=dict(color="#555", width=2)))
+                             line=dict(color=NEUTRAL, width=2)))
     fig.add_trace(go.Scatter(x=steps, y=pi.aligned[0] * 2.0 ** steps, mode="lines", name="start × 2^step",
-                             line=dict(color=COLORS["feature"], dash="dot", width=1.5)))
+                             line=dict(color=REGIME["feature"], dash="dot", width=1.5)))
     fig.add_vline(x=p.ceil_ln_d, line=dict(color="gray", dash="dash"), annotation_text=f"ceil(ln d) = {p.ceil_ln_d}")
     top = max(float(np.nanmax(pi.aligned)), float(np.nanmax(pi.rest))) * 1.6
     lo = float(pi.aligned[0]) / 1.6
-    fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(top)], tickvals=ticks_125(lo, top),
+    fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(top)], tickvals=log_ticks(lo, top),
                      title="weight (log scale)")
     fig.update_xaxes(title="SGD step", dtick=1)
     return layout(fig, f"d = {p.traj.cfg.d}: each neuron's own component doubles until it overtakes the rest", 400)
