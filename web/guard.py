@@ -14,6 +14,8 @@ It reloads the page (same URL, so the visitor's settings and run: every page kee
 at most RELOADS times in RELOADS_WINDOW_S seconds (kept in sessionStorage, key sharpReloads; the reason of the
 last in sharpReloadWhy), so a page that cannot recover does not reload forever.
 
+This is the app's one watchdog: a page needs no second one inside Streamlit's element tree, which is what breaks.
+
 One more recovery needs no reload: `rerun_after_reconnect`, for a session whose server went away (a replica
 lost behind the proxy, or a restarted server).
 """
