@@ -75,12 +75,9 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
         bar = st.progress(0.0, text="Starting...")
         slot = st.empty()  # the Cancel button goes away with the progress bar
         slot.button("Cancel", key=f"{page}_cancel")
-        for _ in range(int(4 * 3600 / POLL_S)):  # bounded; a page's sweep is capped far below this
-            if job.wait(POLL_S):
-                break
-            pool.watch(job, who)
-            status = pool.status(job)
-            bar.progress(status.fraction, text=progress_text(status))  # raises to stop if the visitor left
+        # bounded (a page's sweep is capped far below this); the bar's update raises to stop if the visitor left
+        pool.attend(job, who, 4 * 3600, POLL_S, lambda status: bar.progress(status.fraction,
+                                                                             text=progress_text(status)))
         bar.empty()
         slot.empty()
     error = job.job.error

@@ -82,10 +82,7 @@ def computed(key: tuple, fn: Callable[[], Any]) -> Any:
     entry = pool.submit(("tour", *key), lambda: FunctionJob(lambda on_progress, cancel: fn()), who)
     if not entry.wait(0.05):
         with st.spinner("Training (a few seconds, once per setting for every visitor)..."):
-            for _ in range(int(WAIT_S / 0.25)):  # bounded; the pool keeps it going while this visitor waits
-                if entry.wait(0.25):
-                    break
-                pool.watch(entry, who)
+            pool.attend(entry, who, WAIT_S)  # the pool keeps it going while this visitor waits
     if entry.state != "done":
         st.error(f"This run could not be computed ({entry.job.error or entry.error or entry.state}); reload the page "
                  "to try again.")

@@ -6,14 +6,13 @@ browser's script would draw it, plus that script, web/static/live.js). The scrip
 the messages over the charts, and at most once a second the neuron views (SVG, drawn here and shared by every
 page at the same step). The route is keyed by the settings alone, as the page is: it works after a reconnect
 and on any replica, and a playing page's request keeps the run wanted (`Pool.want`). It waits (briefly,
-without a thread) for a row it does not have yet, so a page's requests follow the run's pace instead of asking
-in vain.
+without a thread: `Entry.wait_async`) for a row it does not have yet, so a page's requests follow the run's pace
+instead of asking in vain.
 
 Nothing here reruns Streamlit scripts: a streaming page costs the server a small JSON answer per redraw.
 """
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import json
@@ -221,14 +220,11 @@ async def endpoint(request: Any) -> Any:
     entry = pool.peek(key)
     if entry is None:  # a reconnect after the run was dropped, another replica: start it as the page would
         entry = await run_in_threadpool(pool.get, key, lambda: LiveRun.start(key), want)
-    if want:
+    if want or (until is not None and entry.job.count < until):  # a stepping page asks for rows it lacks
         pool.want(entry)
     pace = streaming(viewer) if viewer and play else 1
-    deadline = time.monotonic() + WAIT_S
-    target = have + 1 if until is None else min(have + 1, until)
-    while entry.job.count < target and not entry.finished and entry.job.count < (until or 1 << 30) \
-            and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
+    target = have + 1 if until is None else min(have + 1, until)  # the next row, or none past the page's until
+    await entry.wait_async(WAIT_S, until=lambda: entry.job.count >= target)
     body = payload(entry, have, until, play, arg["neurons"])
     body["next_ms"] = round(POLL_MS * max(1.0, pace / FULL_PACE))
     if viewer:

@@ -210,9 +210,7 @@ def wait_first(entry: Any, timeout: float) -> bool:
     A new run's first slice jumps the workers' queue (sharp.serve.pool), so this is short unless the server is
     saturated, in which case the page says how many runs are ahead.
     """
-    deadline = time.monotonic() + timeout
-    while entry.job.count == 0 and not entry.finished and time.monotonic() < deadline:
-        time.sleep(0.02)
+    entry.wait(timeout, until=lambda: entry.job.count > 0)
     return entry.job.count > 0
 
 

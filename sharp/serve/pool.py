@@ -15,7 +15,9 @@ Rules:
   server's own threads (the pages and the health endpoint are answered first). No other thread trains.
 - **One priority order.** A live run a visitor watches (WATCHED), then a computation a visitor waits for
   (WAITED), then background work (BACKGROUND: the warm-up, the kiosk's scenes), which only gets the slices
-  nobody else wants. A background job a visitor starts waiting for is promoted at once. A waited
+  nobody else wants, and none at all while a live run is wanted: background work pauses, even on an idle
+  worker, so that a visitor's run has the machine's cores to itself. A background job a visitor starts waiting
+  for is promoted at once. A waited
   computation that had no slice for `starve_s` gets the next one, so a classroom of live runs cannot
   starve a visitor's sweep.
 - **Bounded.** At most `max_active` live runs (and `slots` waited computations, one background job) are
@@ -26,6 +28,10 @@ Rules:
   background work. A computation nobody waits for any more is cancelled; a live run nobody wants is parked.
 - **Memory.** Finished jobs stay within a byte budget, least recently seen out first; a job looked at within
   `watched_s` is never evicted, and an unfinished live run nobody looked at for `abandoned_s` is dropped.
+
+Time is the pool's `clock` (default time.monotonic): the tests give it one they move by hand and call `wake`,
+so they assert what the pool decides, not how long it takes. A job's waiters are woken after each of its
+slices (sharp.serve.entry.Entry.wait).
 
 Nothing here imports Streamlit. A server process has one Pool, `shared()`, which every page, route and
 background task uses; the tests drive their own.
@@ -57,7 +63,8 @@ class Pool:
     def __init__(self, workers: int | None = None, max_active: int | None = None, budget_mb: float | None = None,
                  slice_s: float = 0.05, nice: int | None = None, slots: int | None = None, demand_s: float = 4.0,
                  watched_s: float = 20.0, abandoned_s: float = 60.0, abandon_s: float = 15.0,
-                 starve_s: float = 1.0, evict_every_s: float = 5.0):
+                 starve_s: float = 1.0, evict_every_s: float = 5.0, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock  # every time the pool reads: a test's hand-moved one, or the monotonic clock
         settings = env()  # $SHARP_WORKERS, $SHARP_ACTIVE, $SHARP_MEMORY_MB, $SHARP_NICE for what is not given
         self.workers = workers or settings.workers
         self.max_active = max_active or settings.active or 2 * self.workers
@@ -73,7 +80,7 @@ class Pool:
         self._fresh: deque[Entry] = deque()  # new live runs owed their first slice
         self._cond = threading.Condition()
         self._closed = False
-        self._last_evict, self._evict_every = time.monotonic(), evict_every_s
+        self._last_evict, self._evict_every = self.clock(), evict_every_s
         self.started = 0  # jobs ever started (tests and the load test read it)
         self.evicted = 0
         self._threads = [threading.Thread(target=self._work, name=f"sharp-worker-{i}", daemon=True)
@@ -91,7 +98,7 @@ class Pool:
             if entry is None:
                 entry = self._add(key, make(), Priority.WATCHED)
                 self._fresh.append(entry)
-            entry.seen = time.monotonic()
+            entry.seen = self.clock()
             if want:
                 self._want(entry, entry.seen, self.demand_s)
             self._cond.notify_all()
@@ -100,7 +107,7 @@ class Pool:
     def want(self, entry: Entry, seconds: float | None = None) -> None:
         """A playing visitor looked at the run: keep computing it for `seconds` (default demand_s) more."""
         with self._cond:
-            entry.seen = time.monotonic()
+            entry.seen = self.clock()
             self._want(entry, entry.seen, self.demand_s if seconds is None else seconds)
             self._cond.notify_all()
 
@@ -140,7 +147,7 @@ class Pool:
         with self._cond:
             entry = self._entries.get(key)
             if entry is not None:
-                entry.seen = time.monotonic()
+                entry.seen = self.clock()
             return entry
 
     def watch(self, entry: Entry, who: str) -> None:
@@ -157,6 +164,25 @@ class Pool:
                 self._cancel(entry)
             self._cond.notify_all()
 
+    def attend(self, entry: Entry, who: str, timeout: float, every: float = 0.25,
+               tick: Callable[[Status], Any] | None = None) -> bool:
+        """Session `who` waits (at most timeout seconds) for a computation to finish: renewing its place among
+        the waiters every `every` seconds and calling tick(status) then (a page's progress bar; it may raise to
+        stop waiting). Returns whether it finished. Example: pool.attend(entry, "alice", 120)"""
+        deadline = time.monotonic() + timeout  # the visitor's patience is real time, whatever the pool's clock
+        while not entry.wait(every):
+            if time.monotonic() >= deadline:
+                return False
+            self.watch(entry, who)
+            if tick is not None:
+                tick(self.status(entry))
+        return True
+
+    def wake(self) -> None:
+        """Have the workers look at the queues again now (a test that moved its clock calls this)."""
+        with self._cond:
+            self._cond.notify_all()
+
     def cancel(self, entry: Entry) -> None:
         """Stop the job at its next step, whoever waits for it."""
         with self._cond:
@@ -167,7 +193,7 @@ class Pool:
         """Where a computation is, for its page's progress bar."""
         fraction, done, total, message = entry.job.progress()
         with self._cond:
-            now = time.monotonic()
+            now = self.clock()
             watchers = sum(now - t <= self.abandon_s for t in entry.watchers.values())
             state = {"new": "queued", "parked": "queued", "active": "running"}.get(entry.state, entry.state)
             return Status(state, fraction, message, done, total, self._ahead(entry), entry.background, watchers)
@@ -217,7 +243,8 @@ class Pool:
     # --- bookkeeping (caller holds the lock) ------------------------------------------------------------------
 
     def _add(self, key: Hashable, job: Any, priority: Priority) -> Entry:
-        entry = Entry(key, job, priority, state="queued")
+        now = self.clock()
+        entry = Entry(key, job, priority, created=now, seen=now, last_slice=now, state="queued")
         self._entries[key] = entry
         self._queues[priority].append(entry)
         self.started += 1
@@ -239,7 +266,7 @@ class Pool:
             self._queues[entry.priority].append(entry)
 
     def _watch(self, entry: Entry, who: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         entry.watchers[who] = entry.seen = now
         if entry.priority == Priority.BACKGROUND and not entry.finished:  # promoted at once, place kept
             for line in (self._queues, self._active):
@@ -247,6 +274,7 @@ class Pool:
                     line[Priority.BACKGROUND].remove(entry)
                     line[Priority.WAITED].appendleft(entry)
             entry.priority = Priority.WAITED
+            entry.changed()
 
     def _wanted(self, entry: Entry, now: float) -> bool:
         if entry.live:
@@ -279,12 +307,14 @@ class Pool:
                         if entry in line:
                             line.remove(entry)
                     entry.state = "parked"
+                    entry.changed()
                 else:  # abandoned: every visitor left
                     self._cancel(entry)
             while self._queues[p] and len(self._active[p]) < self._caps[p]:
                 entry = self._queues[p].popleft()
                 entry.state = "active"
                 self._active[p].append(entry)
+                entry.changed()
 
     def _next(self) -> Entry | None:
         """The job a free worker advances now: a newcomer's first slice, a starved waited computation, else the
@@ -293,12 +323,14 @@ class Pool:
             entry = self._fresh.popleft()
             if not entry.busy and not entry.finished:
                 return entry
-        now = time.monotonic()
+        now = self.clock()
         self._promote(now)
         for entry in self._active[Priority.WAITED]:
             if not entry.busy and now - entry.last_slice > self.starve_s:
                 return entry
         for p in Priority:
+            if p == Priority.BACKGROUND and self._live_wanted(now):
+                break  # paused, not only behind: a visitor's live run has the cores to itself
             line = self._active[p]
             for _ in range(len(line)):
                 entry = line[0]
@@ -306,6 +338,11 @@ class Pool:
                 if not entry.busy:
                     return entry
         return None
+
+    def _live_wanted(self, now: float) -> bool:
+        """Whether some live run is being computed for a visitor now (wanted and not finished)."""
+        return any(not e.finished and self._wanted(e, now)
+                   for line in (self._active, self._queues) for e in line[Priority.WATCHED])
 
     def _finish(self, entry: Entry) -> None:
         job = entry.job
@@ -320,12 +357,12 @@ class Pool:
                     line.remove(entry)
         if entry.state != "done" and not entry.live:
             self._entries.pop(entry.key, None)  # failed or cancelled: forgotten, so asking again restarts it
-        entry._finished.set()
+        entry.changed()
         self._evict()
 
     def _evict(self) -> None:
         """Drop jobs nobody watches, least recently seen first, until the rest fit in the byte budget."""
-        now, freed = time.monotonic(), False
+        now, freed = self.clock(), False
         sizes = {e.key: e.job.nbytes() for e in self._entries.values()}
         total = sum(sizes.values())
         for entry in sorted(self._entries.values(), key=lambda e: e.seen):
@@ -341,6 +378,7 @@ class Pool:
             total -= sizes[entry.key]
             self.evicted += 1
             freed = True
+            entry.changed()
         if freed:
             release_memory()
 
@@ -365,13 +403,14 @@ class Pool:
             with self._cond:
                 entry.busy = False
                 entry.slices += 1
-                entry.last_slice = time.monotonic()
+                entry.last_slice = self.clock()
                 if error is not None:
                     entry.state, entry.error = "failed", error
                 if error is not None or entry.job.done:
                     self._finish(entry)
                 self._maybe_evict()
                 self._cond.notify_all()
+            entry.changed()  # its new rows or progress, for whoever waits on it
 
     def _elsewhere(self, entry: Entry) -> None:
         """A job computed elsewhere: one unbounded turn on a thread of its own, then finished as usual."""
@@ -387,8 +426,8 @@ class Pool:
             self._cond.notify_all()
 
     def _maybe_evict(self) -> None:
-        if time.monotonic() - self._last_evict > self._evict_every:
-            self._last_evict = time.monotonic()
+        if self.clock() - self._last_evict > self._evict_every:
+            self._last_evict = self.clock()
             self._evict()
 
 
