@@ -152,7 +152,6 @@ def test_short_run_finishes_and_divergence_is_shown(app_server, chromium):  # no
     page.close()
     page = open_page(chromium, app_server + "/?steps=30")
     page.get_by_role("button", name="Replay").wait_for(timeout=60_000)
-    page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "e2e-live" / "live-end.png"))
     assert exceptions(page) == 0
     with page.expect_download(timeout=20_000) as got:

@@ -8,13 +8,18 @@ find them.
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
 from streamlit.testing.v1 import AppTest
 
+from sharp.experiments import race
 from sharp.serve import live_run
 from sharp.serve.pool import shared as pool
 from web import stream
@@ -85,6 +90,13 @@ def watch(at: AppTest) -> live_run.Watch:
     return at.session_state["live_watch"]
 
 
+def ask(at: AppTest, **extra) -> dict:
+    """What the page's browser script does: GET /api/live for its settings (waits up to WAIT_S for a new row)."""
+    qs = urllib.parse.urlencode({**race.to_query(watch(at).key), **{k: str(v) for k, v in extra.items()}})
+    req = Request({"type": "http", "method": "GET", "path": "/api/live", "query_string": qs.encode(), "headers": []})
+    return json.loads(asyncio.run(stream.endpoint(req)).body)
+
+
 def shared(at: AppTest) -> live_run.LiveRun:
     """The server-wide run this session watches."""
     return pool().peek(watch(at).key).job
@@ -92,10 +104,11 @@ def shared(at: AppTest) -> live_run.LiveRun:
 
 def finish(at: AppTest, timeout: float = 60) -> live_run.LiveRun:
     """Keep the session's run wanted until the workers finish it (what a playing browser does), then rerun."""
-    entry, deadline = pool().peek(watch(at).key), time.monotonic() + timeout
-    while not entry.job.done and time.monotonic() < deadline:
+    entry = pool().peek(watch(at).key)
+    for _ in range(int(timeout / 0.5)):  # bounded: renew the demand twice a second, woken by each slice
         pool().want(entry)
-        time.sleep(0.05)
+        if entry.wait(0.5, until=lambda: entry.job.done):
+            break
     assert entry.job.done, "the run did not finish in time"
     at.run()
     return entry.job
@@ -168,9 +181,10 @@ def test_pause_step_reset():
     assert not watch(at).playing and at.button(key="play").label == "Play"
     n = watch(at).shown
     at.button(key="step").click().run()
-    deadline = time.monotonic() + 30
-    while watch(at).step_to is not None and time.monotonic() < deadline:  # the workers compute the step
-        time.sleep(0.1)
+    for _ in range(30):  # bounded: the browser asks for the step's row (the workers compute it), the page shows it
+        if watch(at).step_to is None:
+            break
+        ask(at, have=watch(at).shown, until=watch(at).step_to)
         at.run()
     assert watch(at).shown == n + 1 and not watch(at).playing  # exactly one logging interval
     assert dict(metrics(at))["step"] == f"{shared(at).history['kernel'][n].step} / 2000"
@@ -226,7 +240,9 @@ class Busy:
         self.count, self.done = 0, False
 
     def advance(self, budget_s: float) -> int:
-        time.sleep(0.02)
+        end = time.perf_counter() + 0.02
+        while time.perf_counter() < end:  # computes
+            sum(range(1000))
         self.count += 1
         return 1
 
@@ -242,7 +258,10 @@ def test_a_saturated_server_says_how_many_runs_are_ahead():
             reg.want(b, 120)
         at = page({**FAST, "seed": "4242", "steps": "2000"})  # settings nobody ran yet, too long for one slice
         assert not at.exception and len(charts(at)) == 4  # its first points came at once (a newcomer's slice)
-        waiting = [i for i in boxes(at, "info") if "ahead of this one" in i]
+        body = ask(at, have=shared(at).count, want=1, play=1)  # the browser, having drawn them, asks for more
+        assert "ahead of this one" in body["top"], body["top"]  # the route says so over the charts ...
+        at.run()
+        waiting = [i for i in boxes(at, "info") if "ahead of this one" in i]  # ... and so does the page
         # at least the one blocker in line (earlier tests' runs may still be in line or active too)
         assert waiting and re.match(r"Waiting: ([2-9]|\d\d+) runs ahead", waiting[0]), boxes(at, "info")
     finally:

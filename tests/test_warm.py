@@ -2,9 +2,10 @@
 visitor's job rather than duplicating it, started once per process, with the numbers the page itself computes."""
 import dataclasses
 import threading
+import time
 
 import pandas as pd
-from test_pool import DEADLINE, counting, until
+from test_pool import DEADLINE, counting, reaches
 
 from sharp.experiments import FIG1, WARM
 from sharp.serve import warm
@@ -33,7 +34,7 @@ def test_a_warmed_default_keeps_going_when_its_visitor_cancels(own_pool):
     pool = own_pool
     gate = threading.Event()
     exp = tiny(FIG1, d=[25])
-    visitor = pool.submit(exp.key(), lambda: FunctionJob(counting(steps=20, pause=0.01, gate=gate)), "alice")
+    visitor = pool.submit(exp.key(), lambda: FunctionJob(counting(steps=20, gate=gate)), "alice")
     (entry,) = warm.warm_up([exp], pool)
     pool.leave(visitor, "alice")  # the visitor cancels: the warm-up still wants it
     gate.set()
@@ -42,19 +43,28 @@ def test_a_warmed_default_keeps_going_when_its_visitor_cancels(own_pool):
 
 def test_a_page_opened_while_its_default_is_being_warmed_promotes_it(own_pool):
     pool = own_pool
-    run = pool.get("live", lambda: _Endless())  # a live run always wanted: background work gets nothing
+    run = pool.get("live", lambda: _Endless())  # a live run always wanted: background work pauses
     pool.want(run, 60)
     (entry,) = warm.warm_up([tiny(FIG1, d=[25], seeds=2, steps=4)], pool)
-    assert not entry.wait(0.3) and entry.priority == Priority.BACKGROUND
+    assert reaches(run, lambda: run.job.count >= 10)  # ten slices of the live run ...
+    assert entry.slices == 0 and entry.priority == Priority.BACKGROUND  # ... and none for the warm-up
     pool.watch(entry, "bob")  # bob opens the page
     assert entry.priority == Priority.WAITED and entry.wait(DEADLINE) and entry.state == "done"
 
 
 class _Endless:
+    """A live run that never ends: each slice computes for its whole budget."""
+
     done = False
 
+    def __init__(self):
+        self.count = 0
+
     def advance(self, budget_s):
-        until(lambda: False, budget_s)  # computes for its whole slice
+        end = time.perf_counter() + budget_s
+        while time.perf_counter() < end:
+            sum(range(1000))
+        self.count += 1
         return 1
 
     def nbytes(self):
