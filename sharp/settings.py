@@ -35,7 +35,7 @@ def _var(name: str, help: str, default: str) -> dataclasses.Field:
 class Env:
     """Every $SHARP_* setting, as used (defaults filled in, bad values replaced)."""
 
-    threads: int = _var("SHARP_THREADS", "torch threads per training job", "2, or 1 on one core")
+    threads: int = _var("SHARP_THREADS", "torch threads per training job", "1")
     workers: int = _var("SHARP_WORKERS", "training threads of a server (the pool's workers)", "cores / threads")
     active: int | None = _var("SHARP_ACTIVE", "live runs a server advances at once; the others wait in line",
                        "2 per worker")
@@ -95,7 +95,9 @@ def env(environ: Mapping[str, str] | None = None) -> Env:
         return used
 
     cores = os.cpu_count() or 1
-    threads = integer("SHARP_THREADS", min(2, cores), Int(1, 256))
+    # One torch thread per job and a worker per core: a run's small per-step operations gain little from a second
+    # thread, which on a busy small server only spins against the other jobs (scripts/live_bench.py).
+    threads = integer("SHARP_THREADS", 1, Int(1, 256))
     workers = integer("SHARP_WORKERS", max(1, cores // threads), Int(1, 1024))
     warm = True
     if text("SHARP_WARM"):

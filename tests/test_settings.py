@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_defaults_follow_the_machine():
     e = env({})
     cores = os.cpu_count() or 1
-    assert e.threads == min(2, cores) and e.workers == max(1, cores // e.threads) and e.active is None
+    assert e.threads == 1 and e.workers == cores and e.active is None  # a worker per core, a thread each
     assert (e.memory_mb, e.nice, e.warm, e.warm_pages) == (128, 5, True, ())
     assert e.scheduler is None and e.digits_dir is None and e.public_url is None and not e.problems
-    assert env({"SHARP_THREADS": "1", "SHARP_WORKERS": "3"}).workers == 3
-    assert env({"SHARP_THREADS": "1"}).workers == cores  # one torch thread per job: a worker per core
+    assert env({"SHARP_WORKERS": "3"}).workers == 3
+    assert env({"SHARP_THREADS": "2"}).workers == max(1, cores // 2)  # two torch threads per job: half as many
 
 
 @pytest.mark.parametrize("text, used, refused", [

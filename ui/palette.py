@@ -15,7 +15,7 @@ SERIES = ("#0072B2", "#009E73", "#CC6699", "#D55E00", "#7570B3", "#B8860B", "#7F
 NEUTRAL = "#7F7F7F"  # a line that is no regime nor series: a reference, the rest of a neuron's weights
 MUTED = "#9AA5B1"  # the many bars that are not the point (the tour's single coordinates)
 QUADRATIC = "#E7298A"  # the n = c d^2 reference line (the linear one, n = c d, is black)
-REST_SCALE = ("#F2C14E", "#5B2A86")  # a neuron's weight off x1, x2: none -> light, the most on the page -> dark
+REST_SCALE = ("#f2c14e", "#5b2a86")  # a neuron's weight off x1, x2: none -> light, the most on the page -> dark
 
 
 def series(keys: Sequence) -> dict:

@@ -39,7 +39,7 @@ def start() -> None:
             return
         import sharp
 
-        sharp.engine_threads()  # a bounded share of the cores per server ($SHARP_THREADS, default min(2, cores))
+        sharp.engine_threads()  # torch threads per job ($SHARP_THREADS, default 1; sharp.settings)
         for name in PRELOAD:
             importlib.import_module(name)
         collector = tune_interpreter()

@@ -10,8 +10,8 @@ sharp.serve.jobs.FunctionJob; the pool holds each in an `Entry`. Jobs are keyed 
 their numbers, so the second visitor with the same settings shares the first one's job.
 
 Rules:
-- **One set of workers.** `workers` threads (default: cores / torch threads per job, so 2 cores with 2 torch threads
-  means 1), each advancing one job for a slice of `slice_s` at a time, at a CPU priority `nice` below the
+- **One set of workers.** `workers` threads (default: cores / torch threads per job, one thread per job by
+  default, so a worker per core), each advancing one job for a slice of `slice_s` at a time, at a CPU priority `nice` below the
   server's own threads (the pages and the health endpoint are answered first). No other thread trains.
 - **One priority order.** A live run a visitor watches (WATCHED), then a computation a visitor waits for
   (WAITED), then background work (BACKGROUND: the warm-up, the kiosk's scenes), which only gets the slices
