@@ -11,8 +11,9 @@ their numbers, so the second visitor with the same settings shares the first one
 
 Rules:
 - **One set of workers.** `workers` threads (default: cores / torch threads per job, one thread per job by
-  default, so a worker per core), each advancing one job for a slice of `slice_s` at a time, at a CPU priority `nice` below the
-  server's own threads (the pages and the health endpoint are answered first). No other thread trains.
+  default, so a worker per core), each advancing one job for a slice of `slice_s` at a time, at a CPU
+  priority `nice` below the server's own threads (the pages and the health endpoint are answered first). No
+  other thread trains.
 - **One priority order.** A live run a visitor watches (WATCHED), then a computation a visitor waits for
   (WAITED), then background work (BACKGROUND: the warm-up, the kiosk's scenes), which only gets the slices
   nobody else wants, and none at all while a live run is wanted: background work pauses, even on an idle
