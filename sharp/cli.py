@@ -96,12 +96,15 @@ def clean(value: Any) -> Any:
     return value
 
 
-def _int_list(name: str) -> Callable[[str], list[int]]:
-    def parse(text: str) -> list[int]:
+def _numbers(t: type, name: str) -> Callable[[str], list]:
+    """A flag's comma-separated distinct integers (t=int) or numbers (t=float), each read as `_kind` reads one."""
+    what = "integers" if t is int else "numbers"
+
+    def parse(text: str) -> list:
         try:
-            values = [_kind(int, name)(v) for v in text.split(",") if v.strip()]
+            values = [_kind(t, name)(v) for v in text.split(",") if v.strip()]
         except argparse.ArgumentTypeError:
-            raise argparse.ArgumentTypeError(f"{name} takes comma-separated integers, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"{name} takes comma-separated {what}, got {text!r}") from None
         if not values:
             raise argparse.ArgumentTypeError(f"{name} needs at least one value")
         if len(set(values)) < len(values):  # a repeated value would train the same runs twice
@@ -272,18 +275,6 @@ def _sweep_on_cluster(scheduler: str, configs, say, use_cache: bool, cap: float 
 
 # --- the science commands: n* against d (`samples`) and the real-data experiment (`digits`) ---
 
-def _float_list(name: str) -> Callable[[str], list[float]]:
-    def parse(text: str) -> list[float]:
-        try:
-            values = [_kind(float, name)(v) for v in text.split(",") if v.strip()]
-        except argparse.ArgumentTypeError:
-            raise argparse.ArgumentTypeError(f"{name} takes comma-separated numbers, got {text!r}") from None
-        if not values or len(set(values)) < len(values) or not all(math.isfinite(v) for v in values):
-            raise argparse.ArgumentTypeError(f"{name} needs distinct finite numbers, got {text!r}")
-        return values
-    return parse
-
-
 def _regimes(text: str) -> list[str]:
     from sharp.experiments.complexity import REGIMES
 
@@ -346,7 +337,7 @@ def add_science_commands(sub) -> None:
     sm = sub.add_parser("samples", help="sample complexity: the smallest n reaching zero test error, per d and seed")
     sm.add_argument("--regime", type=_regimes, required=True,
                     help="feature, kernel or linearized, or several comma-separated")
-    sm.add_argument("--d", type=_int_list("--d"), required=True, help="dimensions, comma-separated")
+    sm.add_argument("--d", type=_numbers(int, "--d"), required=True, help="dimensions, comma-separated")
     sm.add_argument("--seeds", type=_kind(int, "--seeds"), default=3,
                     help="seeds per d, trained as one batch (default 3)")
     sm.add_argument("--seed", type=_kind(int, "--seed"), default=0, help="base seed (default 0)")
@@ -359,9 +350,9 @@ def add_science_commands(sub) -> None:
     sm.set_defaults(func=cmd_samples)
 
     dg = sub.add_parser("digits", help="the paper's real-data experiment: two hidden layers on two digit classes")
-    dg.add_argument("--classes", type=_int_list("--classes"), default=[3, 5], help="two classes (default 3,5)")
-    dg.add_argument("--eta", type=_float_list("--eta"), default=[1.0, 8.0], help="step sizes (default 1,8)")
-    dg.add_argument("--n", type=_int_list("--n"), default=[50, 100, 200, 400],
+    dg.add_argument("--classes", type=_numbers(int, "--classes"), default=[3, 5], help="two classes (default 3,5)")
+    dg.add_argument("--eta", type=_numbers(float, "--eta"), default=[1.0, 8.0], help="step sizes (default 1,8)")
+    dg.add_argument("--n", type=_numbers(int, "--n"), default=[50, 100, 200, 400],
                     help="training-set sizes (default 50,100,200,400)")
     dg.add_argument("--m", type=_kind(int, "--m"), default=500, help="width of both hidden layers (default 500)")
     dg.add_argument("--steps", type=_kind(int, "--steps"), default=100, help="full-batch gradient steps (default 100)")
@@ -387,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     fig = sub.add_parser("figure1", help="poster Fig 1: test error vs iteration on XOR for several d")
-    fig.add_argument("--d", type=_int_list("--d"), default=[25, 50, 100, 200, 400, 800],
+    fig.add_argument("--d", type=_numbers(int, "--d"), default=[25, 50, 100, 200, 400, 800],
                      help="dimensions, comma-separated (default 25,50,100,200,400,800)")
     fig.add_argument("--seeds", type=_kind(int, "--seeds"), default=10, help="seeds per d (default 10)")
     fig.add_argument("--steps", type=_kind(int, "--steps"), default=12, help="SGD steps (default 12)")
@@ -411,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="train a grid of configurations (cached on disk) and write a tidy table")
     sw.add_argument("--regime", choices=sorted(PRESETS), required=True, help="preset: kernel or feature")
     for a in GRID_AXES:
-        sw.add_argument(f"--{a}", type=_int_list(f"--{a}"), default=None, metavar="LIST",
+        sw.add_argument(f"--{a}", type=_numbers(int, f"--{a}"), default=None, metavar="LIST",
                         help=f"comma-separated values of {a} ({allowed_range(_field(a))})")
     add_config_flags(sw, skip=GRID_AXES)
     sw.add_argument("--out", required=True, help="output file: .csv or .parquet (one row per run, seed and step)")
