@@ -449,3 +449,18 @@ def test_every_page_default_has_a_canonical_key():
         shuffled = {k: list(reversed(v)) if isinstance(v, list) else v for k, v in exp.defaults.items()}
         assert exp.key(shuffled) == exp.key()  # a multiselect's order does not make a second job
     assert FIG1.key({**FIG1.defaults, "seeds": 6}) != FIG1.key()
+
+
+def test_background_work_waits_while_a_page_opens_and_while_a_visitor_looks_at_a_live_run(make):
+    clock = Clock()
+    s = make(workers=1, demand_s=4.0, clock=clock)
+    s.hold_background(5.0)  # a page is being opened (the server's page route)
+    bg = s.submit("warm", job(counting(steps=10**6)), background=True)
+    assert free_worker_takes(s) is None and bg.slices == 0
+    run = s.get("live", lambda: Job("live", total=10**6), want=False)  # its page looks at it, nobody plays yet
+    assert reaches(run, lambda: run.job.count >= 1)  # the newcomer's first slice
+    clock.move(s, 5.0)  # the page has opened; its visitor still looks at the run (seen just now, then 5 s ago) ...
+    s.peek("live")  # ... the page's script looks again
+    assert free_worker_takes(s) is not bg and bg.slices == 0
+    clock.move(s, 5.0)  # nobody has looked for longer than demand_s: the background work goes on
+    assert reaches(bg, lambda: bg.job.progress()[1] > 3)

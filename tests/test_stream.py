@@ -96,5 +96,10 @@ def test_the_guard_is_first_in_every_pages_html_and_knows_the_broken_tree_error(
     assert head.startswith("<script>(") and "__sharpGuard" in head.split("</script>")[0]
     assert re.search(guard.FATAL, "Error: Bad delta path index 7 (should be between [0, 0])")
     assert not re.search(guard.FATAL, "Cannot send rerun backMessage when disconnected from server")
+    route = next(r for r in guard.routes() if r.path == "/")
+    before = pool()._quiet_until
+    req = Request({"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": []})
+    assert asyncio.run(route.endpoint(req)).status_code == 200
+    assert pool()._quiet_until > max(before, pool().clock())  # a page being opened holds the background work
     paths = {r.path for r in guard.routes()}
     assert {"/", "/live", "/figure1", "/kiosk"} <= paths and not any(p.startswith("/_stcore") for p in paths)

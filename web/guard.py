@@ -26,8 +26,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sharp.serve.pool import shared
 from web.scripts import source
 
+ARRIVAL_S = 5.0  # a page being opened pauses the server's background work this long (its first points come sooner)
 BLANK_S = 4.0
 FIRST_S = 120.0
 RELOADS = 3
@@ -65,6 +67,7 @@ def routes() -> list:
     from starlette.routing import Route
 
     async def page(request: Any) -> HTMLResponse:
+        shared().hold_background(ARRIVAL_S)  # a visitor arrives: their page loads before the warm-up goes on
         return HTMLResponse(index_html(), headers={"Cache-Control": "no-cache"})
 
     return [Route(path, page, methods=["GET", "HEAD"]) for path in page_paths()]

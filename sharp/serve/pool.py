@@ -16,9 +16,11 @@ Rules:
   other thread trains.
 - **One priority order.** A live run a visitor watches (WATCHED), then a computation a visitor waits for
   (WAITED), then background work (BACKGROUND: the warm-up, the kiosk's scenes), which only gets the slices
-  nobody else wants, and none at all while a live run is wanted: background work pauses, even on an idle
-  worker, so that a visitor's run has the machine's cores to itself. A background job a visitor starts waiting
-  for is promoted at once. A waited
+  nobody else wants, and none at all while a visitor is at a live run: background work pauses, even on an
+  idle worker, while a live run is wanted or was looked at within `demand_s`, and for a few seconds after a
+  page is opened (`hold_background`, called by the server's page route), so that a visitor's page loads and
+  their run computes with the machine's cores to themselves. A background job a visitor starts waiting for
+  is promoted at once. A waited
   computation that had no slice for `starve_s` gets the next one, so a classroom of live runs cannot
   starve a visitor's sweep.
 - **Bounded.** At most `max_active` live runs (and `slots` waited computations, one background job) are
@@ -78,6 +80,7 @@ class Pool:
         self._queues = {p: deque() for p in Priority}  # waiting for a place, oldest first
         self._active = {p: deque() for p in Priority}  # advanced round robin
         self._caps = {Priority.WATCHED: self.max_active, Priority.WAITED: self.slots, Priority.BACKGROUND: 1}
+        self._quiet_until = 0.0  # background work pauses until then (`hold_background`)
         self._fresh: deque[Entry] = deque()  # new live runs owed their first slice
         self._cond = threading.Condition()
         self._closed = False
@@ -178,6 +181,11 @@ class Pool:
             if tick is not None:
                 tick(self.status(entry))
         return True
+
+    def hold_background(self, seconds: float) -> None:
+        """A visitor is arriving (a page is being opened): pause background work for `seconds` from now."""
+        with self._cond:
+            self._quiet_until = max(self._quiet_until, self.clock() + seconds)
 
     def wake(self) -> None:
         """Have the workers look at the queues again now (a test that moved its clock calls this)."""
@@ -330,7 +338,7 @@ class Pool:
             if not entry.busy and now - entry.last_slice > self.starve_s:
                 return entry
         for p in Priority:
-            if p == Priority.BACKGROUND and self._live_wanted(now):
+            if p == Priority.BACKGROUND and self._visitor_here(now):
                 break  # paused, not only behind: a visitor's live run has the cores to itself
             line = self._active[p]
             for _ in range(len(line)):
@@ -340,10 +348,13 @@ class Pool:
                     return entry
         return None
 
-    def _live_wanted(self, now: float) -> bool:
-        """Whether some live run is being computed for a visitor now (wanted and not finished)."""
-        return any(not e.finished and self._wanted(e, now)
-                   for line in (self._active, self._queues) for e in line[Priority.WATCHED])
+    def _visitor_here(self, now: float) -> bool:
+        """Whether a visitor is at a live run (one unfinished is wanted, or was looked at within demand_s), or a
+        page is being opened (`hold_background`): background work waits meanwhile."""
+        if now < self._quiet_until:
+            return True
+        return any(not e.finished and (self._wanted(e, now) or now - e.seen <= self.demand_s)
+                   for e in self._entries.values() if e.live)
 
     def _finish(self, entry: Entry) -> None:
         job = entry.job
