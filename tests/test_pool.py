@@ -464,3 +464,25 @@ def test_background_work_waits_while_a_page_opens_and_while_a_visitor_looks_at_a
     assert free_worker_takes(s) is not bg and bg.slices == 0
     clock.move(s, 5.0)  # nobody has looked for longer than demand_s: the background work goes on
     assert reaches(bg, lambda: bg.job.progress()[1] > 3)
+
+
+def test_a_computation_hands_its_turn_back_between_logged_steps():
+    """A run logged once at its end (every = steps) still gives the worker back each budget: the training loop's
+    step hook, not only its progress reports."""
+    from sharp.engine.config import preset
+    from sharp.engine.train import train
+
+    cfg = preset("feature", d=40, n=240, steps=400, every=400, seeds=2, n_test=100)
+
+    def run(on_progress, cancel):
+        for s in train(cfg):
+            on_progress(s.step, cfg.steps, f"step {s.step}")
+        return pd.DataFrame({"x": [1]})
+
+    job_ = FunctionJob(run)
+    turns = 0
+    while not job_.done and turns < 10**5:  # bounded; each turn is about 1 ms of training
+        job_.advance(0.001)
+        turns += 1
+    assert job_.state == "done"
+    assert turns > 10  # the run was cut into many turns, though it reports progress twice only

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 
 import torch
 
@@ -23,6 +24,10 @@ def resolve_device(name: str) -> torch.device:
         raise ConfigError("device", name, "cpu or auto: no CUDA device is available here")
     return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
 
+
+# Called before every SGD step when set (default: nothing): a job that must hand the CPU back between two logged
+# steps, however far apart they are, sets it for the thread that trains (sharp.serve.jobs.FunctionJob).
+STEP_HOOK: ContextVar[Callable[[], None] | None] = ContextVar("sharp_step_hook", default=None)
 
 # One SGD step's outputs on its batch, (R, B), and gradients; the batch's loss is computed only where logged.
 StepFn = Callable[[Params, torch.Tensor, torch.Tensor], tuple[torch.Tensor, Params]]
@@ -161,7 +166,10 @@ def train(cfg: Config, probe: Probe | None = None) -> Iterator[Snapshot]:
     test_fn = evaluator(cfg, params0) or (fn if cfg.linearized else lambda p, x: forward(p, x, cfg, inplace=True))
     stream = batches(cfg, data, gens, device, reuse=True)
     logs = Logs(cfg, test_fn, params0, data, t0, probe)
+    hook = STEP_HOOK.get()
     for t in range(cfg.steps + 1):
+        if hook is not None:
+            hook()
         x, y = next(stream)
         if t == cfg.steps:
             with torch.no_grad():

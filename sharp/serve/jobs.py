@@ -4,7 +4,9 @@ The paper pages' sweeps, the warm-up, the kiosk's scenes and the tour's runs are
 `fn(on_progress=..., cancel=...) -> result` that report progress after every logged step (sharp.engine.sweep).
 A FunctionJob runs such a function on a thread of its own that computes only while the pool has lent it
 a worker's turn: the pool's worker calls `advance(budget_s)`, which wakes the job's thread and waits
-until the thread hands the turn back at its next progress report after the budget, or finishes. So however
+until the thread hands the turn back at its next progress report or SGD step after the budget (the training
+loop's step hook, sharp.engine.train.STEP_HOOK, so that a run logged rarely does not hold a turn for seconds),
+or finishes. So however
 many computations are under way, at most as many threads compute as the pool has workers, and a
 computation nobody gives a turn to waits, parked, without costing CPU. The thread is started at the first
 turn (never for a job still queued), and `close` ends it at its next progress report.
@@ -29,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from sharp.engine.sweep import Cancelled
+from sharp.engine.train import STEP_HOOK
 
 # fn(on_progress=..., cancel=...) -> the result; raises sharp.engine.sweep.Cancelled when cancel() turns True.
 Runner = Callable[..., Any]
@@ -131,6 +134,7 @@ class FunctionJob:
 
     def _main(self) -> None:
         self._wait_turn()
+        STEP_HOOK.set(self._between_steps)  # this thread's context: its training hands the turn back in time
         try:
             result = self._fn(on_progress=self._on_progress, cancel=self._stop.is_set)
         except Cancelled:
@@ -155,6 +159,19 @@ class FunctionJob:
                 self._turn = False
                 self._cond.notify_all()
         self._wait_turn()
+
+    def _between_steps(self) -> None:
+        """Before each SGD step: once the turn's budget is spent, hand the turn back and wait for the next; a closed
+        job stops here (it must not compute outside a turn until its next progress report)."""
+        if time.monotonic() < self._deadline:  # the common case, without the lock
+            return
+        with self._cond:
+            if time.monotonic() >= self._deadline and self._turn:
+                self._turn = False
+                self._cond.notify_all()
+        self._wait_turn()
+        if self._stop.is_set():
+            raise Cancelled(pd.DataFrame())
 
     def _wait_turn(self) -> None:
         with self._cond:
