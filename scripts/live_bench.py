@@ -1,9 +1,9 @@
 """Live page benchmark: what one default session costs the server, and what its visitor sees.
 
-For each checkout given (default: this one), a fresh server (empty run cache, no paper-page warm-up) and a
-headless Chromium whose session group runs at the lowest CPU priority (the browsers stand in for visitors'
-own machines, as in tests/test_load.py). Then `--runs` visits one after another, each on new seeds (a run
-that trains), each to the end of its run. Per visit it prints:
+For each checkout given (default: this one), a fresh server (empty run cache; the paper pages' warm-up off, or
+on with `--warm on`, or each in turn with `--warm both`) and a headless Chromium whose session group runs at the
+lowest CPU priority (the browsers stand in for visitors' own machines, as in tests/test_load.py). Then `--runs`
+visits one after another, each on new seeds (a run that trains), each to the end of its run. Per visit it prints:
 
   shell_s         from opening the link to Streamlit's page frame (its sidebar) drawn: the part of the first
                   points that is the browser loading Streamlit's frontend, before any of sharp's work
@@ -23,8 +23,13 @@ Then, in the same browser, the floor under first points: a bare Streamlit page (
 text, no sharp) served the same way, `--runs` visits: from opening its link to its text drawn. That is what
 Streamlit's frontend costs this browser on this machine before any page's own work.
 
+With `--warm both`, each checkout's server is started twice, warm-up off then on (the visits then open while
+the warm-up computes every page's default on the empty cache, as on a freshly started server), and the summary
+gives the ratio of the median seconds to finish, on over off (target: at most 1.15).
+
 Usage (from the repository root, under the heavy lock):
   PYTHONPATH=$PWD .venv/bin/python scripts/live_bench.py [--root OTHER_CHECKOUT ...] [--runs 3] [--query steps=2000]
+      [--warm off|on|both]
 With `--query`, each visit's link also carries those settings: the default run trains in well under a second
 on an idle 2-core machine, so its redraw rate says little; a long run (steps=2000&n=600) streams for seconds.
 Targets: server CPU at most 2 s, at least 10 redraws a second, first points within 1 s.
@@ -76,10 +81,10 @@ def training_cpu(before: dict, after: dict, base_nice: int) -> float:
     return sum(cpu - before.get(tid, (0.0, 0))[0] for tid, (cpu, nice) in after.items() if nice > base_nice)
 
 
-def start(root: Path, cache: str) -> tuple[subprocess.Popen, str]:
+def start(root: Path, cache: str, warm: bool = False) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` in root, ready (its /api/status says so, else its health endpoint)."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(root), "SHARP_CACHE_DIR": cache, "SHARP_WARM": "0"}
+    env = {**os.environ, "PYTHONPATH": str(root), "SHARP_CACHE_DIR": cache, "SHARP_WARM": "1" if warm else "0"}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1",
                              "--browser.gatherUsageStats", "false"], cwd=root, env=env,
@@ -116,9 +121,9 @@ def visit(browser, base: str, pid: int, seed: int, query: str = "") -> dict:
             "seconds": round(seconds, 1), "redraws": len(changes)}
 
 
-def bench(root: Path, runs: int, browser, seed0: int, query: str = "") -> list[dict]:
+def bench(root: Path, runs: int, browser, seed0: int, query: str = "", warm: bool = False) -> list[dict]:
     with tempfile.TemporaryDirectory() as cache:
-        proc, base = start(root, cache)
+        proc, base = start(root, cache, warm)
         try:
             return [visit(browser, base, proc.pid, seed0 + i, query) for i in range(runs)]
         finally:
@@ -149,17 +154,23 @@ def main() -> None:
     ap.add_argument("--root", action="append", type=Path, help="a checkout to measure (repeatable; default: this one)")
     ap.add_argument("--runs", type=int, default=3, help="visits per checkout, one after another (default 3)")
     ap.add_argument("--query", default="", help="settings added to each visit's link, e.g. steps=2000&n=600")
+    ap.add_argument("--warm", choices=("off", "on", "both"), default="off",
+                    help="the server's warm-up of the paper pages during the visits (default off)")
     a = ap.parse_args()
+    modes = {"off": [False], "on": [True], "both": [False, True]}[a.warm]
     from playwright.sync_api import sync_playwright
 
     results = {}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         browser = launch_niced(pw, Path(tmp), 19)  # its session group at nice 19 too, as tests/test_load.py's
         for i, root in enumerate(a.root or [HERE]):
-            name = str(root.resolve())
-            results[name] = bench(root.resolve(), a.runs, browser, int(time.time()) % 100_000 * 10 + 100 * i, a.query)
-            for r in results[name]:
-                print(json.dumps({"root": name, **r}), flush=True)
+            for warm in modes:
+                name = str(root.resolve()) + (" (warm-up on)" if warm else "")
+                load = os.getloadavg()[0]
+                results[name] = bench(root.resolve(), a.runs, browser,
+                                      int(time.time()) % 100_000 * 10 + 100 * i + 50 * warm, a.query, warm)
+                for r in results[name]:
+                    print(json.dumps({"root": name, "load_before": round(load, 1), **r}), flush=True)
         bare = floor(browser, a.runs)
         print(json.dumps({"bare_streamlit_page_s": bare}), flush=True)
         browser.close()
@@ -173,6 +184,12 @@ def main() -> None:
               f"(later: {[r['first_points_s'] for r in rs[1:]]}) | "
               f"{statistics.median(r['shell_s'] or 0 for r in rs):.2f}")
     print(f"a bare Streamlit page, opening to its text, same browser: median {statistics.median(bare):.2f} s {bare}")
+    for name, rs in results.items():
+        if name.endswith(" (warm-up on)") and (off := results.get(name.removesuffix(" (warm-up on)"))):
+            on_s, off_s = statistics.median(r["seconds"] for r in rs), statistics.median(r["seconds"] for r in off)
+            print(f"{name.removesuffix(' (warm-up on)')}: seconds to finish, warm-up on {[r['seconds'] for r in rs]} "
+                  f"against off {[r['seconds'] for r in off]}: median ratio {on_s / off_s:.2f} (target <= 1.15)")
+    print(f"load average now {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
-"""The server's own work, on its scheduler, in-process (no browser): how long the warm-up of every page takes
+"""The server's own work, on its pool, in-process (no browser): how long the warm-up of every page takes
 with an empty store (`--warm`), and a live visitor's run with and without the warm-up beside it (`--live`).
 
-Warm-up: every page's default (sharp.experiments.WARM) submitted as background work to a Scheduler as the
-server's start-up makes it (sharp.serve.scheduler.shared), with an empty store; prints each page's finishing time
+Warm-up: every page's default (sharp.experiments.WARM) submitted as background work to a Pool as the
+server's start-up makes it (sharp.serve.pool.shared), with an empty store; prints each page's finishing time
 and the total, beside the target (within 30 s on an idle machine).
 
 Live: the target is that while the warm-up runs, a live visitor's run finishes within 15% of the time it takes
-with the warm-up off. This drives the server's machinery in-process (no browser): a Scheduler as the server
+with the warm-up off. This drives the server's machinery in-process (no browser): a Pool as the server
 makes it, the live page's default run (sharp.serve.live_run.LiveRun, not read from the store) wanted by a
 playing visitor as the page wants it (every 0.12 s), and, in the "warm" case, every page's default submitted as
 background work at the same moment, with an empty store. Alternates the two cases --repeat times and prints each
@@ -35,23 +35,23 @@ def one(warm: bool) -> tuple[float, int]:
     from sharp.experiments import WARM
     from sharp.experiments.race import DEFAULTS
     from sharp.serve.live_run import LiveRun
-    from sharp.serve.scheduler import Scheduler, default_workers
+    from sharp.serve.pool import Pool, default_workers
     from sharp.serve.warm import warm_up
 
     with tempfile.TemporaryDirectory(prefix="sharp-bench-") as tmp:
         os.environ["SHARP_CACHE_DIR"] = tmp
-        sched = Scheduler(workers=default_workers(torch.get_num_threads()))
+        pool = Pool(workers=default_workers(torch.get_num_threads()))
         try:
             settings = DEFAULTS.run_part()
             t0 = time.monotonic()
-            entry = sched.get(settings, lambda: LiveRun.start(settings, stored=False))
-            jobs = warm_up(WARM, sched) if warm else []
+            entry = pool.get(settings, lambda: LiveRun.start(settings, stored=False))
+            jobs = warm_up(WARM, pool) if warm else []
             while not entry.finished and time.monotonic() - t0 < 600:  # bounded
-                sched.want(entry)
+                pool.want(entry)
                 time.sleep(0.12)  # the live page's tick
             return time.monotonic() - t0, sum(j.finished for j in jobs)
         finally:
-            sched.close()
+            pool.close()
 
 
 def warm_times() -> None:
@@ -59,22 +59,22 @@ def warm_times() -> None:
     import torch
 
     from sharp.experiments import WARM
-    from sharp.serve.scheduler import Scheduler, default_workers
+    from sharp.serve.pool import Pool, default_workers
     from sharp.serve.warm import warm_up
 
     with tempfile.TemporaryDirectory(prefix="sharp-bench-") as tmp:
         os.environ["SHARP_CACHE_DIR"] = tmp
-        sched = Scheduler(workers=default_workers(torch.get_num_threads()))
+        pool = Pool(workers=default_workers(torch.get_num_threads()))
         try:
             t0, cpu0 = time.monotonic(), time.process_time()
-            for exp, entry in zip(WARM, warm_up(WARM, sched)):
+            for exp, entry in zip(WARM, warm_up(WARM, pool)):
                 entry.wait(900)
                 print(f"{exp.page:<10} {entry.state:<9} at {time.monotonic() - t0:6.1f} s", flush=True)
             print(f"warm-up of every page: {time.monotonic() - t0:.1f} s wall-clock, "
                   f"{time.process_time() - cpu0:.1f} s CPU; load average {os.getloadavg()[0]:.1f} "
                   "(target: within 30 s on an idle machine)")
         finally:
-            sched.close()
+            pool.close()
 
 
 def main() -> None:

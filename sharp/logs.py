@@ -13,16 +13,13 @@ time stamp and the logger's name; the root logger and other libraries' loggers a
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-LEVEL_ENV = "SHARP_LOG_LEVEL"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DATEFMT = "%Y-%m-%d %H:%M:%S"
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SERVER_LOGGER = "sharp.server"
 
 
@@ -44,17 +41,11 @@ class _Handler(logging.StreamHandler):
         self._stream = value
 
 
-def level_from_env(default: int = logging.INFO) -> int:
-    """$SHARP_LOG_LEVEL (DEBUG, INFO, WARNING or ERROR, any case), else `default`; another value is named in
-    a warning on stderr and the default stands."""
-    text = os.environ.get(LEVEL_ENV, "").strip()
-    if not text:
-        return default
-    if text.upper() in LEVELS:
-        return getattr(logging, text.upper())
-    print(f"sharp: ${LEVEL_ENV}={text[:40]!r} is not one of {', '.join(LEVELS)}: using "
-          f"{logging.getLevelName(default)}", file=sys.stderr)
-    return default
+def level_from_env() -> int:
+    """$SHARP_LOG_LEVEL (DEBUG, INFO, WARNING or ERROR, any case; sharp.settings), else INFO."""
+    from sharp.settings import env
+
+    return getattr(logging, env().log_level)
 
 
 def configure(level: int | None = None, names: Iterable[str] = ("sharp",), stream: TextIO | None = None) -> None:
@@ -62,10 +53,9 @@ def configure(level: int | None = None, names: Iterable[str] = ("sharp",), strea
     else INFO). Idempotent: a later call changes the level and adds no second handler. The records still
     propagate to the root logger (pytest's caplog reads them there), which prints nothing unless configured.
     """
-    level = level_from_env() if level is None else level
-    for name in names:
+    names = tuple(names)
+    for name in names:  # the handlers first: reading $SHARP_LOG_LEVEL may itself log a bad $SHARP_* value
         log = logging.getLogger(name)
-        log.setLevel(level)
         handler = next((h for h in log.handlers if isinstance(h, _Handler)), None)
         if handler is None:
             handler = _Handler(stream)
@@ -73,6 +63,9 @@ def configure(level: int | None = None, names: Iterable[str] = ("sharp",), strea
             log.addHandler(handler)
         else:
             handler.stream = stream
+    level = level_from_env() if level is None else level
+    for name in names:
+        logging.getLogger(name).setLevel(level)
 
 
 def address(host: str | None, port: int, base_path: str | None = "") -> str:

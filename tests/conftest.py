@@ -3,8 +3,8 @@ reads a result that an earlier session, or a visitor of a local server, left in 
 background warm-up is off unless a test turns it on for its own server (it would compete for the cores with
 what a test measures).
 
-No test leaves the app's training running behind it: after each test, the scheduler that AppTest's pages
-used (`sharp.serve.scheduler.shared()`) is closed, its live runs and computations stopped; at the end of the session
+No test leaves the app's training running behind it: after each test, the pool that AppTest's pages
+used (`sharp.serve.pool.shared()`) is closed, its live runs and computations stopped; at the end of the session
 every thread the app started is joined. A run left training in the background would compete with the next
 tests, and share torch's process-wide state with them (forward-mode AD levels: a linearized live run, which
 uses torch.func.jvp, made a jvp in tests/test_nets.py fail with "Trying to access a forward AD level with an
@@ -40,13 +40,13 @@ def private_cache():
 
 
 def stop_background_training() -> None:
-    """Stop this process's app: its scheduler's workers stop between two slices and its computations at their
+    """Stop this process's app: its pool's workers stop between two slices and its computations at their
     next step, and they are waited for (web.server.stop). Cheap when the test started nothing."""
     server = sys.modules.get("web.server")
     if server is not None:
-        server.stop()  # the next page run starts a fresh scheduler
-    elif (scheduler := sys.modules.get("sharp.serve.scheduler")) is not None:
-        scheduler.close_shared()
+        server.stop()  # the next page run starts a fresh pool
+    elif (pool := sys.modules.get("sharp.serve.pool")) is not None:
+        pool.close_shared()
 
 
 @pytest.fixture(autouse=True)
@@ -72,10 +72,10 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture
-def own_scheduler():
-    """A scheduler of the test's own (the process's shared one keeps what earlier tests computed), closed after."""
-    from sharp.serve.scheduler import Scheduler
+def own_pool():
+    """A pool of the test's own (the process's shared one keeps what earlier tests computed), closed after."""
+    from sharp.serve.pool import Pool
 
-    s = Scheduler(workers=1)
+    s = Pool(workers=1)
     yield s
     s.close()

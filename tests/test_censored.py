@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from sharp.experiments import fig1, paper, sentences
 from sharp.experiments.fig1 import censored_median
+from sharp.experiments.fit import fit_slope
 
 
 @pytest.mark.parametrize("steps, reached, value, text", [
@@ -109,16 +110,16 @@ def growth(ds, kernel, feature=lambda d: math.ceil(math.log(d)), kernel_cap=150)
 
 def test_growth_sentence_states_the_visitors_range_and_the_law_its_slopes_allow():
     small = growth([25, 50, 100], lambda d: d // 5)
-    ln_small = paper.fit_slope([25, 50, 100], np.log([25, 50, 100]))[0]
-    ln_large = paper.fit_slope([100, 200, 400, 800], np.log([100, 200, 400, 800]))[0]
+    ln_small = fit_slope([25, 50, 100], np.log([25, 50, 100])).slope
+    ln_large = fit_slope([100, 200, 400, 800], np.log([100, 200, 400, 800])).slope
     assert f"The laws' slopes over d = 25 to 100: ln d {ln_small:.2f};" in small
     assert f"ln d {ln_large:.2f};" in growth([100, 200, 400, 800], lambda d: d // 5, kernel_cap=400)
     assert f"{ln_small:.2f}" != f"{ln_large:.2f}"
     # feature learning at ceil(ln d) steps: its slopes allow ln d alone; the kernel regime at d / 5 steps: d alone
     feature, kernel = small.split("; kernel regime")
     assert "feature learning, d = 25, 50, 100: slope **" in feature and feature.endswith("**ln d**")
-    median = paper.fit_slope([25, 50, 100], [5.5, 10.5, 20.5])[0]  # the median of d / 5 and d / 5 + 1
-    seed0, seed1 = paper.fit_slope([25, 50, 100], [5, 10, 20])[0], paper.fit_slope([25, 50, 100], [6, 11, 21])[0]
+    median = fit_slope([25, 50, 100], [5.5, 10.5, 20.5]).slope  # the median of d / 5 and d / 5 + 1
+    seed0, seed1 = fit_slope([25, 50, 100], [5, 10, 20]).slope, fit_slope([25, 50, 100], [6, 11, 21]).slope
     assert kernel.startswith(f", d = 25, 50, 100: slope **{median:.2f}** (seeds {seed1:.2f} to {seed0:.2f}): **d**.")
     # growth like d^2 and growth in between are named as such, not rounded to a law
     assert "**d^2**" in growth([10, 20, 40], lambda d: d * d // 10, kernel_cap=400)
@@ -134,3 +135,26 @@ def test_growth_sentence_names_the_d_where_the_median_is_unknown():
     assert "kernel regime: not measured (fewer than two d with a known median)" in large
     assert "its median is unknown at d = 200 (> 150 steps), 400 (> 150 steps), 800 (> 150 steps)" in large
     assert growth([25], lambda d: 5).startswith("**Measured growth**: only d = 25 is selected")
+
+
+def test_the_first_zero_step_has_one_definition():
+    """train.first_zero_step (snapshots), fig1.first_hits (a tidy frame) and scenes.fate (a curve's mean) agree on
+    the same run: they are all sharp.engine.metrics.first_hit."""
+    from sharp.engine.config import preset
+    from sharp.engine.metrics import first_hit
+    from sharp.engine.sweep import tidy
+    from sharp.engine.train import first_zero_step, train
+    from sharp.experiments.curves import curve
+    from sharp.experiments.scenes import fate
+
+    assert first_hit([0, 5, 10, 15], [0.5, 0.0, 0.1, 0.0]) == 5.0
+    assert math.isnan(first_hit([0, 1], [float("nan"), 0.2])) and first_hit([3], [0.05], threshold=0.1) == 3.0
+    cfg = preset("feature", d=12, n=72, online=True, steps=10, seeds=3, n_test=300, seed=5)
+    snaps = list(train(cfg))
+    per_seed = first_zero_step(snaps)
+    assert all(math.isfinite(z) for z in per_seed)  # this run reaches zero: the comparison below means something
+    hits = fig1.first_hits(tidy(cfg, snaps), by=())
+    assert list(hits.step) == per_seed and hits.reached.all()
+    mean = curve("feature", snaps, "test_error")
+    assert fate(mean) == f"reaches zero test error at step {first_hit(mean.step, mean.mean):g}"
+    assert first_hit(mean.step, mean.mean) >= max(per_seed)  # the mean is 0 only where every seed is

@@ -45,7 +45,7 @@ def test_diverged_run_reports_it_and_exits_cleanly():
     (["run", "--regime", "feature", "--d", "ten"], "--d"),
     (["run", "--regime", "lazy"], "--regime"),
     (["run", "--regime", "kernel", "--activation", "tanh"], "activation"),
-    (["run", "--regime", "kernel", "--eta", "inf"], "eta=inf"),
+    (["run", "--regime", "kernel", "--eta", "inf"], "--eta='inf' is not allowed"),
     (["figure1", "--d", "25,abc"], "--d"),
     (["figure1", "--d", "1"], "d=1"),
     (["bogus"], "bogus"),

@@ -93,7 +93,7 @@ def test_quiet_and_verbose_set_the_log_level_before_or_after_the_subcommand(caps
 
 
 def test_sharps_own_warnings_reach_stderr_once_in_the_log_format(tmp_path):
-    """A bad $SHARP_THREADS is logged by sharp.engine.threads: through sharp.logs' handler, once (not bare, as
+    """A bad $SHARP_THREADS is logged by sharp.settings: through sharp.logs' handler, once (not bare, as
     Python's last-resort handler printed it); --quiet keeps warnings."""
     for flags in ([], ["--quiet"]):
         p = subprocess.run([sys.executable, "-m", "sharp", *flags, *TINY_RUN], capture_output=True, text=True,
@@ -101,7 +101,8 @@ def test_sharps_own_warnings_reach_stderr_once_in_the_log_format(tmp_path):
         assert p.returncode == 0, p.stderr
         lines = [line for line in p.stderr.splitlines() if "$SHARP_THREADS" in line]
         assert len(lines) == 1, p.stderr
-        assert " WARNING sharp.engine.threads: $SHARP_THREADS is 'many', must be an integer" in lines[0]
+        said = "$SHARP_THREADS='many' is not allowed: an integer from 1 to 256; using 1"
+        assert f" WARNING sharp.settings: {said}" in lines[0]
 
 
 @pytest.mark.slow
@@ -225,10 +226,12 @@ def test_logs_configure_is_idempotent_and_the_server_line_says_address_workers_a
             log.setLevel(logging.NOTSET)
 
 
-def test_the_log_level_from_the_environment(monkeypatch, capsys):
-    monkeypatch.setenv(logs.LEVEL_ENV, "debug")
+def test_the_log_level_from_the_environment(monkeypatch):
+    from sharp.settings import env
+
+    monkeypatch.setenv("SHARP_LOG_LEVEL", "debug")
     assert logs.level_from_env() == logging.DEBUG
-    monkeypatch.setenv(logs.LEVEL_ENV, "loud")
+    monkeypatch.setenv("SHARP_LOG_LEVEL", "loud")
     assert logs.level_from_env() == logging.INFO
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "$SHARP_LOG_LEVEL='loud' is not one of DEBUG, INFO, WARNING, ERROR" in err
+    assert env().problems["SHARP_LOG_LEVEL"] == ("$SHARP_LOG_LEVEL='loud' is not allowed: one of DEBUG, INFO, "
+                                                 "WARNING, ERROR; using INFO")

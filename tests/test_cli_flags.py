@@ -79,7 +79,7 @@ def test_batch_without_online_is_honoured():
     (["figure1", "--d", "8", "--seeds", "500"], "seeds=500 is not allowed"),
     (["figure1", "--d", "8,8"], "--d lists a value twice"),
     (["sweep", "--regime", "kernel", "--d", "8", "--out", "x.csv", "--max-minutes", "-1"], "--max-minutes=-1.0"),
-    (["sweep", "--regime", "kernel", "--d", "8", "--out", "x.csv", "--max-minutes", "nan"], "--max-minutes=nan"),
+    (["sweep", "--regime", "kernel", "--d", "8", "--out", "x.csv", "--max-minutes", "nan"], "--max-minutes='nan'"),
     (["sweep", "--regime", "kernel", "--d", "8", "--out", "x.csv", "--scheduler", "nowhere"], "scheduler='nowhere'"),
     (["sweep", "--regime", "kernel", "--d", "8", "--out", "x.csv", "--online", "--batch", "4"], "batch=4"),
     (["sweep", "--regime", "kernel", "--d", "8,8", "--out", "x.csv"], "--d lists a value twice"),

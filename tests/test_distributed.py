@@ -40,7 +40,7 @@ def test_dask_sweep_fills_the_local_cache(client, tmp_path, monkeypatch):
 def test_scheduler_text_is_checked():
     assert parse_scheduler("local:3") == (None, 3)
     assert parse_scheduler("tcp://10.0.0.1:8786") == ("tcp://10.0.0.1:8786", 0)
-    for bad in ("local:0", "local:x", "head:8786"):
+    for bad in ("local:0", "local:x", "local:1_0", "local:inf", "local:2.5", "head:8786"):
         with pytest.raises(ConfigError, match="scheduler"):
             parse_scheduler(bad)
 

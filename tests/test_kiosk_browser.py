@@ -7,6 +7,7 @@ long first wait.
 """
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -45,14 +46,10 @@ def test_kiosk_advances_by_itself(booth, chromium):  # noqa: F811
     assert page.locator('[data-testid="stSidebar"]').count() == 0
     assert page.locator("input:visible, button:visible, [role=slider]:visible").count() == 0  # no widgets
     seen = [page.evaluate(SCENE)]
-    for _ in range(120):  # bounded: at most about 60 s (more scenes become ready while the others train)
-        page.wait_for_timeout(500)
-        now = page.evaluate(SCENE)
-        if now != seen[-1]:
-            seen.append(now)
-        if len(seen) >= 3:
-            break
-    assert len(seen) >= 3, f"the kiosk did not move on by itself: {seen}"
+    for _ in range(2):  # two changes of scene, each within 60 s (more scenes become ready while the others train)
+        page.wait_for_function(f"() => ({SCENE})() !== {json.dumps(seen[-1])}", timeout=60_000)
+        seen.append(page.evaluate(SCENE))
+    assert seen[0] != seen[1] != seen[2], f"the kiosk did not move on by itself: {seen}"
     count = page.locator("[data-countdown]").get_attribute("data-countdown")
     assert 0 <= int(count) <= 4
     qr = page.locator("svg.kiosk-qr")
@@ -116,9 +113,9 @@ def test_live_page_keyboard_shortcuts(booth, chromium):  # noqa: F811
       if (e.target.closest && e.target.closest('.st-key-step')) window.__stepClicks++; }, true); }""")
     page.locator("h1").first.click()  # focus the page, not a control
     press(page, "Space", f"() => ({PLAY_LABEL})() === 'Play'")  # paused
-    page.wait_for_timeout(500)
     before = page.evaluate(f"() => {FIRST_STEP}")
-    press(page, "ArrowRight", f"() => {FIRST_STEP} > {before}")  # one logged interval further
+    # the right arrow pressed Step (counted by the click listener), and the chart went further
+    press(page, "ArrowRight", f"() => window.__stepClicks >= 1 && {FIRST_STEP} > {before}")
     # stepping leaves it paused (read once the step's rerun has settled: a busy server may relabel a moment late)
     page.wait_for_function(f"() => ({PLAY_LABEL})() === 'Play'", timeout=15_000)
     press(page, "r", "() => new URLSearchParams(location.search).get('seed') === '1'")  # new seeds
@@ -131,8 +128,9 @@ def test_live_page_keyboard_shortcuts(booth, chromium):  # noqa: F811
     page.get_by_role("slider", name="seeds").focus()
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => new URLSearchParams(location.search).get('seeds') === '5'", timeout=15_000)
-    page.wait_for_timeout(1000)
-    assert page.evaluate("() => window.__stepClicks") == steps_pressed  # ... and this one did not
+    # ... and this one did not press Step: the keys' listener clicks a button while the key is handled, so a
+    # click it made would already be counted (nothing to wait for)
+    assert page.evaluate("() => window.__stepClicks") == steps_pressed
     assert exceptions(page) == 0
     page.close()
 
@@ -190,7 +188,6 @@ def test_screenshots_at_three_sizes(booth, chromium, scheme):  # noqa: F811
         page = chromium.new_page(viewport={"width": size[0], "height": size[1]}, color_scheme=scheme)
         page.goto(f"{booth}/?steps=60", wait_until="domcontentloaded")
         page.get_by_role("button", name="Replay").wait_for(timeout=120_000)
-        page.wait_for_timeout(500)
         page.screenshot(path=str(SHOTS / f"live-{name}-{scheme}.png"), full_page=name == "390x844")
         assert exceptions(page) == 0
         page.close()

@@ -34,7 +34,7 @@ def page(query: dict[str, str], runs: int = 2) -> AppTest:
     for k, v in query.items():
         at.query_params[k] = v
     at.run()
-    kiosk_store().join(60)  # the scheduler fills the store (background work: after any live run); the next
+    kiosk_store().join(60)  # the pool fills the store (background work: after any live run); the next
     # run draws a scene
     for _ in range(runs - 1):
         at.run()
@@ -90,8 +90,8 @@ def test_bad_knobs_warn_and_fall_back(monkeypatch):
     at = page({"kiosk": "1", "scene_s": "1", "start": "z"})
     assert not at.exception
     warnings = [w.value for w in at.warning]
-    assert any("scene_s='1' is not allowed: a number of seconds from 3 to 600" in w for w in warnings)
-    assert any("start='z' is not allowed: one of a, b, c, d" in w for w in warnings)
+    assert any("URL parameter scene_s=`'1'` is not allowed: a number of seconds from 3 to 600" in w for w in warnings)
+    assert any("URL parameter start=`'z'` is not allowed: one of a, b, c, d" in w for w in warnings)
     assert any("SHARP_PUBLIC_URL='booth.example.org' is not allowed" in w for w in warnings)
     assert 'data-scene="a"' in html(at) and "kiosk-qr" not in html(at)
 

@@ -3,20 +3,25 @@
 AppTest runs no JavaScript: the page's live area (web.stream.area) is checked as the HTML the script sends, with
 its metrics and messages, and the stream the browser would read is checked through `web.stream.payload`
 (the browser's drawing is tests/test_e2e_browser.py's). `page` waits for the run's first points (computed by
-the server's workers, shared through sharp.serve.scheduler.shared()) and reruns, as a visitor's first look would
+the server's workers, shared through sharp.serve.pool.shared()) and reruns, as a visitor's first look would
 find them.
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
 from streamlit.testing.v1 import AppTest
 
+from sharp.experiments import race
 from sharp.serve import live_run
-from sharp.serve.scheduler import shared as scheduler
+from sharp.serve.pool import shared as pool
 from web import stream
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -28,7 +33,7 @@ def page(query: dict[str, str] | None = None) -> AppTest:
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()
-    if "live_watch" in at.session_state and (entry := scheduler().peek(watch(at).key)) is not None:
+    if "live_watch" in at.session_state and (entry := pool().peek(watch(at).key)) is not None:
         live_run.wait_first(entry, 30)  # the first points, which the browser's script would fetch
         at.run()
     return at
@@ -66,7 +71,7 @@ def test_opens_at_defaults_and_shows_both_regimes():
     assert watch(at).playing and shared(at).latest("kernel") is not None  # started without a click
     cfg = area(at).split("window.__sharpLiveCfg = ")[1].split(";</script>")[0]
     assert '"mode": "play"' in cfg and '"viewer": "' + at.session_state["live_id"] + '"' in cfg
-    entry = scheduler().peek(watch(at).key)  # what the browser's script reads: rows from where it is
+    entry = pool().peek(watch(at).key)  # what the browser's script reads: rows from where it is
     body = stream.payload(entry, 0, None, True, neurons=True)
     assert len(body["rows"]["kernel"]) == body["upto"] >= 1 and body["rows"]["kernel"][0][0] == 0
     view = body["neurons"]["feature"]
@@ -76,7 +81,7 @@ def test_opens_at_defaults_and_shows_both_regimes():
 
 def test_the_script_computes_a_new_runs_first_points_and_no_more():
     at = page({**FAST, "seed": "4242"})  # a run nobody has: the script run starts it
-    entry = scheduler().peek(watch(at).key)
+    entry = pool().peek(watch(at).key)
     assert entry.job.count >= 1  # its first points, computed at once (page() waited for them)
     assert entry.wanted_until == 0.0  # not asked to go on: the browser's stream asks, once it drew them
 
@@ -85,17 +90,25 @@ def watch(at: AppTest) -> live_run.Watch:
     return at.session_state["live_watch"]
 
 
+def ask(at: AppTest, **extra) -> dict:
+    """What the page's browser script does: GET /api/live for its settings (waits up to WAIT_S for a new row)."""
+    qs = urllib.parse.urlencode({**race.to_query(watch(at).key), **{k: str(v) for k, v in extra.items()}})
+    req = Request({"type": "http", "method": "GET", "path": "/api/live", "query_string": qs.encode(), "headers": []})
+    return json.loads(asyncio.run(stream.endpoint(req)).body)
+
+
 def shared(at: AppTest) -> live_run.LiveRun:
     """The server-wide run this session watches."""
-    return scheduler().peek(watch(at).key).job
+    return pool().peek(watch(at).key).job
 
 
 def finish(at: AppTest, timeout: float = 60) -> live_run.LiveRun:
     """Keep the session's run wanted until the workers finish it (what a playing browser does), then rerun."""
-    entry, deadline = scheduler().peek(watch(at).key), time.monotonic() + timeout
-    while not entry.job.done and time.monotonic() < deadline:
-        scheduler().want(entry)
-        time.sleep(0.05)
+    entry = pool().peek(watch(at).key)
+    for _ in range(int(timeout / 0.5)):  # bounded: renew the demand twice a second, woken by each slice
+        pool().want(entry)
+        if entry.wait(0.5, until=lambda: entry.job.done):
+            break
     assert entry.job.done, "the run did not finish in time"
     at.run()
     return entry.job
@@ -119,7 +132,7 @@ def test_a_changed_slider_restarts_the_run_and_updates_the_url(key, value):
     assert not at.exception
     run = shared(at)
     assert run is not first and getattr(run.settings, key) == value and _q(at, key) == str(value)
-    assert live_run.wait_first(scheduler().peek(watch(at).key), 30) and run.latest("feature").step >= 0  # it computes
+    assert live_run.wait_first(pool().peek(watch(at).key), 30) and run.latest("feature").step >= 0  # it computes
 
 
 def test_eta_inputs_and_the_eta_equals_m_button():
@@ -168,9 +181,10 @@ def test_pause_step_reset():
     assert not watch(at).playing and at.button(key="play").label == "Play"
     n = watch(at).shown
     at.button(key="step").click().run()
-    deadline = time.monotonic() + 30
-    while watch(at).step_to is not None and time.monotonic() < deadline:  # the workers compute the step
-        time.sleep(0.1)
+    for _ in range(30):  # bounded: the browser asks for the step's row (the workers compute it), the page shows it
+        if watch(at).step_to is None:
+            break
+        ask(at, have=watch(at).shown, until=watch(at).step_to)
         at.run()
     assert watch(at).shown == n + 1 and not watch(at).playing  # exactly one logging interval
     assert dict(metrics(at))["step"] == f"{shared(at).history['kernel'][n].step} / 2000"
@@ -226,7 +240,9 @@ class Busy:
         self.count, self.done = 0, False
 
     def advance(self, budget_s: float) -> int:
-        time.sleep(0.02)
+        end = time.perf_counter() + 0.02
+        while time.perf_counter() < end:  # computes
+            sum(range(1000))
         self.count += 1
         return 1
 
@@ -235,14 +251,17 @@ class Busy:
 
 
 def test_a_saturated_server_says_how_many_runs_are_ahead():
-    reg = scheduler()
+    reg = pool()
     blockers = [reg.get(("busy", i), Busy) for i in range(reg.max_active + 1)]  # every place taken, one in line
     try:
         for b in blockers:
             reg.want(b, 120)
         at = page({**FAST, "seed": "4242", "steps": "2000"})  # settings nobody ran yet, too long for one slice
         assert not at.exception and len(charts(at)) == 4  # its first points came at once (a newcomer's slice)
-        waiting = [i for i in boxes(at, "info") if "ahead of this one" in i]
+        body = ask(at, have=shared(at).count, want=1, play=1)  # the browser, having drawn them, asks for more
+        assert "ahead of this one" in body["top"], body["top"]  # the route says so over the charts ...
+        at.run()
+        waiting = [i for i in boxes(at, "info") if "ahead of this one" in i]  # ... and so does the page
         # at least the one blocker in line (earlier tests' runs may still be in line or active too)
         assert waiting and re.match(r"Waiting: ([2-9]|\d\d+) runs ahead", waiting[0]), boxes(at, "info")
     finally:

@@ -36,7 +36,7 @@ def test_the_wheel_holds_the_engine_and_declares_its_dependencies(tmp_path):
     code = {n for n in names if ".dist-info/" not in n}
     # every module of the package, its floors included, and nothing else: no pages, no figures, no tests
     assert code == {f.relative_to(ROOT).as_posix() for f in (ROOT / "sharp").rglob("*.py")}
-    assert {"sharp/engine/train.py", "sharp/experiments/fig1.py", "sharp/serve/scheduler.py"} <= code
+    assert {"sharp/engine/train.py", "sharp/experiments/fig1.py", "sharp/serve/pool.py"} <= code
     requires = {line.removeprefix("Requires-Dist: ") for line in meta.splitlines() if line.startswith("Requires-Dist")}
     assert "torch==2.13.0" in requires
     assert {r.split(">")[0].split("=")[0].split("[")[0] for r in requires} == {

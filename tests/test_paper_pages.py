@@ -62,8 +62,8 @@ def test_empty_selection_says_what_to_pick_and_computes_nothing(name, empty, say
 
 
 def frame_of(at, prefix: str, exp):
-    """The frame the page computed: its job's result in this process's scheduler, keyed by the page's settings."""
-    from sharp.serve.scheduler import shared
+    """The frame the page computed: its job's result in this process's pool, keyed by the page's settings."""
+    from sharp.serve.pool import shared
 
     values = {**exp.defaults, **{k: at.session_state[f"{prefix}_{k}"] for k in exp.defaults
                                  if f"{prefix}_{k}" in at.session_state}}

@@ -246,7 +246,7 @@ def test_a_replica_lost_mid_class(replicas, chromium):
         assert now[i] != victim
     for i in stayed:  # the others noticed nothing: the same websocket, the same replica, their runs went on
         assert len(sockets[i]) == opened[i] and now[i] == where[i], f"session {i} on {where[i]} was disturbed"
-        # its run went on, or it is in line on its replica (the scheduler's bound on live runs advanced at once)
+        # its run went on, or it is in line on its replica (the pool's bound on live runs advanced at once)
         assert went_on(i, after[i]) or in_line[i], f"session {i}'s run did not go on, and it is not in line"
     assert any(went_on(i, after[i]) for i in stayed), "no run on the replicas alive went on"
     # the dead replica is out of the ring for nginx's fail_timeout: no new visitor is even tried on it

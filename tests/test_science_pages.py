@@ -10,7 +10,7 @@ def markdown(at) -> list[str]:
 
 
 def job_result(exp, at, prefix):
-    from sharp.serve.scheduler import shared
+    from sharp.serve.pool import shared
 
     values = {k: at.session_state[f"{prefix}_{k}"] if f"{prefix}_{k}" in at.session_state else v
               for k, v in exp.defaults.items()}

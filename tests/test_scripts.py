@@ -12,7 +12,6 @@ SENT = {  # each script as a page sends it through st.html
     "shortcuts": scripts.shortcuts(), "downloads": scripts.downloads(),
     "leave_kiosk": scripts.leave_kiosk("/?steps=30&from_kiosk=1"),
     "return_when_idle": scripts.return_when_idle("/?kiosk=1&idle_s=45&scene_s=20", 45),
-    "reload_if_blank": scripts.reload_if_blank(),
 }
 
 
@@ -42,5 +41,4 @@ def test_a_script_is_its_file_called_with_its_settings(name):
 
 def test_the_settings_carry_the_urls_and_times():
     assert settings("return_when_idle") == {"url": "/?kiosk=1&idle_s=45&scene_s=20", "ms": 45000}
-    assert settings("reload_if_blank") == {"blankMs": scripts.BLANK_S * 1000, "max": scripts.RELOADS,
-                                           "windowMs": scripts.RELOADS_WINDOW_S * 1000}
+    assert settings("leave_kiosk") == {"url": "/?steps=30&from_kiosk=1"}

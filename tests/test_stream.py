@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from sharp.experiments import curves, race
 from sharp.serve import live_run
-from sharp.serve.scheduler import shared as scheduler
+from sharp.serve.pool import shared as pool
 from web import guard, stream
 
 SMALL = race.Settings(d=12, n=72, steps=20, seeds=2, kernel_m=32, feature_m=8, feature_eta=8.0, seed=777)
@@ -32,7 +32,7 @@ def call(settings: race.Settings, **extra) -> tuple[int, dict]:
 
 def finished(settings: race.Settings, timeout: float = 60) -> live_run.LiveRun:
     """The server's run for settings, kept wanted until its workers finish it (what a playing page does)."""
-    entry = scheduler().get(settings.run_part(), lambda: live_run.LiveRun.start(settings.run_part(), stored=False))
+    entry = pool().get(settings.run_part(), lambda: live_run.LiveRun.start(settings.run_part(), stored=False))
     for _ in range(int(timeout / 0.6)):
         if entry.job.done:
             break
@@ -75,6 +75,13 @@ def test_the_route_refuses_settings_the_page_refuses_naming_them():
     assert stream.key_of((("d", "4"), ("k", "6"))) == dataclasses.replace(race.DEFAULTS, d=4)
 
 
+def test_the_routes_own_parameters_are_read_by_the_one_parser():
+    # what the browser's script never sends: each named with its range, as a page's link would be
+    for name, text in (("have", "1_000"), ("until", "-1"), ("want", "maybe"), ("neurons", "inf")):
+        status, body = call(SMALL, **{name: text})
+        assert status == 400 and body["error"].startswith(f"URL parameter {name}=`'{text}'` is not allowed: "), body
+
+
 def test_a_diverged_column_gets_its_message_in_the_stream():
     s = dataclasses.replace(SMALL, d=50, n=300, feature_m=20, feature_eta=5000.0, steps=30, seed=779)
     finished(s)
@@ -89,5 +96,10 @@ def test_the_guard_is_first_in_every_pages_html_and_knows_the_broken_tree_error(
     assert head.startswith("<script>(") and "__sharpGuard" in head.split("</script>")[0]
     assert re.search(guard.FATAL, "Error: Bad delta path index 7 (should be between [0, 0])")
     assert not re.search(guard.FATAL, "Cannot send rerun backMessage when disconnected from server")
+    route = next(r for r in guard.routes() if r.path == "/")
+    before = pool()._quiet_until
+    req = Request({"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": []})
+    assert asyncio.run(route.endpoint(req)).status_code == 200
+    assert pool()._quiet_until > max(before, pool().clock())  # a page being opened holds the background work
     paths = {r.path for r in guard.routes()}
     assert {"/", "/live", "/figure1", "/kiosk"} <= paths and not any(p.startswith("/_stcore") for p in paths)

@@ -105,9 +105,14 @@ def test_figure1_small_d_reaches_zero_error_near_ceil_ln_d():
 
 
 def test_fit_slope_recovers_a_power_law():
+    from sharp.experiments.fit import fit_slope
+
     x = np.array([10, 20, 40, 80.0])
-    slope, icpt = paper.fit_slope(x, 3 * x ** -1.0)
+    fit = fit_slope(x, 3 * x ** -1.0)
+    slope, icpt = fit
     assert slope == pytest.approx(-1) and math.exp(icpt) == pytest.approx(3)
+    assert fit.at([5.0]) == pytest.approx([3 / 5])  # the drawn line is the fitted one
+    assert math.isnan(fit_slope([4, 4], [1, 2]).slope) and math.isnan(fit_slope([4], [1]).slope)  # no line
 
 
 def test_iteration_summary_counts_censored_seeds():

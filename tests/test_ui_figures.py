@@ -5,15 +5,12 @@ y tick labels the chart prints, so a wrong scale, a flipped axis or a mislabelle
 """
 from __future__ import annotations
 
-import math
 import re
 import xml.etree.ElementTree as ET
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from sharp.experiments.curves import Curve
 from ui import figures
@@ -53,44 +50,6 @@ def y_axis(root: ET.Element) -> tuple[np.ndarray, np.ndarray]:
 def flat(name: str, steps, values, spread: float = 0.0) -> Curve:
     s, v = np.asarray(steps, float), np.asarray(values, float)
     return Curve(name, s, v, v - spread, v + spread)
-
-
-@pytest.mark.parametrize("lo, hi, most, expected", [
-    (0, 0.594, 5, [0.0, 0.2, 0.4]),
-    (0, 0.6, 4, [0.0, 0.2, 0.4, 0.6]),
-    (0, 1, 4, [0.0, 0.5, 1.0]),
-    (0, 300, 6, [0, 50, 100, 150, 200, 250, 300]),
-    (0, 12, 6, [0, 2, 4, 6, 8, 10, 12]),
-    (2, 2, 5, [2]),
-    (400001, 4400011, 2, [2e6, 4e6]),  # the round step, 5e6, would leave no tick inside
-])
-def test_nice_ticks_examples(lo, hi, most, expected):
-    assert figures.nice_ticks(lo, hi, most) == pytest.approx(expected)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.floats(-1e6, 1e6), st.floats(-6, 6), st.integers(2, 8))
-def test_nice_ticks_are_round_evenly_spaced_and_inside(lo, log_width, most):
-    width = 10 ** log_width * max(abs(lo), 1)  # wide enough that float spacing is not the limit
-    hi = lo + width
-    ticks = figures.nice_ticks(lo, hi, most)
-    assert 2 <= len(ticks) <= max(most + 1, 5)
-    tol = 1e-9 * max(abs(lo), abs(hi), 1)
-    assert all(lo - tol <= t <= hi + tol for t in ticks)
-    if len(ticks) > 1:
-        gaps = np.diff(ticks)
-        assert np.allclose(gaps, gaps[0], rtol=1e-6)
-        mantissa = gaps[0] / 10 ** math.floor(math.log10(gaps[0]))
-        assert min(abs(mantissa - f) for f in (1, 2, 5, 10)) < 1e-4
-        assert gaps[0] <= 2.5 * width / most + tol  # not too coarse: at least ~most/2.5 intervals of the span
-        if len(ticks) > most + 1:  # a finer step than the round one, only to get two ticks in
-            assert len(ticks) <= 5 and gaps[0] < width / most
-
-
-@pytest.mark.parametrize("hi, expected", [
-    (300, [1, 10, 100]), (50, [1, 2, 5, 10, 20, 50]), (12, [1, 2, 5, 10]), (1000, [1, 10, 100, 1000]), (1, [1])])
-def test_log_ticks(hi, expected):
-    assert figures.log_ticks(hi) == expected
 
 
 def test_a_curve_lands_at_its_values_on_the_printed_axis():

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sharp.engine.sweep import tidy
 from sharp.engine.train import PAIRED
 from sharp.experiments import curves, params, race
 from sharp.serve import live_run
@@ -98,10 +99,13 @@ def test_a_run_streams_to_the_end_and_exports():
     assert run.done and run.count == 21 and run.nbytes() > 0
     steps = [s.step for s in run.history["feature"]]
     assert steps == list(range(0, 21))  # every = 1 below 150 steps, and no snapshot twice
-    frame = race.tidy(run.history)
+    frame = race.tidy(run.history, run.configs)
     assert len(frame) == 2 * 21 * SMALL.seeds
-    back = pd.read_csv(io.StringIO(race.curves_csv(run.history)))
-    assert list(back.columns[:3]) == ["regime", "seed", "step"]
+    back = pd.read_csv(io.StringIO(race.curves_csv(run.history, run.configs)))
+    # the one tidy schema: a sweep's columns (sharp.engine.sweep.tidy), the regime first
+    swept = tidy(run.configs["feature"], run.history["feature"])
+    assert back.columns[0] == "regime" and list(back.columns[1:]) == list(swept.columns)
+    assert (back[back.regime == "kernel"].m == 32).all() and (back[back.regime == "feature"].eta == 8.0).all()
     last = back[(back.regime == "feature") & (back.step == 20)].sort_values("seed")
     assert np.allclose(last.test_error, run.latest("feature").test_error_seeds)
     cfg = json.loads(live_run.config_json(run))

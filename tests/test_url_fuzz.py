@@ -14,11 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 from test_paper_pages import CHARTS, TINY
-from url_fuzz_support import HOSTILE, ROOT, UNKNOWN_KEYS, pages, reads
+from url_fuzz_support import HOSTILE, ROOT, UNKNOWN_KEYS, fuzzed, link, pages, reads
 
 import sharp
 from sharp.engine import store as cache
 from sharp.experiments import params, race
+from sharp.experiments.pages import PAGES
 from sharp.experiments.params import Bool, Choice, Float, Int, Subset
 
 # Every kind of Param, as the pages use them.
@@ -162,7 +163,7 @@ def no_compute(monkeypatch):
 
 
 def run_page(path: str, q: dict, state: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / path), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / path), default_timeout=180)
     for k, v in q.items():
         at.query_params[k] = v
     for k, v in (state or {}).items():  # settings of a second section, which the link does not carry
@@ -170,36 +171,32 @@ def run_page(path: str, q: dict, state: dict | None = None) -> AppTest:
     return at.run()
 
 
-PAGE_READS: dict[str, list[str] | None] = {}
+def test_every_page_has_a_link_and_reads_it_through_the_registry(no_compute):
+    """Every page of app.py is in sharp.experiments.pages.PAGES (the fuzz below reads it), reads exactly those
+    parameters (its note on an unknown one lists them), and its defaults are values its spec accepts."""
+    found = pages()
+    assert {"views/live.py", "views/figure1.py", "views/iterations.py", "views/nstar.py", "views/samples.py",
+            "views/deep.py", "views/digits.py", "views/theory.py", "views/tour.py", "views/trajectories.py",
+            "views/regime.py", "views/kiosk.py"} <= {p.path for p in found}
+    for page in found:
+        lk = link(page)
+        for name, p in lk.spec.items():
+            assert p.parse(params.to_text(lk.defaults[name])) == lk.defaults[name], (page.path, name)
+        at = run_page(page.path, {**lk.fixed, "zz": "1"})
+        assert not at.exception, (page.path, at.exception)
+        assert reads([w.value for w in at.warning]) == list(lk.spec), page.path
 
 
-def page_reads(path: str) -> list[str] | None:
-    if path not in PAGE_READS:
-        at = run_page(path, {"zz": "1"})
-        assert not at.exception, at.exception
-        PAGE_READS[path] = reads([w.value for w in at.warning])
-    return PAGE_READS[path]
-
-
-def test_pages_are_found_and_read_their_urls(no_compute):
-    found = {p.path for p in pages()}
-    assert {"views/live.py", "views/figure1.py", "views/iterations.py", "views/samples.py", "views/deep.py",
-            "views/theory.py", "views/regime.py"} <= found
-    assert page_reads("views/live.py") == list(race.SPEC)
-    assert page_reads("views/figure1.py") == ["d", "seeds", "steps", "m"]
-    assert page_reads("views/regime.py") == ["d", "steps", "seeds"]
-
-
-@pytest.mark.parametrize("path", [p.path for p in pages()])
+@pytest.mark.parametrize("page", pages(), ids=lambda p: p.path)
 @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
-def test_every_page_survives_a_hostile_url(no_compute, path, data):
-    keys = page_reads(path) or []
+def test_every_page_survives_a_hostile_url(no_compute, page, data):
+    keys = fuzzed(page)
     q = {k: data.draw(st.sampled_from(HOSTILE) | st.text(min_size=1, max_size=30).map(lambda t: "§" + t)
                       | st.lists(st.sampled_from(HOSTILE), min_size=2, max_size=3), label=k) for k in keys}
     unknown = data.draw(st.lists(st.sampled_from(UNKNOWN_KEYS), min_size=1, max_size=3, unique=True))
     q.update({k: "1" for k in unknown})
-    at = run_page(path, q)
+    at = run_page(page.path, {**q, **link(page).fixed})
     assert not at.exception, at.exception
     assert at.title or at.get("html"), "the page still draws"  # the kiosk draws its headline as HTML
     warnings = [w.value for w in at.warning]
@@ -208,9 +205,23 @@ def test_every_page_survives_a_hostile_url(no_compute, path, data):
             check_message(w)
     for k in keys:
         assert any(w.startswith(f"URL parameter {k}=") for w in warnings), (k, q[k], warnings)
-    if keys:
-        note = next(w for w in warnings if "(it reads" in w)
-        assert all(params.literal(k) in note for k in unknown)
+    note = next(w for w in warnings if "(it reads" in w)
+    assert all(params.literal(k) in note for k in unknown)
+
+
+@pytest.mark.parametrize("text", ["inf", "-inf", "1e999", "nan", "1_000"])
+def test_trajectories_refuses_a_width_that_is_no_number_without_crashing(text):
+    """/trajectories?m=inf once reached int(float("inf")) and raised OverflowError: the one parser refuses it
+    with a message naming the setting and its choices, and the page keeps its default."""
+    values, problems = PAGES["trajectories"].parse({"m": text})
+    assert values == {} and problems["m"].startswith(f"URL parameter m=`'{text}'` is not allowed: one of 256, 512, "
+                                                     "1024, 2048; using the default 1024")
+
+
+def test_trajectories_page_opened_with_an_infinite_width_warns_and_draws():
+    at = run_page("views/trajectories.py", {"m": "inf"})
+    assert not at.exception, at.exception
+    assert at.session_state["traj_m"] == 1024 and any(w.value.startswith("URL parameter m=") for w in at.warning)
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
-"""Shared by the URL fuzz tests: the app's pages (read from app.py) and values no setting accepts.
+"""Shared by the URL fuzz tests: the app's pages (read from app.py), their links (the registry
+sharp.experiments.pages.PAGES) and values no setting accepts.
 
-Pages come from the `st.Page(...)` calls in app.py, so a page added there is fuzzed without touching the
-tests. The parameters a page reads are learned from the page itself: sent an unknown parameter, a page
-that reads its URL through `sharp.experiments.params` answers "... ignored (it reads a, b, c)".
+Pages come from the `st.Page(...)` calls in app.py, and each page's parameters from the registry the page
+itself reads its link through, so every page is fuzzed on every parameter it reads, and a page added to
+app.py without a link in the registry fails the tests (`link`).
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from sharp.experiments.pages import PAGES, Link
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,6 +47,19 @@ def pages() -> list[Page]:
             url = "" if kw.get("default") else kw.get("url_path", Path(first.value).stem)
             out.append(Page(first.value, url))
     return out
+
+
+def link(page: Page) -> Link:
+    """The page's entry in the registry (keyed by its script's name). Example: link(Page("views/tour.py", "tour"))"""
+    stem = Path(page.path).stem
+    assert stem in PAGES, f"{page.path} has no link in sharp.experiments.pages.PAGES"
+    return PAGES[stem]
+
+
+def fuzzed(page: Page) -> list[str]:
+    """The parameters a link to the page may carry anything in: all it reads but those every link carries."""
+    lk = link(page)
+    return [k for k in lk.spec if k not in lk.fixed]
 
 
 READS = re.compile(r"\(it reads ([^)]*)\)")

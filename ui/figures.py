@@ -16,10 +16,10 @@ import numpy as np
 
 from sharp import Snapshot
 from sharp.experiments.curves import Curve
+from ui.palette import NEUTRAL, REGIME, rgba
+from ui.ticks import log_ticks, nice_ticks
 
-# Blue against orange: told apart with any colour-vision deficiency (not red against green), and each line has at
-# least 3:1 contrast on both Streamlit's light and dark backgrounds (tests/test_ui_figures.py checks both).
-COLORS = {"kernel": "#4C78A8", "feature": "#D95F02", "linearized": "#72B7B2"}
+COLORS = REGIME  # the one palette's regime colours (ui.palette)
 LABELS = {"kernel": "kernel regime", "feature": "feature learning", "linearized": "linearized (NTK) net"}
 WIDTH = 560  # the viewBox width, about a column's on a laptop; the chart scales to its column, text with it
 LEFT, RIGHT = 46, 14  # room for the y tick labels; a little air on the right
@@ -34,53 +34,6 @@ def shared_range(curves: Sequence[Curve], floor: float = 0.0, at_least: float = 
     """
     tops = [float(np.nanmax(c.hi)) for c in curves if c.hi.size and np.isfinite(c.hi).any()]
     return [floor, max([at_least, *tops]) * pad if tops or at_least else 1.0]
-
-
-def rgba(color: str, alpha: float) -> str:
-    """'#rrggbb' or 'rgb(r, g, b)' with transparency alpha. Example: rgba("#ff0000", 0.5) -> 'rgba(255,0,0,0.5)'"""
-    if color.startswith("#"):
-        r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
-    else:
-        r, g, b = (int(float(v)) for v in color[color.index("(") + 1:-1].split(",")[:3])
-    return f"rgba({r},{g},{b},{alpha})"
-
-
-def nice_ticks(lo: float, hi: float, most: int = 5) -> list[float]:
-    """Round tick values (1, 2 or 5 times a power of ten apart) inside [lo, hi]: at most `most` + 1 of them,
-    and at least two whenever hi > lo (a finer step is taken if the round one would leave fewer).
-
-    Example: nice_ticks(0, 0.594) -> [0.0, 0.2, 0.4]
-    """
-    if not hi > lo:
-        return [lo]
-    raw = (hi - lo) / most
-    base = 10 ** math.floor(math.log10(raw))
-    steps = [f * base for f in (10, 5, 2, 1, 0.5, 0.2, 0.1)]  # coarse to fine
-    ticks: list[float] = []
-    for step in steps[next(i for i in range(len(steps) - 1, -1, -1) if steps[i] >= raw):]:
-        first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
-        ticks = [round(i * step, 12) for i in range(first, last + 1)]
-        if len(ticks) >= 2:
-            break
-    return ticks
-
-
-def ticks_125(lo: float, hi: float) -> list[float]:
-    """Every value 1, 2 or 5 times a power of ten inside [lo, hi] (0 < lo), for a log axis.
-
-    Example: ticks_125(1, 60) -> [1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
-    """
-    exps = range(math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1) if 0 < lo <= hi else ()
-    return [t for t in (f * 10.0 ** e for e in exps for f in (1, 2, 5)) if lo <= t <= hi]
-
-
-def log_ticks(hi: float) -> list[float]:
-    """Tick values 1, 2, 5, 10, 20, ... up to hi (only the decades when they span more than two).
-
-    Example: log_ticks(300) -> [1, 10, 100]
-    """
-    decades = [10.0 ** e for e in range(0, math.floor(math.log10(max(hi, 1))) + 1)]
-    return decades if len(decades) > 2 else ticks_125(1, hi)
 
 
 def _num(v: float) -> str:
@@ -228,7 +181,7 @@ def curves_svg(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, char
             label = labels.get(name, name)
             x -= 30 + 6.5 * len(label)
             dash = ' stroke-dasharray="2 3"' if name == "linearized" else ""
-            body.append(f'<path d="M{x:.0f} 9H{x + 22:.0f}" stroke="{colors.get(name, "#888")}" stroke-width="2.5"'
+            body.append(f'<path d="M{x:.0f} 9H{x + 22:.0f}" stroke="{colors.get(name, NEUTRAL)}" stroke-width="2.5"'
                         f'{dash}/>' + _text(x + 26, 13, label))
     for i, p in enumerate(panels):
         y0 = top + 22  # the panel title above its plot area
@@ -240,7 +193,7 @@ def curves_svg(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, char
 
         body.append(_text(4, top + 15, p.title, TITLE_FONT, extra='font-weight="600"'))
         body.append(_y_grid(nice_ticks(lo_y, hi_y, 4), sy))
-        xt = log_ticks(x_max) if log_x else nice_ticks(0, max(x_max, 1), 6)
+        xt = log_ticks(1, max(x_max, 1)) if log_x else nice_ticks(0, max(x_max, 1), 6)
         for v in xt:
             x = float(sx(np.array(float(v))))
             body.append(f'<path d="M{x:.1f} {y0}V{y1}" stroke="currentColor" stroke-opacity="0.07"/>')
@@ -248,7 +201,7 @@ def curves_svg(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, char
                 body.append(_text(x, y1 + 16, _num(v), anchor="middle", extra='fill-opacity="0.7"'))
         body.append(_baseline(y1))
         for c in p.curves:
-            color, xs = colors.get(c.name, "#888888"), sx(c.step)
+            color, xs = colors.get(c.name, NEUTRAL), sx(c.step)
             body.append(f'<path d="{_band(xs, sy(c.lo), sy(c.hi))}" fill="{rgba(color, 0.18)}"/>')
             dash = ' stroke-dasharray="2 4"' if c.name == "linearized" else ""
             body.append(f'<path d="{_path(xs, sy(c.mean))}" fill="none" stroke="{color}" stroke-width="2.5" '
@@ -321,7 +274,7 @@ def neurons_svg(now: Snapshot, init: Snapshot, name: str, k: int, d: int, title:
     share = neuron_share(now.neuron_relevant, now.neuron_rest)
     share0 = neuron_share(init.neuron_relevant, init.neuron_rest)
     order = np.argsort(-np.nan_to_num(share, nan=-1.0), kind="stable")
-    m, color, right = len(order), COLORS.get(name, "#888888"), WIDTH - RIGHT
+    m, color, right = len(order), COLORS.get(name, NEUTRAL), WIDTH - RIGHT
     y0 = 44.0 if title else 24.0
     y1 = y0 + plot_height
 

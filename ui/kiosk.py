@@ -12,68 +12,40 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
+from sharp.engine.param import parse_bool
 from sharp.experiments import race
 from sharp.experiments.curves import Curve
-from sharp.experiments.scenes import BY_KEY, ETAS, FIG1_DS, Scene, SceneData, names
-from ui import figures
-
-PUBLIC_URL_ENV = "SHARP_PUBLIC_URL"  # the address phones reach the app at; no QR code when unset
-# Series colours for the step sizes and the d's: each has at least 3:1 contrast on both the light and the
-# dark background (tests/test_kiosk.py), and every series is also named in the legend beside the chart.
-ETA_COLORS = ("#4C78A8", "#9467BD", "#D95F02")
-D_COLORS = ("#0072B2", "#009E73", "#9467BD", "#D55E00", "#CC6699", "#7F7F7F")
-
+from sharp.experiments.pages import PAGES
+from sharp.experiments.params import values_of
+from sharp.experiments.scenes import ETAS, FIG1_DS, Options, Scene, SceneData, names
+from ui import figures, palette
 
 # ---- the URL's timing knobs ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Options:
-    scene_s: float = 20.0  # seconds per scene
-    idle_s: float = 120.0  # seconds without interaction on the normal page before it returns to the loop
-    start: str = "a"  # the scene the loop starts at
+KIOSK = PAGES["kiosk"]
 
 
-OPTION_RANGES: dict[str, Any] = {"scene_s": (3.0, 600.0), "idle_s": (5.0, 3600.0), "start": tuple(BY_KEY)}
-
-
-def parse_options(query: Mapping[str, Any]) -> tuple[Options, dict[str, str]]:
-    """Kiosk options from URL parameters; a bad value falls back to its default with a message naming it.
+def parse_options(query: Any) -> tuple[Options, dict[str, str]]:
+    """Kiosk options from URL parameters (`PAGES["kiosk"]`); a bad value falls back to its default with a message
+    naming it and its range.
 
     Example:
         >>> parse_options({"scene_s": "2"})[1]["scene_s"]
-        "scene_s='2' is not allowed: a number of seconds from 3 to 600; using the default 20"
+        "URL parameter scene_s=`'2'` is not allowed: a number of seconds from 3 to 600; using the default 20"
     """
-    values, problems = {}, {}
-    for name, rng in OPTION_RANGES.items():
-        if name not in query:
-            continue
-        text = query[name]
-        text = str(text[-1] if isinstance(text, list | tuple) and text else text).strip()
-        default = getattr(Options(), name)
-        if name == "start":
-            if text in rng:
-                values[name] = text
-            else:
-                problems[name] = f"{name}={text!r} is not allowed: one of {', '.join(rng)}; using the default {default}"
-            continue
-        try:
-            x = float(text)
-        except ValueError:
-            x = math.nan
-        if math.isfinite(x) and rng[0] <= x <= rng[1]:
-            values[name] = x
-        else:
-            problems[name] = (f"{name}={text!r} is not allowed: a number of seconds from {rng[0]:g} to {rng[1]:g}; "
-                              f"using the default {default:g}")
+    values, problems = KIOSK.parse(query)
+    values.pop("kiosk", None)
     return Options(**values), problems
 
 
-def wants_kiosk(query: Mapping[str, Any]) -> bool:
+def wants_kiosk(query: Any) -> bool:
     """True when the URL asks for kiosk mode (?kiosk=1, true, yes or on). Example: wants_kiosk({"kiosk": "1"})"""
-    text = query.get("kiosk", "")
-    text = str(text[-1] if isinstance(text, list | tuple) and text else text).strip().lower()
-    return text in ("1", "true", "yes", "on")
+    texts = values_of(query).get("kiosk")
+    try:
+        return bool(texts) and parse_bool(texts[-1])
+    except ValueError:
+        return False
 
 
 # ---- links ------------------------------------------------------------------------------------------------
@@ -101,29 +73,15 @@ def return_url(query: Mapping[str, Any]) -> tuple[str, float] | None:
 
     Example: return_url({"from_kiosk": "1", "idle_s": "30"}) -> ('/?kiosk=1&idle_s=30&scene_s=20', 30.0)
     """
-    if str(query.get("from_kiosk", "")).strip() != "1":
+    if values_of(query).get("from_kiosk", [""])[-1].strip() != "1":
         return None
-    opts, _ = parse_options({k: v for k, v in query.items() if k in ("idle_s", "scene_s")})
+    values, _ = KIOSK.parse({k: v for k, v in values_of(query).items() if k in ("idle_s", "scene_s")})
+    opts = Options(**values)
     return "/?" + urlencode({"kiosk": "1", "idle_s": f"{opts.idle_s:g}", "scene_s": f"{opts.scene_s:g}"}), opts.idle_s
 
 
-def public_base(env: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """The public address from the environment: (address, None), (None, None) when unset, or (None, message).
-
-    Example: public_base({"SHARP_PUBLIC_URL": "https://booth.example.org/"}) -> ('https://booth.example.org', None)
-    """
-    text = env.get(PUBLIC_URL_ENV, "").strip()
-    if not text:
-        return None, None
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        return None, (f"{PUBLIC_URL_ENV}={text!r} is not allowed: an http:// or https:// address without a query, "
-                      "e.g. https://booth.example.org; no QR code is shown")
-    return text.rstrip("/"), None
-
-
 def public_link(scene: Scene, base: str) -> str:
-    """The QR code's payload: the scene's settings on the public address.
+    """The QR code's payload: the scene's settings on the public address ($SHARP_PUBLIC_URL, sharp.settings).
 
     Example: public_link(SCENES[1], "https://b.org") -> 'https://b.org/?steps=30&feature_eta=1'
     """
@@ -148,9 +106,10 @@ def series(scene: Scene) -> tuple[list[str], dict[str, str], dict[str, str]]:
     keys = names(scene)
     if scene.kind == "race":
         return keys, dict(figures.COLORS), dict(figures.LABELS)
+    # the step sizes and the d's: the one palette's series colours, as on the Digits and Fig 1 pages
     if scene.kind == "eta":
-        return keys, dict(zip(keys, ETA_COLORS)), {n: f"η = {eta:g}" for n, eta in zip(keys, ETAS)}
-    return keys, dict(zip(keys, D_COLORS)), {n: f"d = {d}" for n, d in zip(keys, FIG1_DS)}
+        return keys, palette.series(keys), {n: f"η = {eta:g}" for n, eta in zip(keys, ETAS)}
+    return keys, palette.series(keys), {n: f"d = {d}" for n, d in zip(keys, FIG1_DS)}
 
 
 def frame_svg(data: SceneData, shown: int, chart: str | None = None) -> str:

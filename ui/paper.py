@@ -1,7 +1,7 @@
-"""The paper pages' controller: their sweeps through the server's scheduler, their settings in the URL, their
+"""The paper pages' controller: their sweeps through the server's pool, their settings in the URL, their
 charts with a text alternative, their data as CSV.
 
-`compute` gets a sweep from the server's one scheduler (sharp.serve.scheduler.shared: computed once per server,
+`compute` gets a sweep from the server's one pool (sharp.serve.pool.shared: computed once per server,
 shared by every session, kept in memory and in the disk store) and shows its progress with a Cancel button. The
 figures themselves are ui.paper_figures.
 """
@@ -21,7 +21,7 @@ from sharp.experiments import job_key, params
 from sharp.experiments.params import Param
 from sharp.serve.jobs import FunctionJob, Status
 from sharp.serve.placement import from_env
-from sharp.serve.scheduler import shared
+from sharp.serve.pool import shared
 from ui.charttext import figure_text
 
 # The estimated compute one page may start (seconds on this machine); larger grids are refused.
@@ -31,7 +31,7 @@ PAGE_MAX_SECONDS = 150.0
 def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]) -> pd.DataFrame | None:
     """The page's sweep at these settings, computed once per server and shared by every session.
 
-    The first session that asks submits the job to the server's scheduler; a session that asks for the same
+    The first session that asks submits the job to the server's pool; a session that asks for the same
     page and settings while it runs (or after the server's warm-up started it) watches the same
     job: a progress bar saying whose it is, and a Cancel button. Cancel detaches this visitor only; the job
     stops when nobody else waits for it, unless it is the warm-up's. Finished runs stay in the disk cache, so
@@ -47,17 +47,17 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
         The frame, or None when cancelled or refused (a message has been shown).
     """
     key = job_key(page, settings)
-    sched = shared()
+    pool = shared()
     ctx = get_script_run_ctx()
     who = ctx.session_id if ctx else "no-session"
     previous = st.session_state.get(f"{page}_job")
-    if previous and previous != key and (old := sched.peek(previous)) is not None:
-        sched.leave(old, who)  # new settings: stop waiting for the old ones (the job stops if nobody else waits)
+    if previous and previous != key and (old := pool.peek(previous)) is not None:
+        pool.leave(old, who)  # new settings: stop waiting for the old ones (the job stops if nobody else waits)
     st.session_state[f"{page}_job"] = key
     if st.session_state.get(f"{page}_cancel"):
         st.session_state[f"{page}_cancelled"] = key
-        if (entry := sched.peek(key)) is not None:
-            sched.leave(entry, who)
+        if (entry := pool.peek(key)) is not None:
+            pool.leave(entry, who)
     if st.session_state.get(f"{page}_cancelled") == key:
         st.info("Cancelled. Runs that finished are kept in the cache: press **Run** to continue from there.")
         return None
@@ -70,17 +70,14 @@ def compute(page: str, settings: dict[str, Any], fn: Callable[..., pd.DataFrame]
             return fn(**kw)
 
     remote = place is not None and place.runner is not None
-    job = sched.submit(key, lambda: FunctionJob(on_cluster if remote else fn), who, local=not remote)
+    job = pool.submit(key, lambda: FunctionJob(on_cluster if remote else fn), who, local=not remote)
     if not job.wait(0.05):
         bar = st.progress(0.0, text="Starting...")
         slot = st.empty()  # the Cancel button goes away with the progress bar
         slot.button("Cancel", key=f"{page}_cancel")
-        for _ in range(int(4 * 3600 / POLL_S)):  # bounded; a page's sweep is capped far below this
-            if job.wait(POLL_S):
-                break
-            sched.watch(job, who)
-            status = sched.status(job)
-            bar.progress(status.fraction, text=progress_text(status))  # raises to stop if the visitor left
+        # bounded (a page's sweep is capped far below this); the bar's update raises to stop if the visitor left
+        pool.attend(job, who, 4 * 3600, POLL_S, lambda status: bar.progress(status.fraction,
+                                                                             text=progress_text(status)))
         bar.empty()
         slot.empty()
     error = job.job.error

@@ -11,26 +11,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from ui.figures import rgba, ticks_125
+from sharp.experiments.fit import fit_slope
+from ui.palette import NEUTRAL, QUADRATIC, REGIME, rgba, series
+from ui.ticks import log_ticks_around
 
-REGIME_COLOR = {"feature": "#d95f02", "kernel": "#1f78b4"}
 REGIME_NAME = {"feature": "feature learning (c = 1/m, m = 20, eta = 20)", "kernel": "kernel regime (NTK scale)"}
-DEPTH_COLOR = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
 
 
 def layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
     fig.update_layout(title=dict(text=title, x=0.01), height=height, template="plotly_white",
                       margin=dict(l=60, r=20, t=60, b=50), legend=dict(bgcolor="rgba(255,255,255,0.7)"))
     return fig
-
-
-def d_colors(ds: Sequence[int]) -> dict[int, str]:
-    """One colour per d, dark to light along Viridis (small d dark)."""
-    pos = [0.85 * i / max(len(ds) - 1, 1) for i in range(len(ds))]
-    return dict(zip(sorted(ds), sample_colorscale("Viridis", pos)))
 
 
 def figure1_figure(df: pd.DataFrame) -> go.Figure:
@@ -40,7 +33,7 @@ def figure1_figure(df: pd.DataFrame) -> go.Figure:
         df: tidy frame of `sharp.experiments.fig1.figure1` (columns d, seed, step, test_error).
     """
     fig = go.Figure()
-    colors = d_colors(sorted(df.d.unique()))
+    colors = series(sorted(df.d.unique()))
     for d, g in df.groupby("d"):
         s = g.groupby("step").test_error
         med, lo, hi = s.median(), s.min(), s.max()
@@ -64,7 +57,7 @@ def iterations_figure(summary: pd.DataFrame, threshold: float = 0.0) -> go.Figur
     """
     fig = go.Figure()
     for regime, g in summary.groupby("regime"):
-        c = REGIME_COLOR.get(regime, "#555")
+        c = REGIME.get(regime, NEUTRAL)
         done = g[g.reached == g.seeds]
         part = g[g.reached < g.seeds]
         fig.add_trace(go.Scatter(
@@ -86,10 +79,10 @@ def iterations_figure(summary: pd.DataFrame, threshold: float = 0.0) -> go.Figur
         d0, t0 = float(k.d.iloc[0]), float(k["median"].iloc[0])
         fig.add_trace(go.Scatter(x=ds, y=t0 * ds / d0, mode="lines",
                                  name="~ d through the first kernel point (d^2 samples at 6d a step)",
-                                 line=dict(color=REGIME_COLOR["kernel"], dash="dash", width=1.5)))
+                                 line=dict(color=REGIME["kernel"], dash="dash", width=1.5)))
     fig.update_xaxes(type="log", title="input dimension d", tickvals=sorted(summary.d.unique()))
     ys = [v for v in summary[["lo", "hi", "cap"]].to_numpy().ravel() if v > 0] + [1, 2]
-    ticks = nice_ticks(min(ys), max(ys) * 2)
+    ticks = log_ticks_around([min(ys), max(ys) * 2])
     target = "= 0" if threshold == 0 else f"<= {threshold:g}"
     fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks],
                      title=f"first iteration with test error {target}")
@@ -121,7 +114,7 @@ def samples_figure(table: pd.DataFrame, c_lin: float = 4.0, c_quad: float = 1.0)
                                  customdata=np.dstack(np.meshgrid(ns, ds))), row=1, col=col)
         for c, power, dash, name in ((c_lin, 1, "dash", f"n = {c_lin:g} d"), (c_quad, 2, "dot", f"n = {c_quad:g} d^2")):
             fig.add_trace(go.Scatter(x=np.log10(c * dline ** power), y=np.log10(dline), mode="lines", name=name,
-                                     line=dict(color="black" if power == 1 else "#e7298a", dash=dash, width=3),
+                                     line=dict(color="black" if power == 1 else QUADRATIC, dash=dash, width=3),
                                      showlegend=col == 1, legendgroup=name), row=1, col=col)
         fig.update_xaxes(title="training-set size n", tickvals=lx, ticktext=[str(n) for n in ns],
                          range=[lx[0] - 0.2, lx[-1] + 0.2], row=1, col=col)
@@ -131,23 +124,11 @@ def samples_figure(table: pd.DataFrame, c_lin: float = 4.0, c_quad: float = 1.0)
     return layout(fig, "Final test error with a fixed training set of n samples (yellow = no test errors)", 480)
 
 
-def _fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    slope, icpt = np.polyfit(np.log(x), np.log(y), 1)
-    xs = np.geomspace(x.min(), x.max(), 20)
-    return float(slope), xs, np.exp(icpt) * xs ** slope
-
-
-def nice_ticks(lo: float, hi: float) -> list[float]:
-    """1-2-5 tick values covering [lo, hi] for a log axis (plotly's own minor labels read as bare digits)."""
-    inside = ticks_125(lo / 1.05, hi * 1.05)
-    return inside if len(inside) >= 2 else ticks_125(lo / 3, hi * 3)
-
-
 def _log_axes(fig: go.Figure, xtitle: str, ytitle: str, xvals: Sequence[float], yvals: Sequence[float]) -> None:
     fig.update_xaxes(type="log", title=xtitle, tickvals=list(xvals), ticktext=[f"{v:g}" for v in xvals])
     y = [v for v in yvals if v > 0 and math.isfinite(v)]
     if y:
-        ticks = nice_ticks(min(y), max(y))
+        ticks = log_ticks_around(y)
         fig.update_yaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
     fig.update_yaxes(type="log", title=ytitle)
 
@@ -159,13 +140,14 @@ def deep_loss_vs_n(table: pd.DataFrame) -> go.Figure:
         table: `sharp.experiments.paper.final_table(df, ["axis", "L", "n", "m"])`; uses the rows with axis == "n".
     """
     fig, gn = go.Figure(), table[table.axis == "n"]
-    for i, (L, g) in enumerate(gn.groupby("L")):
-        c, g = DEPTH_COLOR[i % len(DEPTH_COLOR)], g.sort_values("n")
+    colors = series(sorted(table.L.unique()))
+    for L, g in gn.groupby("L"):
+        c, g = colors[L], g.sort_values("n")
         label = f"L = {L}"
         if len(g) >= 2:
-            slope, xs, ys = _fit_line(g.n.to_numpy(float), g.test_loss.to_numpy(float))
-            label += f": fitted slope {slope:.2f}"
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=c, width=2), legendgroup=str(L),
+            fit, xs = fit_slope(g.n, g.test_loss), np.geomspace(g.n.min(), g.n.max(), 20)
+            label += f": fitted slope {fit.slope:.2f}"
+            fig.add_trace(go.Scatter(x=xs, y=fit.at(xs), mode="lines", line=dict(color=c, width=2), legendgroup=str(L),
                                      showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=g.n, y=g.test_loss, mode="markers", marker=dict(size=10, color=c), name=label,
                                  legendgroup=str(L), hovertemplate="n = %{x}<br>test loss %{y:.4f}"))
@@ -186,10 +168,11 @@ def deep_vs_m(table: pd.DataFrame, metric: str) -> go.Figure:
     al.); the distance gets ~1/sqrt(m), the kernel regime's scaling.
     """
     fig, gm = go.Figure(), table[table.axis == "m"]
-    for i, (L, g) in enumerate(gm.groupby("L")):
+    colors = series(sorted(table.L.unique()))  # as in deep_loss_vs_n: a depth has one colour on the page
+    for L, g in gm.groupby("L"):
         g = g.sort_values("m")
         fig.add_trace(go.Scatter(x=g.m, y=g[metric], mode="markers+lines", name=f"L = {L}",
-                                 marker=dict(size=10), line=dict(color=DEPTH_COLOR[i % len(DEPTH_COLOR)])))
+                                 marker=dict(size=10), line=dict(color=colors[L])))
     if gm.m.nunique() >= 2:
         m0 = gm.m.min()
         xs, y0 = np.geomspace(m0, gm.m.max(), 20), gm[gm.m == m0][metric].mean()

@@ -14,11 +14,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sharp.experiments import regime as R
-from sharp.experiments.paper import fit_slope
+from sharp.experiments.fit import fit_slope
+from ui.palette import REGIME
 from ui.paper_figures import layout
 
 SCALE_NAME = {"mf": "mean-field scale c = 1/m", "ntk": "NTK scale c = 1/√m"}
-PRESET_STYLE = {"feature": dict(symbol="star", color="#E45756"), "kernel": dict(symbol="diamond", color="#4C78A8")}
+PRESET_STYLE = {"feature": dict(symbol="star", color=REGIME["feature"]), "kernel": dict(symbol="diamond",
+                                                                               color=REGIME["kernel"])}
 DIST_TICKS = (0.03, 0.1, 0.3, 1, 3, 10, 30)
 
 
@@ -90,7 +92,7 @@ def summary(t: pd.DataFrame) -> list[str]:
         where = ", ".join(f"m = {m:g}: η ≈ {e:.2g}" for m, e in edge) or "nowhere on this grid"
         trend = ""
         if len(edge) >= 3:
-            slope = fit_slope([m for m, _ in edge], [e for _, e in edge])[0]
+            slope = fit_slope([m for m, _ in edge], [e for _, e in edge]).slope
             trend = f" (the crossing η grows about like m^{slope:.2f})"
         out.append(
             f"**{SCALE_NAME[scale]}.** The distance from init crosses 1 at {where}{trend}. Below the line (distance "

@@ -4,32 +4,23 @@ complexity page) and the real-data experiment (Digits page). Pure builders: a fr
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures import ticks_125
+from sharp.experiments.sensitivity import READINGS
+from ui.palette import NEUTRAL, REGIME, series
+from ui.ticks import log_ticks_around
 
-READING_COLOR = {"online": "#d95f02", "fixed": "#1b9e77", "minibatch": "#7570b3", "raw-init": "#e7298a"}
-CX_COLOR = {"feature": "#d95f02", "kernel": "#1f78b4", "linearized": "#6a3d9a"}
-ETA_COLOR = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a"]
+READING_COLOR = series(READINGS)  # one colour per reading of the setup (sharp.experiments.sensitivity)
 
 
 def _layout(fig: go.Figure, title: str, height: int = 440) -> go.Figure:
     fig.update_layout(title=dict(text=title, x=0.01), height=height, template="plotly_white",
                       margin=dict(l=60, r=20, t=70, b=50), legend=dict(bgcolor="rgba(255,255,255,0.7)"))
     return fig
-
-
-def _log_ticks(values: Sequence[float]) -> list[float]:
-    v = [x for x in values if x > 0 and math.isfinite(x)]
-    if not v:
-        return [1.0]
-    ticks = ticks_125(min(v) / 1.05, max(v) * 1.05)
-    return ticks if len(ticks) >= 2 else ticks_125(min(v) / 3, max(v) * 3)
 
 
 def readings_figure(table: pd.DataFrame, names: dict[str, str]) -> go.Figure:
@@ -43,7 +34,7 @@ def readings_figure(table: pd.DataFrame, names: dict[str, str]) -> go.Figure:
     fig = go.Figure()
     symbols = ["triangle-up-open", "square-open", "diamond-open", "circle-open"]
     for i, (reading, g) in enumerate(table.groupby("reading", sort=False)):
-        c = READING_COLOR.get(reading, "#555")
+        c = READING_COLOR.get(reading, NEUTRAL)
         known = g[np.isfinite(g["median"])]
         if len(known):
             fig.add_trace(go.Scatter(x=known.d, y=known["median"], mode="lines+markers",
@@ -77,17 +68,15 @@ def nstar_figure(df: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
         df: `sharp.experiments.complexity.sample_complexity` rows (regime, d, seed, n_star, censored, n_max).
         labels: regime -> its name.
     """
-    from sharp.experiments.complexity import median_nstar, slope_text
-    from sharp.experiments.paper import fit_slope
+    from sharp.experiments.complexity import fit_slopes, median_nstar, slope_text
 
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=["n* / d (flat: n* grows like d)", "n* / d^2 (flat: n* grows like d^2)"])
     med = median_nstar(df)
     yvals: dict[int, list[float]] = {1: [], 2: []}
     for regime in [r for r in labels if r in set(df.regime)]:
-        c, g, m = CX_COLOR.get(regime, "#555"), df[df.regime == regime], med[med.regime == regime]
-        known = m[np.isfinite(m["median"])]
-        slope = fit_slope(known.d, known["median"])[0] if len(known) >= 2 else math.nan
+        c, g, m = REGIME.get(regime, NEUTRAL), df[df.regime == regime], med[med.regime == regime]
+        known, slope = m[np.isfinite(m["median"])], fit_slopes(df, regime).slope
         for col, power in ((1, 1), (2, 2)):
             first = col == 1
             ok, cen = g[~g.censored.astype(bool)], g[g.censored.astype(bool)]
@@ -109,7 +98,7 @@ def nstar_figure(df: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
             yvals[col] += list(g.n_star / g.d ** power)
     ds = sorted(df.d.unique())
     for col in (1, 2):
-        ticks = _log_ticks(yvals[col])
+        ticks = log_ticks_around(yvals[col])
         fig.update_xaxes(type="log", title="input dimension d", tickvals=ds, ticktext=[str(d) for d in ds],
                          row=1, col=col)
         fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks], row=1, col=col)
@@ -125,8 +114,9 @@ def digits_iterations_figure(df: pd.DataFrame) -> go.Figure:
     panels = [("train_loss", "training loss"), ("test_loss", "test loss"), ("gap", "gap: test minus training loss"),
               ("distance", "distance from initialization ||W_t - W_0||")]
     fig = make_subplots(rows=2, cols=2, subplot_titles=[t for _, t in panels], vertical_spacing=0.14)
-    for i, (eta, ge) in enumerate(g.groupby("eta")):
-        c = ETA_COLOR[i % len(ETA_COLOR)]
+    eta_colors = series(sorted(df.eta.unique()))  # a step size has one colour on the page
+    for eta, ge in g.groupby("eta"):
+        c = eta_colors[eta]
         med = ge.groupby("step")[[k for k, _ in panels]].median()
         for j, (key, title) in enumerate(panels):
             fig.add_trace(go.Scatter(x=med.index, y=med[key], mode="lines", line=dict(color=c, width=2.5),
@@ -146,17 +136,16 @@ def digits_gap_figure(df: pd.DataFrame) -> go.Figure:
 
     fin, fits = final(df), {f.eta: f for f in gap_fits(df)}
     fig = go.Figure()
-    for i, (eta, g) in enumerate(fin.groupby("eta")):
-        c, fit = ETA_COLOR[i % len(ETA_COLOR)], fits[float(eta)]
+    eta_colors = series(sorted(df.eta.unique()))
+    for eta, g in fin.groupby("eta"):
+        c, fit = eta_colors[eta], fits[float(eta)]
         pos = g[g.gap > 0].sort_values("n")
         label = f"eta = {eta:g}" + (f": fitted slope {fit.slope:.2f}" if math.isfinite(fit.slope) else "")
         fig.add_trace(go.Scatter(x=pos.n, y=pos.gap, mode="markers", marker=dict(size=10, color=c), name=label,
                                  legendgroup=str(eta), hovertemplate="n = %{x}<br>gap %{y:.4g}"))
         if math.isfinite(fit.slope):
-            lx = np.log(pos.n.to_numpy(float))
-            slope, icpt = np.polyfit(lx, np.log(pos.gap.to_numpy(float)), 1)
             xs = np.geomspace(pos.n.min(), pos.n.max(), 20)
-            fig.add_trace(go.Scatter(x=xs, y=np.exp(icpt) * xs ** slope, mode="lines", line=dict(color=c),
+            fig.add_trace(go.Scatter(x=xs, y=fit.fit.at(xs), mode="lines", line=dict(color=c),
                                      showlegend=False, legendgroup=str(eta), hoverinfo="skip"))
     pos = fin[fin.gap > 0]
     if pos.n.nunique() >= 2:
@@ -166,7 +155,7 @@ def digits_gap_figure(df: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Scatter(x=xs, y=g0 * n0 / xs, mode="lines", line=dict(color="gray", dash="dash"),
                                  name="slope -1 (the paper's 1/n)"))
     ns = sorted(fin.n.unique())
-    ticks = _log_ticks(list(pos.gap) + [float(v) for t in fig.data for v in t.y])
+    ticks = log_ticks_around(list(pos.gap) + [float(v) for t in fig.data for v in t.y])
     fig.update_xaxes(type="log", title="training-set size n", tickvals=ns, ticktext=[str(n) for n in ns])
     fig.update_yaxes(type="log", title="final gap: test minus training loss", tickvals=ticks,
                      ticktext=[f"{t:g}" for t in ticks])

@@ -18,22 +18,19 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from sharp.experiments import paper, sentences
 from sharp.experiments import tour as T
 from sharp.experiments.claims import TABLE1, TABLE2
+from sharp.experiments.pages import PAGES
 from sharp.experiments.trajectory import Trajectory
 from sharp.serve.jobs import FunctionJob
-from sharp.serve.scheduler import shared
+from sharp.serve.pool import shared
 from ui import claims, trajectories
 from ui import paper as paper_ui  # paper_ui.compute looked up at each call (tests may stand in for it)
-from ui.figures import COLORS, ticks_125
+from ui.palette import MUTED, NEUTRAL, REGIME
 from ui.paper import PAGE_MAX_SECONDS
 from ui.paper_figures import deep_loss_vs_n, layout, samples_figure
+from ui.ticks import log_ticks
 
 P = "tour"
-STEPS = ("The task", "The kernel regime", "Feature learning", "How many steps, and why", "Samples against d",
-         "Deep nets, kernel regime")
-DS_TASK = (10, 25, 50, 100, 200, 400)
-KERNEL_MS = (256, 512, 1024, 2048)
-FEATURE_ETAS = (1.0, 2.0, 5.0, 10.0, 20.0, 40.0)
-DS_POWER = (25, 50, 100, 200, 400, 800)
+STEPS, DS_TASK, KERNEL_MS, FEATURE_ETAS, DS_POWER = T.STEPS, T.DS_TASK, T.KERNEL_MS, T.FEATURE_ETAS, T.DS_POWER
 DEFAULTS = {"step": 1, "d1": 100, "m": 1024, "eta": 20.0, "d4": 100, "target": 0.02, "L": 1}
 
 
@@ -44,7 +41,7 @@ def task_figure(task: T.Task, most: int = 60) -> go.Figure:
     k = min(task.d, most)
     names = [f"x{i + 1}" for i in range(k)] + ["x1·x2"]
     vals = list(task.corr[:k]) + [task.corr_pair]
-    colors = ["#9aa5b1"] * k + [COLORS["feature"]]
+    colors = [MUTED] * k + [REGIME["feature"]]
     fig = go.Figure(go.Bar(x=names, y=vals, marker_color=colors, hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
     noise = math.sqrt(2 * math.log(task.d) / task.n)
     for y in (noise, -noise):
@@ -59,37 +56,20 @@ def power_figure(p: T.Power) -> go.Figure:
     pi, fig = p.power, go.Figure()
     steps = pi.steps
     fig.add_trace(go.Scatter(x=steps, y=pi.aligned, mode="lines+markers", name="|own component| (median)",
-                             line=dict(color=COLORS["feature"], width=3)))
+                             line=dict(color=REGIME["feature"], width=3)))
     fig.add_trace(go.Scatter(x=steps, y=pi.rest, mode="lines+markers", name="norm on x₃…x_d (median)",
-                             line=dict(color="#555", width=2)))
+                             line=dict(color=NEUTRAL, width=2)))
     fig.add_trace(go.Scatter(x=steps, y=pi.aligned[0] * 2.0 ** steps, mode="lines", name="start × 2^step",
-                             line=dict(color=COLORS["feature"], dash="dot", width=1.5)))
+                             line=dict(color=REGIME["feature"], dash="dot", width=1.5)))
     fig.add_vline(x=p.ceil_ln_d, line=dict(color="gray", dash="dash"), annotation_text=f"ceil(ln d) = {p.ceil_ln_d}")
     top = max(float(np.nanmax(pi.aligned)), float(np.nanmax(pi.rest))) * 1.6
     lo = float(pi.aligned[0]) / 1.6
-    fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(top)], tickvals=ticks_125(lo, top),
+    fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(top)], tickvals=log_ticks(lo, top),
                      title="weight (log scale)")
     fig.update_xaxes(title="SGD step", dtick=1)
     cross = f"passes the rest at step {pi.crossing}" if pi.crossing is not None else "stays below the rest"
     return layout(fig, f"d = {p.traj.cfg.d}: the own component grows {pi.growth:.2f}× per step (median) and {cross}",
                   400)
-
-
-def from_query(query, name: str, choices, default):
-    """The URL's value of a setting if it is one of `choices`, else the default and a message naming the range.
-
-    Example: from_query({"m": "256"}, "m", (256, 512), 512) -> (256, None)
-    """
-    text = query.get(name)
-    if text is None:
-        return default, None
-    try:
-        value = type(default)(float(text))
-    except ValueError:
-        value = None
-    if value in choices:
-        return value, None
-    return default, f"{name}={text!r} is not allowed: one of {', '.join(f'{c:g}' for c in choices)}; using {default:g}"
 
 
 # --- cached runs ------------------------------------------------------------------------------------------------
@@ -98,17 +78,14 @@ WAIT_S = 120.0  # the longest a page waits for one of its runs (each takes about
 
 
 def computed(key: tuple, fn: Callable[[], Any]) -> Any:
-    """fn() computed once per server by the scheduler's workers (never in this script's thread), shared by every
+    """fn() computed once per server by the pool's workers (never in this script's thread), shared by every
     visitor who asks for the same key; this visitor waits for it. Stops the page with a message if it fails."""
-    sched, ctx = shared(), get_script_run_ctx()
+    pool, ctx = shared(), get_script_run_ctx()
     who = ctx.session_id if ctx else "no-session"
-    entry = sched.submit(("tour", *key), lambda: FunctionJob(lambda on_progress, cancel: fn()), who)
+    entry = pool.submit(("tour", *key), lambda: FunctionJob(lambda on_progress, cancel: fn()), who)
     if not entry.wait(0.05):
         with st.spinner("Training (a few seconds, once per setting for every visitor)..."):
-            for _ in range(int(WAIT_S / 0.25)):  # bounded; the scheduler keeps it going while this visitor waits
-                if entry.wait(0.25):
-                    break
-                sched.watch(entry, who)
+            pool.attend(entry, who, WAIT_S)  # the pool keeps it going while this visitor waits
     if entry.state != "done":
         st.error(f"This run could not be computed ({entry.job.error or entry.error or entry.state}); reload the page "
                  "to try again.")
@@ -138,12 +115,12 @@ def fixed_runs(kernel_m: int, feature_eta: float, d: int = T.FIXED_D) -> dict[st
 def page() -> None:
     """Draw the tour: the step picker, the current step, and Back / Next."""
     ss = st.session_state
-    if f"{P}_step" not in ss:  # a shared link may open the tour at a step: /tour?step=4
-        try:
-            ss[f"{P}_step"] = min(max(int(st.query_params.get("step", 1)), 1), len(STEPS))
-        except ValueError:
-            st.warning(f"step={st.query_params.get('step')!r} is not a step of the tour: a number from 1 to "
-                       f"{len(STEPS)}")
+    if f"{P}_url_problems" not in ss:  # a shared link may open the tour at a step: /tour?step=4
+        values, ss[f"{P}_url_problems"] = PAGES["tour"].parse(st.query_params)
+        if "step" in values:
+            ss[f"{P}_step"] = values["step"]
+    for problem in ss[f"{P}_url_problems"].values():
+        st.warning(problem)
     for name, value in DEFAULTS.items():
         ss.setdefault(f"{P}_{name}", value)
     st.title("A guided tour: the kernel regime and feature learning on XOR")

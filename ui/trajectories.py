@@ -16,11 +16,12 @@ import numpy as np
 from sharp.experiments.curves import Curve
 from sharp.experiments.trajectory import Trajectory
 from ui import figures
+from ui.palette import NEUTRAL, REST_SCALE
 
 SIZE = 360  # the plane's viewBox side
 PAD = 34  # room for the axis labels
 MAX_NEURONS = 64  # drawn per regime (half with a_j = +1, half with a_j = -1); more only clutter the plane
-REST_COLORS = ("#f2c14e", "#5b2a86")  # rest norm 0 -> light, the largest on the page -> dark
+REST_COLORS = REST_SCALE  # rest norm 0 -> light, the largest on the page -> dark (ui.palette)
 PLAY_S = 0.35  # seconds per frame while playing
 
 
@@ -95,7 +96,7 @@ def plane_svg(traj: Trajectory, index: int, *, name: str, title: str, limit: flo
     body.append(figures._text(x0 + side / 2, y0 + side + 28, "weight on (e₁+e₂)/√2  →", 12, "middle"))
     body.append(figures._text(12, y0 + side / 2, "weight on (e₁−e₂)/√2  →", 12, "middle",
                               f'transform="rotate(-90 12 {y0 + side / 2:.0f})"'))
-    color = figures.COLORS.get(name, "#888")
+    color = figures.COLORS.get(name, NEUTRAL)
     for j in range(pts.shape[1]):
         xs, ys = sx(pts[:, j, 0]), sy(pts[:, j, 1])
         if len(xs) > 1:

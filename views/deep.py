@@ -3,16 +3,13 @@ import streamlit as st
 
 from sharp.experiments import DEEP, paper, sentences
 from sharp.experiments.claims import TABLE1
-from sharp.experiments.params import Choice, Int, Subset
+from sharp.experiments.pages import PAGES
 from ui import claims
 from ui.paper import chart, download, experiment_frame, ran, start
 from ui.paper_figures import deep_loss_vs_n, deep_vs_m
 
 P = "deep"
-URL = {"L": Subset([1, 2, 3, 4]), "m": Subset([32, 64, 128, 256, 512, 1024]),
-       "n": Subset([25, 50, 100, 200, 400, 800, 1600]), "m0": Choice([32, 64, 128, 256, 512]),
-       "n0": Choice([50, 100, 200, 400, 800]), "seeds": Int(1, 6),
-       "activation": Choice(["softplus", "gelu"])}  # the form, in a link
+URL = PAGES["deep"].spec  # the form, in a link
 start(P, DEEP.defaults, URL)
 
 st.title("Deep networks in the kernel regime: test loss against n and against the width")

@@ -4,15 +4,15 @@ import streamlit as st
 from sharp.engine.images import ENV
 from sharp.experiments import DIGITS
 from sharp.experiments.digits import digits_sentence, final
-from sharp.experiments.params import Int
+from sharp.experiments.pages import PAGES
 from ui import claims
 from ui.paper import chart, download, experiment_frame, ran, start
 from ui.science import digits_gap_figure, digits_iterations_figure
 
 P = "digits"
-NS = [25, 50, 100, 200, 400, 700]
-FORM = {"m": Int(16, 1000, even=True), "steps": Int(10, 400), "seeds": Int(1, 3)}  # the form's ranges
-start(P, DIGITS.defaults)
+FORM = PAGES["digits"].spec  # the form, in a link (the step sizes stay on the page)
+NS = list(FORM["ns"].choices)
+start(P, DIGITS.defaults, FORM)
 
 st.title("Real digits: two hidden layers, two step sizes, the generalization gap against n")
 st.markdown("The paper's real-data experiment as this app reconstructs it: training loss, test loss, their gap and "

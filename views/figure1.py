@@ -3,6 +3,7 @@ import streamlit as st
 
 from sharp.experiments import FIG1, READINGS
 from sharp.experiments.fig1 import zero_step_table, zero_step_verdict
+from sharp.experiments.pages import PAGES
 from sharp.experiments.params import Int, Subset
 from sharp.experiments.sensitivity import READINGS as NAMES
 from sharp.experiments.sensitivity import sensitivity_sentence, sensitivity_table
@@ -12,8 +13,8 @@ from ui.paper_figures import figure1_figure
 from ui.science import readings_figure
 
 P = "fig1"
-DS = [25, 50, 100, 200, 400, 800, 1600]
-URL = {"d": Subset(DS), "seeds": Int(1, 20), "steps": Int(4, 40), "m": Int(2, 200, even=True)}  # the form, in a link
+URL = PAGES["figure1"].spec  # the form, in a link
+DS = list(URL["d"].choices)
 start(P, FIG1.defaults, URL)
 
 st.title("Poster Fig 1: test error against the SGD iteration, several d")

@@ -3,15 +3,14 @@ import streamlit as st
 
 from sharp.experiments import ITERATIONS, paper, sentences
 from sharp.experiments.claims import TABLE2
-from sharp.experiments.params import Choice, Float, Int, Subset
+from sharp.experiments.pages import PAGES
 from ui import claims
 from ui.paper import chart, download, experiment_frame, ran, start
 from ui.paper_figures import iterations_figure
 
 P = "iters"
-DS = [25, 50, 100, 200, 400, 800]
-URL = {"d": Subset(DS), "seeds": Int(1, 10), "kernel_steps": Int(10, 2000), "kernel_m": Choice([256, 512, 1024, 2048]),
-       "threshold": Float(0.0, 0.4)}  # the form, in a link
+URL = PAGES["iterations"].spec  # the form, in a link
+DS = list(URL["d"].choices)
 start(P, ITERATIONS.defaults, URL)
 
 st.title("Iterations vs d: feature learning and the kernel regime on one data stream")

@@ -4,13 +4,13 @@ code opens them on a phone. The scenes and the clock live in sharp/experiments/s
 drawing in ui/kiosk.py.
 """
 import html
-import os
 import time
 
 import streamlit as st
 
 from sharp.experiments import scenes
 from sharp.serve.scene_store import SceneStore
+from sharp.settings import env, var
 from ui import kiosk
 from web import scripts
 
@@ -41,8 +41,9 @@ header[data-testid="stHeader"], [data-testid="stSidebar"], [data-testid="stSideb
 .kiosk-qr-text {font-size: clamp(0.9rem, 1.2vw, 1.5rem);}
 </style>"""
 
-opts, problems = kiosk.parse_options(st.query_params.to_dict())
-base, base_problem = kiosk.public_base(os.environ)
+opts, problems = kiosk.parse_options(st.query_params)
+settings = env()  # the public address ($SHARP_PUBLIC_URL) for the QR code, or why there is none
+base, base_problem = settings.public_url, settings.problems.get(var("public_url"))
 store = st.cache_resource(show_spinner=False)(SceneStore)()  # one per server: scenes trained once
 store.warm()
 if "kiosk_t0" not in ss:  # the loop's clock starts when this screen opened the kiosk
@@ -51,7 +52,7 @@ if "kiosk_t0" not in ss:  # the loop's clock starts when this screen opened the 
 st.html(CSS)
 st.html(scripts.HIDE)
 for problem in [*problems.values(), *([base_problem] if base_problem else [])]:
-    st.warning(f"Kiosk setting {problem}")
+    st.warning(problem)
 
 
 @st.fragment(run_every=TICK_S)

@@ -2,7 +2,7 @@
 
 The page keeps the visitor's `race.Settings` (changed only by their own widgets and buttons, see `live.settle`)
 and a small `Watch` (how far they have seen, play or pause). The runs themselves are the server's (its one
-scheduler, `sharp.serve.scheduler.shared()`): the first visitor with some settings starts them, background
+pool, `sharp.serve.pool.shared()`): the first visitor with some settings starts them, background
 workers train them, and everyone with the same settings watches the same run. The script runs on the visitor's
 gestures only: it draws the live area once (`web.stream.area`), and the browser's script in it streams the
 run's new points from the server's /api/live route and draws them (web/static/live.js).
@@ -18,7 +18,7 @@ from sharp.experiments.claims import TABLE2
 from sharp.experiments.sentences import race_sentence
 from sharp.serve.entry import Entry
 from sharp.serve.live_run import Frame, LiveRun, Watch, config_json
-from sharp.serve.scheduler import shared
+from sharp.serve.pool import shared
 from ui import claims, kiosk, live
 from web import scripts, stream
 
@@ -116,7 +116,7 @@ st.html("<style>.stMain [data-stale='true'] {opacity: 1 !important; transition: 
         ".st-key-live_sync {display: none !important;}</style>")
 # First of all, a reload if the page goes blank: a page whose connection drops before the rest of it arrives
 # still has this.
-st.html(scripts.HIDE + scripts.reload_if_blank(), unsafe_allow_javascript=True)
+st.html(scripts.HIDE)
 st.title("Kernel regime vs feature learning, live")
 st.markdown(
     "Two networks learn y = x₁·x₂ (XOR hidden in d random ±1 inputs) from the same samples. "
@@ -181,8 +181,9 @@ def sidebar(run: Frame | None) -> None:
             return
         st.subheader("Download")
         shown = on_screen_history(ss.live_id, watch)  # what the browser shows when the visitor clicks
-        st.download_button("Curves (CSV)", lambda: race.curves_csv(shown()), "sharp-live-curves.csv", "text/csv",
-                           key="csv", on_click="ignore", icon=":material/download:", use_container_width=True)
+        st.download_button("Curves (CSV)", lambda: race.curves_csv(shown(), run.configs), "sharp-live-curves.csv",
+                           "text/csv", key="csv", on_click="ignore", icon=":material/download:",
+                           use_container_width=True)
         st.download_button("Settings (JSON)", lambda: config_json(run), "sharp-live-config.json",
                            "application/json", key="json", on_click="ignore", icon=":material/download:",
                            use_container_width=True)

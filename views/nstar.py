@@ -5,15 +5,13 @@ import streamlit as st
 from sharp.experiments import NSTAR
 from sharp.experiments.claims import TABLE2
 from sharp.experiments.complexity import N_TEST, REGIMES, REL_TOL, estimate_seconds, median_nstar, slopes_sentence
-from sharp.experiments.params import Int, Subset
+from sharp.experiments.pages import NSTAR_DS, PAGES
 from ui import claims
 from ui.paper import chart, compute, download, ran, start
 from ui.science import nstar_figure
 
 Q = "nstar"
-Q_DS = {"feature": [16, 32, 64, 128, 256, 512, 1024], "kernel": [8, 16, 32, 64], "linearized": [8, 16, 32, 64]}
-Q_URL = {"feature_d": Subset(Q_DS["feature"]), "kernel_d": Subset(Q_DS["kernel"]),
-         "linearized_d": Subset(Q_DS["linearized"]), "seeds": Int(1, 6)}
+Q_DS, Q_URL = NSTAR_DS, PAGES["nstar"].spec  # the form, in a link
 NSTAR_PAGE_MAX_SECONDS = 1800.0  # estimated (an upper bound: probes that reach zero early stop early)
 start(Q, NSTAR.defaults, Q_URL)
 

@@ -6,13 +6,13 @@ defaults), run through `ui.paper.experiment_frame`; d, steps and seeds come from
 import streamlit as st
 
 from sharp.experiments import REGIME, regime
-from sharp.experiments.params import Choice, Int
+from sharp.experiments.pages import PAGES
 from ui import claims
 from ui.paper import chart, download, experiment_frame, ran, start
 from ui.regime import preset_cells, presets_sentence, regime_figure, summary
 
 P = "regime"
-URL = {"d": Choice([20, 30, 40, 50]), "steps": Choice([50, 100, 200, 400]), "seeds": Int(1, 4)}  # the form, in a link
+URL = PAGES["regime"].spec  # the form, in a link
 start(P, {k: REGIME.defaults[k] for k in URL}, URL)
 
 st.title("Regime map: where does the kernel regime end?")

@@ -3,15 +3,14 @@ import streamlit as st
 
 from sharp.experiments import SAMPLES, paper, sentences
 from sharp.experiments.claims import TABLE2
-from sharp.experiments.params import Float, Int, Subset
+from sharp.experiments.pages import PAGES
 from ui import claims
 from ui.paper import chart, download, experiment_frame, ran, start
 from ui.paper_figures import samples_figure
 
 P = "samples"
-DS = [8, 16, 32, 64]
-NS = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
-URL = {"d": Subset(DS), "n": Subset(NS), "seeds": Int(1, 6), "c_lin": Float(0.1, 100.0), "c_quad": Float(0.01, 10.0)}
+URL = PAGES["samples"].spec  # the form, in a link
+DS, NS = list(URL["d"].choices), list(URL["n"].choices)
 start(P, SAMPLES.defaults, URL)
 
 st.title("Sample complexity: final test error over (d, n), fixed training sets")

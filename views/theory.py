@@ -5,11 +5,11 @@ import streamlit as st
 
 from sharp.experiments import THEORY, paper
 from sharp.experiments.claims import QUOTES, TABLE1, TABLE2, bounds_rows, choices_rows
-from sharp.experiments.params import Int
+from sharp.experiments.pages import PAGES
 from ui.paper import download, experiment_frame, ran, start
 
 P = "theory"
-URL = {"d": Int(4, 1600), "m": Int(16, 1024, even=True), "n": Int(20, 2000), "L": Int(1, 4)}  # the form, in a link
+URL = PAGES["theory"].spec  # the form, in a link
 start(P, THEORY.defaults, URL)
 
 st.title("Theory: what the paper states, what this app chose, and what we measure")

@@ -1,16 +1,19 @@
 """Neuron trajectories: both regimes' neurons on the plane of x1 and x2, one step scrubber for every chart."""
 import streamlit as st
 
+from sharp.experiments.pages import PAGES
 from sharp.experiments.sentences import trajectories_sentence
 from ui import claims, tour, trajectories
 
 P = "traj"
 # A first visit may come from a shared link, e.g. /trajectories?m=256&eta=10; bad values are named and ignored.
-for name, choices, default in (("m", tour.KERNEL_MS, 1024), ("eta", tour.FEATURE_ETAS, 20.0)):
-    if f"{P}_{name}" not in st.session_state:
-        st.session_state[f"{P}_{name}"], problem = tour.from_query(st.query_params, name, choices, default)
-        if problem:
-            st.warning(problem)
+if f"{P}_url_problems" not in st.session_state:
+    LINK = PAGES["trajectories"]
+    values, st.session_state[f"{P}_url_problems"] = LINK.parse(st.query_params)
+    for name, default in LINK.defaults.items():
+        st.session_state[f"{P}_{name}"] = values.get(name, default)
+for problem in st.session_state[f"{P}_url_problems"].values():
+    st.warning(problem)
 
 st.title("Neuron trajectories: where each neuron goes, step by step")
 st.markdown(

@@ -14,6 +14,8 @@ It reloads the page (same URL, so the visitor's settings and run: every page kee
 at most RELOADS times in RELOADS_WINDOW_S seconds (kept in sessionStorage, key sharpReloads; the reason of the
 last in sharpReloadWhy), so a page that cannot recover does not reload forever.
 
+This is the app's one watchdog: a page needs no second one inside Streamlit's element tree, which is what breaks.
+
 One more recovery needs no reload: `rerun_after_reconnect`, for a session whose server went away (a replica
 lost behind the proxy, or a restarted server).
 """
@@ -24,8 +26,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sharp.serve.pool import shared
 from web.scripts import source
 
+ARRIVAL_S = 5.0  # a page being opened pauses the server's background work this long (its first points come sooner)
 BLANK_S = 4.0
 FIRST_S = 120.0
 RELOADS = 3
@@ -63,6 +67,7 @@ def routes() -> list:
     from starlette.routing import Route
 
     async def page(request: Any) -> HTMLResponse:
+        shared().hold_background(ARRIVAL_S)  # a visitor arrives: their page loads before the warm-up goes on
         return HTMLResponse(index_html(), headers={"Cache-Control": "no-cache"})
 
     return [Route(path, page, methods=["GET", "HEAD"]) for path in page_paths()]

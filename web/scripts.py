@@ -16,9 +16,6 @@ from typing import Any
 STATIC = Path(__file__).parent / "static"
 # The st.html element that carries a script would otherwise leave a gap in the layout.
 HIDE = "<style>.stElementContainer:has(script[data-sharp]) {display: none !important;}</style>"
-BLANK_S = 5.0  # a page blank this long reloads itself...
-RELOADS = 3  # ... at most this many times in RELOADS_WINDOW_S
-RELOADS_WINDOW_S = 300
 
 
 @functools.cache
@@ -64,16 +61,3 @@ def return_when_idle(url: str, idle_s: float) -> str:
     """A page entered from the kiosk: after idle_s seconds without a click, tap, key, scroll or pointer move,
     go back to the kiosk loop at `url`."""
     return _script("return_when_idle", {"url": url, "ms": round(float(idle_s) * 1000)})
-
-
-def reload_if_blank() -> str:
-    """A page whose app has vanished (white screen) reloads itself, at most RELOADS times in RELOADS_WINDOW_S.
-
-    Why: Streamlit's frontend can drop its whole element tree when it throws while applying an update, or lose
-    the page's content with its connection; the visitor's settings are in the URL, so a reload brings the same
-    view back. The recent reloads' times are kept in sessionStorage (sharpReloads), which the load test reads.
-    The page's own guard (web/guard.py, in its HTML) does the same from outside the element tree; where it runs,
-    this one stands down. The live page sends this first, so it arrives even if the rest of the page does not.
-    """
-    return _script("reload_if_blank", {"blankMs": round(BLANK_S * 1000), "max": RELOADS,
-                                       "windowMs": round(RELOADS_WINDOW_S * 1000)})

@@ -2,8 +2,8 @@
 
 `streamlit run app.py` finds the ASGI app that app.py builds when it is imported (st.App with `lifespan` and
 `routes`), so the server runs `lifespan` once at start-up, before any visitor: it loads what the pages need
-(torch, pandas, Plotly, the page controllers), tunes the interpreter, creates the process's one scheduler
-(sharp.serve.scheduler.shared) and starts the warm-up. Every page is then ready when the server is, not when its
+(torch, pandas, Plotly, the page controllers), tunes the interpreter, creates the process's one pool
+(sharp.serve.pool.shared) and starts the warm-up. Every page is then ready when the server is, not when its
 first visitor arrives. app.py's script calls `start()` too (it is idempotent), so a script run without the ASGI
 app (AppTest) gets the same start-up.
 
@@ -18,8 +18,8 @@ import threading
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sharp.serve.pool import close_shared, shared
 from sharp.serve.runtime import Collector
-from sharp.serve.scheduler import close_shared, shared
 from web import guard, stream
 
 SWITCH_S = 0.001  # how long a thread may hold the interpreter lock while another waits for it
@@ -31,24 +31,24 @@ _started: dict[str, Any] = {}  # what `start` made and `stop` ends: the collecto
 
 
 def start() -> None:
-    """Once per process: preload, tune the interpreter, create the shared scheduler, start the warm-up."""
+    """Once per process: preload, tune the interpreter, create the shared pool, start the warm-up."""
     with _lock:
         if _started:
             return
         import sharp
 
-        sharp.engine_threads()  # a bounded share of the cores per server ($SHARP_THREADS, default min(2, cores))
+        sharp.engine_threads()  # torch threads per job ($SHARP_THREADS, default 1; sharp.settings)
         for name in PRELOAD:
             importlib.import_module(name)
         collector = tune_interpreter()
-        scheduler = shared()
+        pool = shared()
         _started["collector"] = collector  # from here on /api/status says ready
         from sharp.experiments import WARM
         from sharp.serve.warm import warm_up_once
         from ui.paper_figures import warm_figures
 
         warm_up_once(WARM, also=warm_figures)
-        announce(scheduler.workers)
+        announce(pool.workers)
 
 
 def announce(workers: int) -> None:
@@ -65,7 +65,7 @@ def announce(workers: int) -> None:
 
 
 def stop() -> None:
-    """Stop what `start` started: the scheduler's workers and computations, the collector (the ASGI app's
+    """Stop what `start` started: the pool's workers and computations, the collector (the ASGI app's
     shutdown, and the tests between two tests). A later `start` makes them anew."""
     with _lock:
         held = dict(_started)
@@ -103,9 +103,9 @@ def routes() -> list:
 
     async def status(request: Any) -> JSONResponse:
         """What the server holds now: for the load tests, the replicas' proxy checks and an operator."""
-        sched = shared() if _started else None
-        return JSONResponse({"ready": sched is not None, "jobs": sched.stats() if sched else None,
-                             "background": sched.background() if sched else {}})
+        pool = shared() if _started else None
+        return JSONResponse({"ready": pool is not None, "jobs": pool.stats() if pool else None,
+                             "background": pool.background() if pool else {}})
 
     return [Route("/api/status", status), *stream.routes(), *guard.routes()]
 

@@ -5,15 +5,14 @@ browser's script would draw it, plus that script, web/static/live.js). The scrip
 `/api/live?<the run's settings>&have=<rows it has>...` for what is new: a few numbers per logged step (`rows`),
 the messages over the charts, and at most once a second the neuron views (SVG, drawn here and shared by every
 page at the same step). The route is keyed by the settings alone, as the page is: it works after a reconnect
-and on any replica, and a playing page's request keeps the run wanted (`Scheduler.want`). It waits (briefly,
-without a thread) for a row it does not have yet, so a page's requests follow the run's pace instead of asking
-in vain.
+and on any replica, and a playing page's request keeps the run wanted (`Pool.want`). It waits (briefly,
+without a thread: `Entry.wait_async`) for a row it does not have yet, so a page's requests follow the run's pace
+instead of asking in vain.
 
 Nothing here reruns Streamlit scripts: a streaming page costs the server a small JSON answer per redraw.
 """
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import json
@@ -27,9 +26,10 @@ from typing import Any
 import sharp
 from sharp.experiments import race
 from sharp.experiments.curves import curve
+from sharp.experiments.pages import STREAM
 from sharp.serve.entry import Entry
 from sharp.serve.live_run import REPLAY_S, Frame, LiveRun, Watch
-from sharp.serve.scheduler import shared
+from sharp.serve.pool import shared
 from ui import figures
 
 WAIT_S = 0.6  # a request for rows not there yet waits at most this long (a long poll)
@@ -38,7 +38,6 @@ FULL_PACE = 12  # ... while at most this many pages stream at once; with more, e
 NEURONS_EVERY_S = 1.0  # the neuron views change slowly: a page asks for them at most this often while streaming
 CLIENT_JS = (Path(__file__).parent / "static" / "live.js").read_text()
 CLIENT_VERSION = hashlib.sha1(CLIENT_JS.encode()).hexdigest()[:12]  # in its URL: a changed script is fetched anew
-STREAM_KEYS = ("have", "until", "want", "viewer", "neurons", "play")  # the route's own parameters
 _seen: dict[str, tuple[Any, int, float]] = {}  # viewer -> (run key, rows sent, when): what the page shows
 _seen_lock = threading.Lock()
 SEEN_KEEP_S = 600.0
@@ -202,38 +201,31 @@ def key_of(query: tuple[tuple[str, str], ...]) -> race.Settings:
     return settings.run_part()
 
 
-def _int(text: str | None, default: int | None) -> int | None:
-    try:
-        return int(text) if text not in (None, "") else default
-    except ValueError:
-        return default
-
-
 async def endpoint(request: Any) -> Any:
     """GET /api/live: see the module's docstring and `payload`. A bad request gets 400 and a message."""
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import JSONResponse
 
     q = request.query_params
+    own, problems = STREAM.parse({k: v for k, v in q.items() if k in STREAM.spec})
+    if problems:  # the browser's script sends none of these: a hand-made request, told what is wrong
+        return JSONResponse({"error": "; ".join(problems.values())}, status_code=400)
     try:
-        key = key_of(tuple(sorted((k, v) for k, v in q.items() if k in race.RANGES)))
+        key = key_of(tuple(sorted((k, v) for k, v in q.items() if k in race.SPEC)))
     except ValueError as e:
         return JSONResponse({"error": str(e)}, status_code=400)
-    have, until = _int(q.get("have"), 0), _int(q.get("until"), None)
-    want, play, viewer = q.get("want") == "1", q.get("play") == "1", q.get("viewer", "")[:64]
-    reg = shared()
-    entry = reg.peek(key)
+    arg = {**STREAM.defaults, **own}
+    have, until, want, play, viewer = arg["have"], arg["until"], arg["want"], arg["play"], q.get("viewer", "")[:64]
+    pool = shared()
+    entry = pool.peek(key)
     if entry is None:  # a reconnect after the run was dropped, another replica: start it as the page would
-        entry = await run_in_threadpool(reg.get, key, lambda: LiveRun.start(key), want)
-    if want:
-        reg.want(entry)
+        entry = await run_in_threadpool(pool.get, key, lambda: LiveRun.start(key), want)
+    if want or (until is not None and entry.job.count < until):  # a stepping page asks for rows it lacks
+        pool.want(entry)
     pace = streaming(viewer) if viewer and play else 1
-    deadline = time.monotonic() + WAIT_S
-    target = have + 1 if until is None else min(have + 1, until)
-    while entry.job.count < target and not entry.finished and entry.job.count < (until or 1 << 30) \
-            and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
-    body = payload(entry, have, until, play, q.get("neurons") == "1")
+    target = have + 1 if until is None else min(have + 1, until)  # the next row, or none past the page's until
+    await entry.wait_async(WAIT_S, until=lambda: entry.job.count >= target)
+    body = payload(entry, have, until, play, arg["neurons"])
     body["next_ms"] = round(POLL_MS * max(1.0, pace / FULL_PACE))
     if viewer:
         _note(viewer, key, body["upto"])

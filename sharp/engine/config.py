@@ -1,7 +1,7 @@
 """One frozen dataclass describes a run; presets name the two regimes; validation names the bad field.
 
-Every field carries its help text and allowed range in its metadata, so the CLI flags and the page's
-URL parameters are derived from here rather than written out a second time.
+Every field carries its help text and what it accepts (a `sharp.engine.param.Param`) in its metadata, so the
+CLI flags and the pages' URL parameters are derived from here rather than written out a second time.
 """
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from sharp.engine.param import Bool, Choice, Float, Int, Param, not_allowed
 
 ACTIVATIONS = ("quadratic", "relu", "softplus", "gelu")
 SCALES = ("mf", "ntk")
@@ -20,42 +22,42 @@ DEVICES = ("auto", "cpu", "cuda")
 MAX_ENTRIES = 1 << 30
 
 
-def _f(default: Any, help: str, lo: float | None = None, hi: float | None = None,
-       choices: tuple[str, ...] | None = None) -> Any:
-    """A dataclass field whose metadata carries the help text and the allowed range."""
-    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices})
+def _f(default: Any, help: str, param: Param | None = None) -> Any:
+    """A dataclass field whose metadata carries the help text and what it accepts (a bool when no param)."""
+    return field(default=default, metadata={"help": help, "param": param or Bool()})
 
 
 @dataclass(frozen=True)
 class Config:
     # --- the task ---
-    k: int = _f(2, "parity order: y = x_1 * ... * x_k (k = 2 is XOR)", 1, 8)
-    noise: float = _f(0.0, "probability of flipping each training label", 0.0, 0.49)
-    d: int = _f(100, "input dimension (x uniform on {-1,+1}^d)", 2, 4096)
+    k: int = _f(2, "parity order: y = x_1 * ... * x_k (k = 2 is XOR)", Int(1, 8))
+    noise: float = _f(0.0, "probability of flipping each training label", Float(0.0, 0.49))
+    d: int = _f(100, "input dimension (x uniform on {-1,+1}^d)", Int(2, 4096))
     # --- the sampling ---
-    n: int = _f(600, "training-set size; with --online, the size of each fresh batch", 1, 1_000_000)
+    n: int = _f(600, "training-set size; with --online, the size of each fresh batch", Int(1, 1_000_000))
     online: bool = _f(False, "draw a fresh batch every step instead of reusing a fixed set of n")
-    batch: int = _f(0, "mini-batch size drawn from the fixed set (0 = full batch, n)", 0, 1_000_000)
+    batch: int = _f(0, "mini-batch size drawn from the fixed set (0 = full batch, n)", Int(0, 1_000_000))
     shared: bool = _f(False, "with --online, every seed gets the same fresh batch (the seeds then differ only in "
                       "their initial weights): one matmul for all seeds, not one per seed (2x faster at Fig 1's sizes)")
-    n_test: int = _f(4000, "test-set size (the same test set for every seed and both regimes)", 10, 200_000)
+    n_test: int = _f(4000, "test-set size (the same test set for every seed and both regimes)", Int(10, 200_000))
     # --- the network ---
-    m: int = _f(20, "width: neurons per hidden layer (even: half the output weights +1, half -1)", 2, 16384)
-    depth: int = _f(1, "number of hidden layers L", 1, 6)
-    activation: str = _f("quadratic", "hidden activation", choices=ACTIVATIONS)
-    scale: str = _f("mf", "output scale: mf = 1/m (mean field), ntk = 1/sqrt(m)", choices=SCALES)
+    m: int = _f(20, "width: neurons per hidden layer (even: half the output weights +1, half -1)",
+                Int(2, 16384, even=True))
+    depth: int = _f(1, "number of hidden layers L", Int(1, 6))
+    activation: str = _f("quadratic", "hidden activation", Choice(ACTIVATIONS))
+    scale: str = _f("mf", "output scale: mf = 1/m (mean field), ntk = 1/sqrt(m)", Choice(SCALES))
     linearized: bool = _f(False, "train the linearization of the network around W0 (exact kernel regime)")
     init_var: str = _f("1/d", "variance of W0's first-layer entries: 1/d (so <w_j, x> ~ N(0, 1): standard Gaussian "
                        "weights on unit-norm inputs) or 1 (standard Gaussian weights on the raw {-1,+1}^d inputs)",
-                       choices=INIT_VARS)
+                       Choice(INIT_VARS))
     # --- the optimizer ---
-    eta: float = _f(20.0, "SGD step size", 1e-6, 1e6)
-    steps: int = _f(300, "number of SGD steps", 0, 200_000)
-    every: int = _f(1, "log a snapshot every this many steps", 1, 200_000)
+    eta: float = _f(20.0, "SGD step size", Float(1e-6, 1e6))
+    steps: int = _f(300, "number of SGD steps", Int(0, 200_000))
+    every: int = _f(1, "log a snapshot every this many steps", Int(1, 200_000))
     # --- the ensemble and the machine ---
-    seeds: int = _f(4, "ensemble size R: independent seeds trained as one batched computation", 1, 128)
-    seed: int = _f(0, "base seed: seed r of the ensemble uses data and weights of (seed, r)", 0, 2**31 - 1)
-    device: str = _f("auto", "torch device (auto = CUDA when present)", choices=DEVICES)
+    seeds: int = _f(4, "ensemble size R: independent seeds trained as one batched computation", Int(1, 128))
+    seed: int = _f(0, "base seed: seed r of the ensemble uses data and weights of (seed, r)", Int(0, 2**31 - 1))
+    device: str = _f("auto", "torch device (auto = CUDA when present)", Choice(DEVICES))
 
     def __post_init__(self) -> None:
         validate(self)
@@ -79,49 +81,39 @@ class ConfigError(ValueError):
 
     def __init__(self, name: str, value: Any, allowed: str):
         self.name, self.value, self.allowed = name, value, allowed
-        super().__init__(f"{name}={value!r} is not allowed: {allowed}")
+        super().__init__(not_allowed(name, repr(value), allowed))
 
 
 def fields() -> tuple[dataclasses.Field, ...]:
     return dataclasses.fields(Config)
 
 
-def _types() -> dict[str, type]:
-    return {"int": int, "float": float, "bool": bool, "str": str}
+def param(name: str) -> Param:
+    """What the field `name` accepts. Example: param("d").describe() -> 'an integer from 2 to 4096'"""
+    by_name = {f.name: f for f in fields()}
+    if name not in by_name:
+        raise ConfigError(name, name, "not a setting of a run")
+    return by_name[name].metadata["param"]
 
 
 def field_type(f: dataclasses.Field) -> type:
-    """The Python type of a field (annotations are strings under `from __future__ import annotations`)."""
-    return _types()[f.type] if isinstance(f.type, str) else f.type
+    """The Python type of a field's value. Example: field_type(fields()[0]) -> int"""
+    return f.metadata["param"].kind
 
 
 def allowed_range(f: dataclasses.Field) -> str:
-    md = f.metadata
-    if md.get("choices"):
-        return "one of " + ", ".join(md["choices"])
-    t = field_type(f)
-    if t is bool:
-        return "true or false"
-    kind = "an integer" if t is int else "a number"
-    return f"{kind} from {md['lo']:g} to {md['hi']:g}"
+    """What a field accepts, in words. Example: allowed_range(fields()[0]) -> 'an integer from 1 to 8'"""
+    return f.metadata["param"].describe()
 
 
 def validate(cfg: Config) -> None:
     """Raise ConfigError for the first field that is impossible or unsafe."""
     for f in fields():
         v = getattr(cfg, f.name)
-        t, md = field_type(f), f.metadata
-        ok_type = isinstance(v, t) and not (t is int and isinstance(v, bool))
-        if t is float and isinstance(v, int) and not isinstance(v, bool):
-            ok_type = True
-        if not ok_type:
-            raise ConfigError(f.name, v, allowed_range(f))
-        if md.get("choices") and v not in md["choices"]:
-            raise ConfigError(f.name, v, allowed_range(f))
-        if md.get("lo") is not None and not (math.isfinite(v) and md["lo"] <= v <= md["hi"]):
-            raise ConfigError(f.name, v, allowed_range(f))
-    if cfg.m % 2:
-        raise ConfigError("m", cfg.m, "an even width (half the output weights are +1, half -1)")
+        try:
+            f.metadata["param"].check(v)
+        except ValueError:
+            raise ConfigError(f.name, v, allowed_range(f)) from None
     if cfg.k > cfg.d:
         raise ConfigError("k", cfg.k, f"at most d = {cfg.d}")
     if cfg.online and cfg.batch:  # it would be ignored: online, every step draws a fresh batch of n
@@ -170,37 +162,16 @@ def preset(name: str, **overrides: Any) -> Config:
     return Config(**{**PRESETS[name], **overrides})
 
 
-def parse_bool(text: str) -> bool:
-    """Text to a boolean: 1/true/yes/on or 0/false/no/off, any case; else ValueError. Example: parse_bool("On")"""
-    s = str(text).strip().lower()
-    if s in ("1", "true", "yes", "on"):
-        return True
-    if s in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"expected true or false, got {text!r}")
-
-
 def parse_field(name: str, text: str) -> Any:
-    """Parse one setting from text (a URL parameter, a form field) into its field's type.
+    """One setting from text (a form field, a flag) as its field accepts it (`param(name).parse`).
 
-    Raises ConfigError naming the field and its allowed range when the text does not parse or the field
-    does not exist. The range itself is checked when the Config is built.
+    Raises ConfigError naming the field and its allowed range when the text is not an allowed value or the
+    field does not exist.
     Example:
         >>> parse_field("eta", "2.5")
         2.5
     """
-    by_name = {f.name: f for f in fields()}
-    if name not in by_name:
-        raise ConfigError(name, text, "not a setting of a run")
-    f = by_name[name]
-    t = field_type(f)
-    s = str(text).strip()
     try:
-        if t is bool:
-            return parse_bool(s)
-        value = t(float(s)) if t is int and s.replace(".", "", 1).isdigit() else t(s)
-    except (ValueError, OverflowError):
-        raise ConfigError(name, text, allowed_range(f)) from None
-    if t is int and isinstance(value, int) and str(float(s)) != str(float(value)):
-        raise ConfigError(name, text, allowed_range(f))
-    return value
+        return param(name).parse(text)
+    except ValueError:
+        raise ConfigError(name, text, param(name).describe()) from None

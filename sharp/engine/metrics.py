@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -54,3 +55,15 @@ def neuron_energy(w1: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]
     """Each neuron's first-layer weight energy on coordinates 1..k and on the rest. (..., m, d) -> (..., m) twice."""
     energy = w1.square()
     return energy[..., :k].sum(-1), energy[..., k:].sum(-1)
+
+
+def first_hit(steps: Sequence[float], errors: Sequence[float], threshold: float = 0.0) -> float:
+    """The first logged step whose test error is at most threshold (nan if none): the one definition of "the
+    first zero-error step" (threshold 0: exactly no mistakes), per seed or of a curve over seeds.
+
+    Example: first_hit([0, 5, 10, 15], [0.5, 0.0, 0.1, 0.0]) -> 5.0
+    """
+    for step, e in zip(steps, errors, strict=True):
+        if e <= threshold:  # nan (a diverged seed) never counts
+            return float(step)
+    return math.nan

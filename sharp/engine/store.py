@@ -30,14 +30,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import platformdirs
 
 from sharp.engine.config import Config
 from sharp.engine.snapshot import Snapshot
+from sharp.settings import env, var
 
 # Bump when the tidy frame's columns or meaning change: old entries are then never read.
-SCHEMA = 1
-ENV = "SHARP_CACHE_DIR"
+SCHEMA = 2  # 2: `diverged` is per seed
+ENV = var("cache_dir")
 # The modules whose code decides a run's numbers.
 ENGINE_FILES = ("config.py", "data.py", "nets.py", "metrics.py", "snapshot.py", "train.py", "sweep.py")
 _ARRAYS = ("neuron_relevant", "neuron_rest")  # a snapshot's array fields
@@ -45,8 +45,8 @@ _log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
-    """The cache folder: $SHARP_CACHE_DIR if set, else the user's cache directory for "sharp"."""
-    return Path(os.environ.get(ENV) or platformdirs.user_cache_dir("sharp"))
+    """The cache folder: $SHARP_CACHE_DIR if set, else the user's cache directory for "sharp" (sharp.settings)."""
+    return env().cache_dir
 
 
 @functools.cache

@@ -129,16 +129,18 @@ def grid(base: Config, **axes: Sequence[Any]) -> list[Config]:
 
 
 def tidy(cfg: Config, snaps: Sequence[Snapshot]) -> pd.DataFrame:
-    """Rows (seed, step) for one run: every config field, the member index `seed`, and the metrics.
+    """Rows (seed, step) for one run: every config field, the member index `seed`, and the metrics. The one tidy
+    schema: a sweep's frame, the store's files and the live page's CSV (sharp.experiments.race.tidy) are this.
 
-    The config's base seed is in the column `base_seed`; `seed` is the ensemble member r = 0..R-1.
+    The config's base seed is in the column `base_seed`; `seed` is the ensemble member r = 0..R-1; `diverged`
+    says whether that member's run blew up (at its last row; its metrics there are nan).
     """
     fields = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("seed", "seeds")}
     rows = []
     for s in snaps:
         for r in range(cfg.seeds):
             row = {**fields, "base_seed": cfg.seed, "seeds": cfg.seeds, "seed": r, "step": s.step,
-                   "samples": s.samples, "diverged": s.diverged}
+                   "samples": s.samples, "diverged": r in s.diverged_seeds}
             row.update({mt: getattr(s, f"{mt}_seeds")[r] for mt in METRICS})
             rows.append(row)
     return pd.DataFrame(rows)

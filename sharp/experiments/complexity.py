@@ -26,7 +26,8 @@ import pandas as pd
 from sharp.engine import store
 from sharp.engine.config import Config, ConfigError, preset
 from sharp.engine.sweep import Cancelled, Progress, seconds
-from sharp.engine.train import train
+from sharp.engine.train import first_zero_step, train
+from sharp.experiments.fit import fit_slope
 
 
 @dataclass(frozen=True)
@@ -85,18 +86,13 @@ def first_zero(cfg: Config, cancel: Callable[[], bool] = lambda: False, use_cach
         snaps = []
         for s in train(cfg):
             snaps.append(s)
-            if all(any(p.test_error_seeds[r] == 0 for p in snaps) for r in range(cfg.seeds)):
+            if not any(math.isnan(z) for z in first_zero_step(snaps)):  # every seed got there
                 break
             if cancel():
                 raise Cancelled(pd.DataFrame())
         if use_cache:
             store.save_history({PROBE: cfg}, {PROBE: snaps})
-    out = [math.nan] * cfg.seeds
-    for s in snaps:
-        for r, e in enumerate(s.test_error_seeds):
-            if e == 0 and math.isnan(out[r]):
-                out[r] = float(s.step)
-    return out
+    return first_zero_step(snaps)
 
 
 @dataclass(frozen=True)
@@ -288,28 +284,24 @@ class Slopes:
 
 def fit_slopes(df: pd.DataFrame, regime: str) -> Slopes:
     """The median's slope and the per-seed spread for one regime (see `Slopes`)."""
-    from sharp.experiments.paper import fit_slope
-
     g, med = df[df.regime == regime], median_nstar(df[df.regime == regime])
     known = med[np.isfinite(med["median"])]
     ds = tuple(int(d) for d in known.d)
-    slope = fit_slope(known.d, known["median"])[0] if len(known) >= 2 else math.nan
+    slope = fit_slope(known.d, known["median"]).slope
     per_seed, censored = [], 0
     for _, s in g[g.d.isin(ds)].groupby("seed"):
         if s.censored.any():
             censored += 1
         elif len(s) >= 2:
-            per_seed.append(fit_slope(s.d, s.n_star)[0])
+            per_seed.append(fit_slope(s.d, s.n_star).slope)
     lo, hi = (min(per_seed), max(per_seed)) if per_seed else (math.nan, math.nan)
     return Slopes(regime, ds, slope, lo, hi, len(per_seed), censored)
 
 
 def model_slopes(ds: Sequence[int]) -> dict[str, float]:
     """The log-log slope each growth law has over these d: d -> 1, d log d -> 1 + about 1/ln(d), d^2 -> 2."""
-    from sharp.experiments.paper import fit_slope
-
     ds = sorted(ds)
-    return {"linear (n ~ d)": 1.0, "d log d": fit_slope(ds, [d * math.log(d) for d in ds])[0],
+    return {"linear (n ~ d)": 1.0, "d log d": fit_slope(ds, [d * math.log(d) for d in ds]).slope,
             "quadratic (n ~ d^2)": 2.0}
 
 

@@ -26,6 +26,7 @@ from sharp.engine.images import Images, load_digits
 from sharp.engine.nets import init_params
 from sharp.engine.sweep import Cancelled, Progress
 from sharp.engine.train import make_model
+from sharp.experiments.fit import Fit, fit_slope
 
 
 @dataclass(frozen=True)
@@ -185,20 +186,22 @@ def final(df: pd.DataFrame) -> pd.DataFrame:
 @dataclass(frozen=True)
 class GapFit:
     eta: float
-    slope: float  # of log final gap against log n (nan: fewer than two n with a positive gap)
+    fit: Fit  # of log final gap against log n (nan slope: fewer than two n with a positive gap)
     ns: tuple[int, ...]  # the n fitted
     dropped: tuple[int, ...]  # the n whose gap was <= 0 (no logarithm)
+
+    @property
+    def slope(self) -> float:
+        return self.fit.slope
 
 
 def gap_fits(df: pd.DataFrame) -> list[GapFit]:
     """Per step size, the fitted log-log slope of the final generalization gap against n."""
-    from sharp.experiments.paper import fit_slope
-
     out = []
     for eta, g in final(df).groupby("eta"):
         pos = g[g.gap > 0]
-        slope = fit_slope(pos.n, pos.gap)[0] if len(pos) >= 2 else math.nan
-        out.append(GapFit(float(eta), slope, tuple(int(n) for n in pos.n), tuple(int(n) for n in g[g.gap <= 0].n)))
+        out.append(GapFit(float(eta), fit_slope(pos.n, pos.gap), tuple(int(n) for n in pos.n),
+                          tuple(int(n) for n in g[g.gap <= 0].n)))
     return out
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from sharp.engine.config import Config, preset
+from sharp.engine.metrics import first_hit
 from sharp.engine.sweep import MAX_SECONDS, Progress, sweep
 
 
@@ -56,12 +57,13 @@ def first_hits(df: pd.DataFrame, by: Sequence[str] = ("d",), threshold: float = 
         [4.0, 4.0, 4.0]
     """
     keys = [*by, "seed"]
-    hit = df[df.test_error <= threshold].groupby(keys).step.min()
-    last = df.groupby(keys).step.max()
-    out = pd.DataFrame({"step": last.astype(float), "reached": False, "last": last.astype(int)})
-    out.loc[hit.index, "step"] = hit.astype(float)
-    out.loc[hit.index, "reached"] = True
-    return out.reset_index()
+    rows = []
+    for key, g in df.sort_values("step").groupby(keys):
+        first, last = first_hit(g.step, g.test_error, threshold), int(g.step.max())  # the one definition
+        rows.append((*(key if isinstance(key, tuple) else (key,)), last if math.isnan(first) else first,
+                     not math.isnan(first), last))
+    out = pd.DataFrame(rows, columns=[*keys, "step", "reached", "last"])
+    return out.astype({"step": float, "reached": bool, "last": int})
 
 
 def censored_median(steps: Sequence[float], reached: Sequence[bool], horizon: float) -> tuple[float, str]:

@@ -16,6 +16,7 @@ import pandas as pd
 from sharp.engine.config import Config, preset
 from sharp.engine.sweep import sweep
 from sharp.experiments.fig1 import hit_summary, reach_text
+from sharp.experiments.fit import fit_slope
 
 
 def _run(labelled: list[tuple[dict[str, Any], Config]], **sweep_kw: Any) -> pd.DataFrame:
@@ -131,21 +132,14 @@ def deep(depths: Sequence[int], ms: Sequence[int], ns: Sequence[int], sweep_kw: 
     return _run(deep_configs(depths, ms, ns, **kw), **(sweep_kw or {}))
 
 
-def fit_slope(x: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
-    """Least-squares line through (log x, log y): (slope, intercept). Example: fit_slope([1, 2], [4, 2])[0] == -1."""
-    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
-    slope, intercept = np.polyfit(lx, ly, 1)
-    return float(slope), float(intercept)
-
-
 def deep_slopes(table: pd.DataFrame) -> pd.DataFrame:
     """Per depth L, the fitted log-log slopes of final test loss against n (n-sweep) and against m (m-sweep)."""
     rows = []
     for L, g in table.groupby("L"):
         gn, gm = g[g.axis == "n"], g[g.axis == "m"]
         rows.append({"L": int(L),
-                     "slope vs n": fit_slope(gn.n, gn.test_loss)[0] if gn.n.nunique() >= 2 else math.nan,
-                     "slope vs m": fit_slope(gm.m, gm.test_loss)[0] if gm.m.nunique() >= 2 else math.nan})
+                     "slope vs n": fit_slope(gn.n, gn.test_loss).slope,
+                     "slope vs m": fit_slope(gm.m, gm.test_loss).slope})
     return pd.DataFrame(rows)
 
 

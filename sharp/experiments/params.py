@@ -1,123 +1,46 @@
 """Settings from URL parameters, for any page: a small spec per setting, one warning per bad value.
 
 Whoever sends a link controls every byte of its query string. Each parameter a page reads is checked
-against its `Param`; a bad one keeps its default and gets a one-line message naming it, its allowed
-range and the default. The message echoes the value literally: truncated to `ECHO_CHARS`, control and
-other invisible characters written as escapes, and set in a Markdown code span, so that neither
-Markdown, HTML, LaTeX nor Streamlit's :shortcodes: in it are rendered. Parameters the page does not read
-get one note; a parameter given several times uses its last value (as `st.query_params` does) and says so.
+against its `Param` (sharp.engine.param, the one parser of settings; a page's setting that is a Config field
+takes that field's Param, narrowed to the page's range: `field`); a bad one keeps its default and gets a
+one-line message naming it, its allowed range and the default. The message echoes the value literally:
+truncated to `ECHO_CHARS`, control and other invisible characters written as escapes, and set in a
+Markdown code span, so that neither Markdown, HTML, LaTeX nor Streamlit's :shortcodes: in it are rendered.
+Parameters the page does not read get one note; a parameter given several times uses its last value (as
+`st.query_params` does) and says so. Every page's spec is listed in sharp.experiments.pages.
 
 Pure functions (no Streamlit): the pages pass `st.query_params` in and show the messages themselves.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sharp.engine.config import parse_bool
+from sharp.engine import config
+from sharp.engine.param import Bool, Choice, Float, Int, Param, Subset, not_allowed
+
+__all__ = ["Bool", "Choice", "Float", "Int", "Param", "Subset", "code", "echo", "field", "literal", "parse",
+           "to_text", "values_of"]
 
 ECHO_CHARS = 40  # an echoed value or name is cut to this many characters (plus an ellipsis)
 LIST_UNKNOWN = 5  # the unknown-parameter note names at most this many
 UNKNOWN = "?"  # the problems key of that note (no setting has this name)
 # Streamlit's own parameters (`?embed=true`), and the booth's hand-off parameters that the live page carries
-# back to the kiosk loop (ui.kiosk): no page reads them as settings, but they are not the visitor's mistake.
+# back to the kiosk loop (sharp.experiments.pages.HANDOFF): no page reads them as settings, but they are not the
+# visitor's mistake.
 RESERVED = frozenset({"embed", "embed_options", "from_kiosk", "idle_s", "scene_s"})
-# A plain decimal number, ASCII digits only: Python's float() would also take "nan", "inf", "1_000" and
-# non-ASCII digits such as "５０", none of which a URL should carry.
-NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,4})?", re.ASCII)
-MAX_NUMBER_CHARS = 64  # longer text is not a number a page could want
 
 
-@dataclass(frozen=True)
-class Param:
-    """What one setting accepts. Build with `Int`, `Float`, `Bool`, `Choice` or `Subset`."""
+def field(name: str, lo: float | None = None, hi: float | None = None, *, choices: Sequence = (),
+          many: bool = False, of: str | None = None) -> Param:
+    """A page's setting that is a Config field: that field's Param (its kind, range, evenness), narrowed to what
+    the page offers. `of` names the field when the setting's name differs (kernel_m is a width m).
 
-    kind: type  # int, float, bool or str: the type of the value (of each item when many)
-    lo: float | None = None  # numbers: the smallest allowed value
-    hi: float | None = None  # numbers: the largest allowed value
-    choices: tuple = ()  # the allowed values (of each item when many); empty: any in [lo, hi]
-    many: bool = False  # a comma-separated list of distinct choices (a multiselect), at least one
-    even: bool = False  # integers: must be even (a width m: half the output weights +1, half -1)
-
-    @property
-    def bounds(self) -> tuple:
-        """(lo, hi) for a number widget. Example: Int(1, 20).bounds -> (1, 20)"""
-        return self.lo, self.hi
-
-    def describe(self) -> str:
-        """The allowed values in words. Example: Int(2, 200, even=True).describe() -> 'an even integer from 2 to 200'"""
-        if self.kind is bool:
-            return "true or false"
-        if self.choices:
-            options = ", ".join(str(c) for c in self.choices)
-            return f"comma-separated values among {options} (at least one)" if self.many else f"one of {options}"
-        what = ("an even integer" if self.even else "an integer") if self.kind is int else "a number"
-        return f"{what} from {self.lo:g} to {self.hi:g}"
-
-    def parse(self, text: str) -> Any:
-        """The value of text, or ValueError. Example: Subset([25, 50, 100]).parse("50,25") -> [25, 50]"""
-        s = text.strip()
-        if self.many:
-            items = [self._one(t) for t in s.split(",")]
-            if len(set(items)) != len(items):
-                raise ValueError("a value repeats")
-            return sorted(items)
-        return self._one(s)
-
-    def _one(self, s: str) -> Any:
-        s = s.strip()
-        if self.kind is bool:
-            return parse_bool(s)
-        if self.kind is str:
-            if s not in self.choices:
-                raise ValueError("not a choice")
-            return s
-        x = number(s)
-        if self.kind is int:
-            if x != int(x) or (self.even and int(x) % 2):
-                raise ValueError("not an allowed integer")
-            x = int(x)
-        if self.choices:
-            if x not in self.choices:
-                raise ValueError("not a choice")
-        elif not self.lo <= x <= self.hi:
-            raise ValueError("out of range")
-        return x
-
-
-def Int(lo: int, hi: int, even: bool = False) -> Param:  # noqa: N802 (a constructor, read like a type)
-    return Param(int, lo, hi, even=even)
-
-
-def Float(lo: float, hi: float) -> Param:  # noqa: N802
-    return Param(float, float(lo), float(hi))
-
-
-def Bool() -> Param:  # noqa: N802
-    return Param(bool)
-
-
-def Choice(options: Sequence) -> Param:  # noqa: N802
-    """One of options (numbers or text). Example: Choice([256, 512]).parse("512") -> 512"""
-    return Param(type(options[0]), choices=tuple(options))
-
-
-def Subset(options: Sequence) -> Param:  # noqa: N802
-    """A comma-separated selection of options. Example: Subset([1, 2, 3]).parse("3,1") -> [1, 3]"""
-    return Param(type(options[0]), choices=tuple(options), many=True)
-
-
-def number(s: str) -> float:
-    """A finite decimal number from plain ASCII text, or ValueError. Example: number("1e2") -> 100.0"""
-    if len(s) > MAX_NUMBER_CHARS or not NUMBER.fullmatch(s):
-        raise ValueError("not a number")
-    x = float(s)
-    if not math.isfinite(x):  # "1e999"
-        raise ValueError("not a finite number")
-    return x
+    Raises ValueError when the page would offer a value the field does not take.
+    Example: field("kernel_m", 2, 2048, of="m").describe() -> 'an even integer from 2 to 2048'
+    """
+    return config.param(of or name).narrow(lo, hi, choices, many)
 
 
 def echo(text: Any, limit: int = ECHO_CHARS) -> str:
@@ -196,8 +119,8 @@ def parse(query: Any, spec: Mapping[str, Param], defaults: Mapping[str, Any]) ->
         except ValueError:
             default = defaults[name]
             shown = ", ".join(map(to_text, default)) if isinstance(default, list | tuple) else to_text(default)
-            problems[name] = (f"URL parameter {name}={literal(text)} is not allowed: {param.describe()}; "
-                              f"using the default {shown}")
+            problems[name] = "URL parameter " + not_allowed(name, literal(text), param.describe(),
+                                                            f"the default {shown}")
             continue
         if len(set(texts)) > 1:
             problems[name] = (f"URL parameter {name} was given {len(texts)} times; using the last value, "

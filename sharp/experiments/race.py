@@ -1,9 +1,9 @@
 """The live page's race: the kernel regime against feature learning on the same data, as a visitor sets it up.
 
-A `Settings` is what a visitor can set; `RANGES` bounds each setting (tighter than `Config`'s where a live page
-must stay responsive); `parse_query` turns URL parameters into Settings (each bad value is reported and replaced by
-its default) and `to_query` writes them back. `build_configs` gives the compared runs, and `too_heavy` refuses
-settings whose every update would hold a live page for seconds. `tidy` and `curves_csv` export a run's curves.
+A `Settings` is what a visitor can set; `SPEC` says what each setting accepts (Config's field, narrowed where a
+live page must stay responsive); `parse_query` turns URL parameters into Settings (each bad value is reported and
+replaced by its default) and `to_query` writes them back. `build_configs` gives the compared runs, and `too_heavy`
+refuses settings whose every update would hold a live page for seconds. `tidy` and `curves_csv` export a run's curves.
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 import sharp
-from sharp.engine.config import ACTIVATIONS, Config
+from sharp.engine.config import Config
+from sharp.engine.sweep import tidy as sweep_tidy
 from sharp.experiments import params
 
 REGIMES = ("kernel", "feature")  # the two columns, in page order
@@ -49,14 +50,18 @@ class Settings:
         return dataclasses.replace(self, log_x=False)
 
 
-# The page's allowed range per setting (tighter than Config's where a live page must stay responsive):
-# (lo, hi) for numbers, a tuple of choices for text, None for booleans.
-RANGES: dict[str, Any] = {
-    "d": (4, 400), "n": (10, 5000), "online": None, "depth": (1, 4), "steps": (1, 2000), "seeds": (1, 8),
-    "k": (1, 6), "activation": ACTIVATIONS, "kernel_m": (2, 2048), "kernel_eta": (1e-3, 1e5),
-    "feature_m": (2, 512), "feature_eta": (1e-3, 1e5), "overlay": None, "seed": (0, 2**31 - 1),
-    "log_x": None,
+# What each URL parameter accepts (sharp.experiments.params): a Config field's own Param, narrowed where a live
+# page must stay responsive; overlay and log_x are the page's own switches.
+F = params.field
+SPEC: dict[str, params.Param] = {
+    "d": F("d", 4, 400), "n": F("n", 10, 5000), "online": F("online"), "depth": F("depth", 1, 4),
+    "steps": F("steps", 1, 2000), "seeds": F("seeds", 1, 8), "k": F("k", 1, 6), "activation": F("activation"),
+    "kernel_m": F("kernel_m", 2, 2048, of="m"), "kernel_eta": F("kernel_eta", 1e-3, 1e5, of="eta"),
+    "feature_m": F("feature_m", 2, 512, of="m"), "feature_eta": F("feature_eta", 1e-3, 1e5, of="eta"),
+    "overlay": params.Bool(), "seed": F("seed"), "log_x": params.Bool(),
 }
+# The same ranges for the page's widgets: (lo, hi) for numbers, the choices for text, None for booleans.
+RANGES: dict[str, Any] = {name: p.choices or (None if p.kind is bool else p.bounds) for name, p in SPEC.items()}
 DEFAULTS = Settings()
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -71,22 +76,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 def preset_settings(name: str, seed: int = 0) -> Settings:
     """The settings of a named preset (defaults plus its overrides). Example: preset_settings("Deep (L = 3)").depth"""
     return dataclasses.replace(DEFAULTS, seed=seed, **PRESETS[name])
-
-
-def _param(name: str) -> params.Param:
-    rng, kind = RANGES[name], _kind(name)
-    if kind is bool:
-        return params.Bool()
-    if kind is str:
-        return params.Choice(rng)
-    return params.Int(*rng, even=name.endswith("_m")) if kind is int else params.Float(*rng)
-
-
-def _kind(name: str) -> type:
-    return type(getattr(DEFAULTS, name))
-
-
-SPEC = {name: _param(name) for name in RANGES}  # what each URL parameter accepts (sharp.experiments.params)
 
 
 def allowed(name: str) -> str:
@@ -175,26 +164,19 @@ def column_runs(s: Settings, regime: str) -> list[str]:
     return [regime] + ([OVERLAY] if regime == "kernel" and s.overlay else [])
 
 
-def tidy(history: Mapping[str, list[sharp.Snapshot]]) -> pd.DataFrame:
-    """One row per (regime, seed, logged step) with every per-seed metric.
+def tidy(history: Mapping[str, list[sharp.Snapshot]], configs: Mapping[str, Config]) -> pd.DataFrame:
+    """The compared runs in the one tidy schema (`sharp.engine.sweep.tidy`, a sweep's): one row per (regime, seed,
+    logged step) with the run's configuration and every per-seed metric, the regime first.
 
-    Example: tidy(run.history).columns[:3] -> ['regime', 'seed', 'step']
+    Example: tidy(run.history, run.configs).columns[0] -> 'regime'
     """
-    rows = []
-    for regime, snaps in history.items():
-        for s in snaps:
-            for r in range(len(s.test_error_seeds)):
-                rows.append(dict(regime=regime, seed=r, step=s.step, samples=s.samples,
-                                 test_error=s.test_error_seeds[r], test_loss=s.test_loss_seeds[r],
-                                 train_loss=s.train_loss_seeds[r], distance=s.distance_seeds[r],
-                                 feature_share=s.feature_share_seeds[r], diverged=r in s.diverged_seeds))
-    cols = ["regime", "seed", "step", "samples", "test_error", "test_loss", "train_loss", "distance",
-            "feature_share", "diverged"]
-    return pd.DataFrame(rows, columns=cols)
+    frames = [sweep_tidy(configs[regime], snaps).assign(regime=regime) for regime, snaps in history.items()]
+    df = pd.concat(frames, ignore_index=True)
+    return df[["regime", *(c for c in df.columns if c != "regime")]]
 
 
-def curves_csv(history: Mapping[str, list[sharp.Snapshot]]) -> str:
+def curves_csv(history: Mapping[str, list[sharp.Snapshot]], configs: Mapping[str, Config]) -> str:
     """The tidy curves as CSV text."""
     buf = io.StringIO()
-    tidy(history).to_csv(buf, index=False)
+    tidy(history, configs).to_csv(buf, index=False)
     return buf.getvalue()

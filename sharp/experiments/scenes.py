@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sharp.engine.config import Config
+from sharp.engine.metrics import first_hit
 from sharp.engine.sweep import sweep
 from sharp.experiments import race
 from sharp.experiments.claims import QUOTES
@@ -27,6 +28,15 @@ REVEAL = 0.7  # a scene's runs grow over this share of its time, then hold still
 FRAMES = 12  # distinct drawings per scene (the reveal is quantized, so the frame cache stays small)
 ETAS = (1.0, 5.0, 20.0)  # scene (b): the feature network's step size, small to the paper's eta = m
 FIG1_DS = (25, 50, 100, 200, 400, 800)  # scene (c): poster Fig 1, the same runs as the Fig 1 page's default
+
+
+@dataclass(frozen=True)
+class Options:
+    """The loop's timing, from the kiosk's link (sharp.experiments.pages.PAGES["kiosk"])."""
+
+    scene_s: float = 20.0  # seconds per scene
+    idle_s: float = 120.0  # seconds without interaction on the normal page before it returns to the loop
+    start: str = "a"  # the scene the loop starts at
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,7 @@ def from_frame(scene: Scene, frame: pd.DataFrame) -> SceneData:
 def scene_data(scene: Scene, **sweep_kw: Any) -> SceneData:
     """Train a scene's runs to the end (or read them from the disk store) and keep their curves.
 
-    sweep_kw (on_progress, cancel) goes to sharp.engine.sweep.sweep: the scheduler runs it in slices."""
+    sweep_kw (on_progress, cancel) goes to sharp.engine.sweep.sweep: the pool runs it in slices."""
     return from_frame(scene, sweep(configs(scene), max_seconds=None, **sweep_kw))
 
 
@@ -144,17 +154,15 @@ def err_text(x: float) -> str:
 
 
 def fate(c: Curve) -> str:
-    """How a mean test-error curve ends, worded from its numbers: reaches zero (and from which step on), stalls
+    """How a mean test-error curve ends, worded from its numbers: reaches zero (at its first zero step), stalls
     (ends above HIGH, having moved less than STALL over the second half of the run) or ends at its last value.
 
     Example: fate(Curve("f", [0, 10, 20], [0.5, 0.1, 0.0], ...)) -> 'reaches zero test error at step 20'
     """
     mean, step = np.asarray(c.mean, float), np.asarray(c.step, float)
     last = float(mean[-1])
-    if last == 0:
-        above = np.flatnonzero(mean > 0)
-        since = step[above[-1] + 1] if len(above) else step[0]
-        return f"reaches zero test error at step {since:g}"
+    if last == 0:  # every seed at zero: from the first step where they all were (the one definition)
+        return f"reaches zero test error at step {first_hit(step, mean):g}"
     tail = mean[step >= step[-1] / 2]
     if last > HIGH and np.all(np.isfinite(tail)) and float(tail.max() - tail.min()) < STALL:
         return f"stalls at test error {err_text(last)}"

@@ -16,6 +16,7 @@ from sharp.experiments import paper
 from sharp.experiments.complexity import Slopes, fit_slopes, growth_verdict, laws_verdict, slope_text
 from sharp.experiments.curves import curve
 from sharp.experiments.fig1 import first_hits
+from sharp.experiments.fit import fit_slope
 from sharp.experiments.trajectory import Trajectory
 
 # --- Iterations vs d ---
@@ -27,7 +28,7 @@ def iteration_laws(ds: Sequence[int]) -> dict[str, float]:
     Example: iteration_laws([25, 200])["ln d"] -> 0.2358...
     """
     ds = sorted(ds)
-    return {"ln d": paper.fit_slope(ds, np.log(ds))[0], "d": 1.0, "d^2": 2.0}
+    return {"ln d": fit_slope(ds, np.log(ds)).slope, "d": 1.0, "d^2": 2.0}
 
 
 def growth_slopes(df: pd.DataFrame, regime: str, threshold: float = 0.0) -> Slopes:
@@ -209,7 +210,7 @@ def deep_sentences(table: pd.DataFrame) -> list[str]:
                          f"{d_train:+.4f} + gap (test minus training) {d_gap:+.4f}, mostly the {more}")
         if parts:
             out.append("**Along the m sweep**, the change split in two: " + "; ".join(parts) + ".")
-    dist = {int(L): paper.fit_slope(g.m, g.distance)[0] for L, g in gm.groupby("L")
+    dist = {int(L): fit_slope(g.m, g.distance).slope for L, g in gm.groupby("L")
             if g.m.nunique() >= 2 and (g.distance > 0).all()}
     ball = paper.kernel_ball(table.drop_duplicates(["L", "n", "m"]))  # a run in both sweeps counts once
     beyond = ball[~ball.inside]

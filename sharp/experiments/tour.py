@@ -16,7 +16,16 @@ from sharp.engine.config import Config, preset
 from sharp.engine.data import make_data
 from sharp.experiments import paper
 from sharp.experiments.fig1 import censored_median
+from sharp.experiments.fit import fit_slope
 from sharp.experiments.trajectory import PowerIteration, Trajectory, own_component, power_iteration, trajectory
+
+STEPS = ("The task", "The kernel regime", "Feature learning", "How many steps, and why", "Samples against d",
+         "Deep nets, kernel regime")
+# Each step's one control: the values it offers.
+DS_TASK = (10, 25, 50, 100, 200, 400)  # step 1: d
+KERNEL_MS = (256, 512, 1024, 2048)  # step 2 and the trajectories page: the kernel network's width
+FEATURE_ETAS = (1.0, 2.0, 5.0, 10.0, 20.0, 40.0)  # step 3 and the trajectories page: the feature network's step
+DS_POWER = (25, 50, 100, 200, 400, 800)  # step 4: d
 
 # Steps 2 and 3: both regimes on the same fixed training set of n = 6d samples, full batch.
 FIXED_D = 50
@@ -144,11 +153,6 @@ def deep(L: int, ns=DEEP_NS, m: int = 128, seeds: int = 2, **sweep_kw: Any) -> p
     return paper.final_table(df, ["axis", "L", "n", "m"])
 
 
-def slope(table: pd.DataFrame) -> float:
-    """Least-squares slope of log test loss against log n."""
-    return paper.fit_slope(table.n, table.test_loss)[0]
-
-
 @dataclass(frozen=True)
 class DeepReading:
     """What step 6 states about its run at depth L, width m."""
@@ -174,5 +178,5 @@ def deep_reading(table: pd.DataFrame, L: int) -> DeepReading:
     """
     t = paper.kernel_ball(table.sort_values("n"))
     dist = t.distance.to_numpy(float)
-    return DeepReading(slope(t), float(dist[0]), float(dist[-1]), bool(np.all(np.diff(dist) > 0)),
-                       float(t.absolute.max()), float(t.radius.iloc[0]))
+    return DeepReading(fit_slope(t.n, t.test_loss).slope, float(dist[0]), float(dist[-1]),
+                       bool(np.all(np.diff(dist) > 0)), float(t.absolute.max()), float(t.radius.iloc[0]))

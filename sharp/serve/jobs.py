@@ -1,15 +1,17 @@
-"""A blocking computation as a job the scheduler can run in time slices: `FunctionJob`.
+"""A blocking computation as a job the pool can run in time slices: `FunctionJob`.
 
 The paper pages' sweeps, the warm-up, the kiosk's scenes and the tour's runs are ordinary functions
 `fn(on_progress=..., cancel=...) -> result` that report progress after every logged step (sharp.engine.sweep).
-A FunctionJob runs such a function on a thread of its own that computes only while the scheduler has lent it
-a worker's turn: the scheduler's worker calls `advance(budget_s)`, which wakes the job's thread and waits
-until the thread hands the turn back at its next progress report after the budget, or finishes. So however
-many computations are under way, at most as many threads compute as the scheduler has workers, and a
+A FunctionJob runs such a function on a thread of its own that computes only while the pool has lent it
+a worker's turn: the pool's worker calls `advance(budget_s)`, which wakes the job's thread and waits
+until the thread hands the turn back at its next progress report or SGD step after the budget (the training
+loop's step hook, sharp.engine.train.STEP_HOOK, so that a run logged rarely does not hold a turn for seconds),
+or finishes. So however
+many computations are under way, at most as many threads compute as the pool has workers, and a
 computation nobody gives a turn to waits, parked, without costing CPU. The thread is started at the first
 turn (never for a job still queued), and `close` ends it at its next progress report.
 
-Nothing here knows about Streamlit or sessions: who watches a job is the scheduler's business.
+Nothing here knows about Streamlit or sessions: who watches a job is the pool's business.
 
 Example:
     >>> job = FunctionJob(lambda on_progress, cancel: pd.DataFrame({"x": [1]}))
@@ -29,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from sharp.engine.sweep import Cancelled
+from sharp.engine.train import STEP_HOOK
 
 # fn(on_progress=..., cancel=...) -> the result; raises sharp.engine.sweep.Cancelled when cancel() turns True.
 Runner = Callable[..., Any]
@@ -58,12 +61,12 @@ def nbytes(result: Any) -> int:
 
 
 class FunctionJob:
-    """A blocking fn(on_progress=, cancel=) run in turns lent by the scheduler (see the module docstring).
+    """A blocking fn(on_progress=, cancel=) run in turns lent by the pool (see the module docstring).
 
     Args:
         fn: the computation; it must call on_progress now and then (after every logged step) and stop with
             sharp.engine.sweep.Cancelled when cancel() returns True.
-    Its thread is started by the scheduler's worker at the first turn, so it inherits the worker's lowered CPU
+    Its thread is started by the pool's worker at the first turn, so it inherits the worker's lowered CPU
     priority (threads inherit their creator's niceness on Linux).
     """
 
@@ -82,7 +85,7 @@ class FunctionJob:
         self._progress = (0.0, 1.0, "")
         self._runs = (0, 0)
 
-    # --- the scheduler's side ---
+    # --- the pool's side ---
 
     def advance(self, budget_s: float) -> int:
         """Let the job compute for about budget_s seconds (until its next progress report after that)."""
@@ -131,6 +134,7 @@ class FunctionJob:
 
     def _main(self) -> None:
         self._wait_turn()
+        STEP_HOOK.set(self._between_steps)  # this thread's context: its training hands the turn back in time
         try:
             result = self._fn(on_progress=self._on_progress, cancel=self._stop.is_set)
         except Cancelled:
@@ -155,6 +159,19 @@ class FunctionJob:
                 self._turn = False
                 self._cond.notify_all()
         self._wait_turn()
+
+    def _between_steps(self) -> None:
+        """Before each SGD step: once the turn's budget is spent, hand the turn back and wait for the next; a closed
+        job stops here (it must not compute outside a turn until its next progress report)."""
+        if time.monotonic() < self._deadline:  # the common case, without the lock
+            return
+        with self._cond:
+            if time.monotonic() >= self._deadline and self._turn:
+                self._turn = False
+                self._cond.notify_all()
+        self._wait_turn()
+        if self._stop.is_set():
+            raise Cancelled(pd.DataFrame())
 
     def _wait_turn(self) -> None:
         with self._cond:

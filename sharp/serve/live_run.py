@@ -1,7 +1,7 @@
 """One live run shared by every visitor with the same settings, and each visitor's view of it.
 
 `LiveRun` owns the lockstep generator of the compared runs (`sharp.experiments.race.build_configs`) and the
-snapshots so far; the server's scheduler advances it (it is a job of `sharp.serve.scheduler`), and every visitor
+snapshots so far; the server's pool advances it (it is a job of `sharp.serve.pool`), and every visitor
 with the same settings watches the same one. A visitor's `Watch` says how far they have seen and whether they
 play, and `Watch.look` gives the `Frame` they see.
 """
@@ -27,7 +27,7 @@ from sharp.experiments.race import Settings, build_configs, to_query
 class LiveRun:
     """The compared runs of one setting: the lockstep stream and the snapshots so far.
 
-    One LiveRun serves every visitor with the same settings (see `sharp.serve.scheduler`): one worker thread at a time
+    One LiveRun serves every visitor with the same settings (see `sharp.serve.pool`): one worker thread at a time
     advances it, and any thread may read it. `count` is the number of logged steps taken, raised only after
     every run's snapshot of the step is in, so a reader takes `history[name][:count]` and never sees half a row.
     """
@@ -89,7 +89,7 @@ class LiveRun:
         return self.history[name][-1] if self.history.get(name) else None
 
     def nbytes(self) -> int:
-        """Memory held by the snapshots (the scheduler's byte budget counts it)."""
+        """Memory held by the snapshots (the pool's byte budget counts it)."""
         return self._bytes
 
     def close(self) -> None:
@@ -207,12 +207,10 @@ class Watch:
 def wait_first(entry: Any, timeout: float) -> bool:
     """Wait (at most timeout seconds) until a shared run has its first points or has ended; True if it has points.
 
-    A new run's first slice jumps the workers' queue (sharp.serve.scheduler), so this is short unless the server is
+    A new run's first slice jumps the workers' queue (sharp.serve.pool), so this is short unless the server is
     saturated, in which case the page says how many runs are ahead.
     """
-    deadline = time.monotonic() + timeout
-    while entry.job.count == 0 and not entry.finished and time.monotonic() < deadline:
-        time.sleep(0.02)
+    entry.wait(timeout, until=lambda: entry.job.count > 0)
     return entry.job.count > 0
 
 

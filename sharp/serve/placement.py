@@ -7,7 +7,6 @@ sweep placed on the cluster falls back to this machine, keeping what finished, w
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ import pandas as pd
 
 from sharp.distributed import ClusterError, check_cluster, connect, parse_scheduler, sweep_dask
 from sharp.engine.config import Config, ConfigError
+from sharp.settings import env, var
 
-ENV = "SHARP_SCHEDULER"  # the app's paper pages run on this scheduler when set (tcp://host:8786)
+ENV = var("scheduler")  # the app's paper pages run on this scheduler when set (tcp://host:8786)
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def _shared_client(address: str, timeout: float):
         return client
 
 
-def from_env(env: dict[str, str] | None = None, timeout: float = 2.0) -> Placement | None:
+def from_env(environ: dict[str, str] | None = None, timeout: float = 2.0) -> Placement | None:
     """The app's choice: None when $SHARP_SCHEDULER is unset, else the cluster or, if unusable, this machine.
 
     The scheduler is probed with a short timeout, so an unreachable one costs a page about timeout seconds,
@@ -55,7 +55,7 @@ def from_env(env: dict[str, str] | None = None, timeout: float = 2.0) -> Placeme
         >>> from_env({"SHARP_SCHEDULER": "tcp://127.0.0.1:9"}).message
         'Dask scheduler tcp://127.0.0.1:9 (from $SHARP_SCHEDULER) unreachable or unusable, running here: ...'
     """
-    address = (os.environ if env is None else env).get(ENV, "").strip()
+    address = env(environ).scheduler
     if not address:
         return None
     try:

@@ -37,7 +37,7 @@ class Collector:
     module, so every rerun leaves a reference cycle that holds what the run's globals held (the shared run,
     its frames, figures). Only a full collection frees such cycles, and with start-up's objects frozen and a
     large first threshold (web.server.tune_interpreter) the interpreter would hardly ever run one: dead script
-    modules would hold finished runs long after the scheduler let them go. A timed collection bounds that, and
+    modules would hold finished runs long after the pool let them go. A timed collection bounds that, and
     is quick, since the frozen objects are skipped.
 
     Example:
@@ -48,12 +48,18 @@ class Collector:
         self.every_s = every_s
         self.collections = 0
         self.longest_s = 0.0  # the longest pause a collection caused
+        self._ran = threading.Condition()  # notified after each collection
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="sharp-gc")
 
     def start(self) -> Collector:
         self._thread.start()
         return self
+
+    def wait(self, collections: int, timeout: float) -> bool:
+        """Block until `collections` collections have run in all (at most timeout seconds); whether they have."""
+        with self._ran:
+            return self._ran.wait_for(lambda: self.collections >= collections, timeout)
 
     def stop(self) -> None:
         self._stop.set()
@@ -63,5 +69,7 @@ class Collector:
         while not self._stop.wait(self.every_s):
             t = time.perf_counter()
             gc.collect()
-            self.longest_s = max(self.longest_s, time.perf_counter() - t)
-            self.collections += 1
+            with self._ran:
+                self.longest_s = max(self.longest_s, time.perf_counter() - t)
+                self.collections += 1
+                self._ran.notify_all()

@@ -1,6 +1,6 @@
 """The kiosk's finished runs: every scene computed once per server, in the background, and kept.
 
-`SceneStore.warm` submits the missing scenes, in loop order, as background work of the server's one scheduler
+`SceneStore.warm` submits the missing scenes, in loop order, as background work of the server's one pool
 (the slices no visitor wants, at the workers' lowered priority); the page draws the scenes that are ready, each
 frame drawn once and then served from a small LRU. Plain thread-safe Python: the page holds one per server.
 """
@@ -15,16 +15,16 @@ from sharp.experiments import scenes
 from sharp.experiments.scenes import FRAMES, SCENES, Scene, SceneData
 from sharp.serve.entry import Entry
 from sharp.serve.jobs import FunctionJob
-from sharp.serve.scheduler import Scheduler, shared
+from sharp.serve.pool import Pool, shared
 
 
 class SceneStore:
     """Every scene's finished runs, computed once per server and kept, with an LRU of drawn frames."""
 
     def __init__(self, compute: Callable[..., SceneData] | None = None, max_frames: int = 4 * (FRAMES + 1),
-                 scheduler: Scheduler | None = None):
+                 pool: Pool | None = None):
         self._compute = compute  # (scene, on_progress=..., cancel=...) -> SceneData; None: scenes.scene_data
-        self._scheduler = scheduler
+        self._pool = pool
         self._data: dict[str, SceneData] = {}
         self.errors: dict[str, str] = {}
         self._entries: dict[str, Entry] = {}
@@ -34,16 +34,16 @@ class SceneStore:
 
     def warm(self, which: Sequence[Scene] = SCENES) -> None:
         """Submit the scenes not yet ready or under way (once each; later calls return at once)."""
-        sched = self._scheduler or shared()
+        pool = self._pool or shared()
         with self._lock:
             for scene in which:
                 if scene.key not in self._entries:
-                    self._entries[scene.key] = sched.submit(
+                    self._entries[scene.key] = pool.submit(
                         ("kiosk", scene.key), lambda scene=scene: FunctionJob(
                             functools.partial(self._compute or scenes.scene_data, scene)), background=True)
 
     def _collect(self) -> None:
-        """Keep the finished scenes' data (the scheduler may forget its jobs; the store keeps what it shows)."""
+        """Keep the finished scenes' data (the pool may forget its jobs; the store keeps what it shows)."""
         with self._lock:
             for key, entry in list(self._entries.items()):
                 if key in self._data or key in self.errors or not entry.finished:

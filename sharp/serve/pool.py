@@ -1,17 +1,26 @@
-"""The one scheduler of a server process: every training job it runs, live runs, page sweeps, the warm-up,
-the kiosk's scenes and the tour's runs, goes through one pool of worker threads sized to the machine.
+"""The server's pool: every training job of a server process (live runs, page sweeps, the warm-up, the kiosk's
+scenes, the tour's runs) goes through one pool of worker threads sized to the machine, which decides which job
+each worker advances next.
+
+"Pool" names this in-process pool of threads; "scheduler" in this project is only ever the Dask cluster's
+(sharp.distributed, `--scheduler`, $SHARP_SCHEDULER).
 
 A job (sharp.serve.entry.Job) is a live run (sharp.serve.live_run.LiveRun) or a blocking computation wrapped in
-sharp.serve.jobs.FunctionJob; the scheduler holds each in an `Entry`. Jobs are keyed by everything that decides
+sharp.serve.jobs.FunctionJob; the pool holds each in an `Entry`. Jobs are keyed by everything that decides
 their numbers, so the second visitor with the same settings shares the first one's job.
 
 Rules:
-- **One pool.** `workers` threads (default: cores / torch threads per job, so 2 cores with 2 torch threads
-  means 1), each advancing one job for a slice of `slice_s` at a time, at a CPU priority `nice` below the
-  server's own threads (the pages and the health endpoint are answered first). No other thread trains.
+- **One set of workers.** `workers` threads (default: cores / torch threads per job, one thread per job by
+  default, so a worker per core), each advancing one job for a slice of `slice_s` at a time, at a CPU
+  priority `nice` below the server's own threads (the pages and the health endpoint are answered first). No
+  other thread trains.
 - **One priority order.** A live run a visitor watches (WATCHED), then a computation a visitor waits for
   (WAITED), then background work (BACKGROUND: the warm-up, the kiosk's scenes), which only gets the slices
-  nobody else wants. A background job a visitor starts waiting for is promoted at once. A waited
+  nobody else wants, and none at all while a visitor is at a live run: background work pauses, even on an
+  idle worker, while a live run is wanted or was looked at within `demand_s`, and for a few seconds after a
+  page is opened (`hold_background`, called by the server's page route), so that a visitor's page loads and
+  their run computes with the machine's cores to themselves. A background job a visitor starts waiting for
+  is promoted at once. A waited
   computation that had no slice for `starve_s` gets the next one, so a classroom of live runs cannot
   starve a visitor's sweep.
 - **Bounded.** At most `max_active` live runs (and `slots` waited computations, one background job) are
@@ -23,11 +32,15 @@ Rules:
 - **Memory.** Finished jobs stay within a byte budget, least recently seen out first; a job looked at within
   `watched_s` is never evicted, and an unfinished live run nobody looked at for `abandoned_s` is dropped.
 
-Nothing here imports Streamlit. A server process has one Scheduler, `shared()`, which every page, route and
+Time is the pool's `clock` (default time.monotonic): the tests give it one they move by hand and call `wake`,
+so they assert what the pool decides, not how long it takes. A job's waiters are woken after each of its
+slices (sharp.serve.entry.Entry.wait).
+
+Nothing here imports Streamlit. A server process has one Pool, `shared()`, which every page, route and
 background task uses; the tests drive their own.
 
 Example:
-    >>> s = Scheduler(workers=1)
+    >>> s = Pool(workers=1)
     >>> entry = s.submit("demo", lambda: FunctionJob(lambda on_progress, cancel: 42), who="alice")
     >>> entry.wait(10) and entry.job.result
     42
@@ -35,49 +48,43 @@ Example:
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from sharp.engine.threads import env_int, thread_budget
 from sharp.serve.entry import Entry, Priority
 from sharp.serve.jobs import Status
 from sharp.serve.runtime import lower_priority, release_memory
-
-WORKERS_ENV, ACTIVE_ENV = "SHARP_WORKERS", "SHARP_ACTIVE"  # training threads; live runs advanced at once
-MEMORY_ENV, NICE_ENV = "SHARP_MEMORY_MB", "SHARP_NICE"  # finished jobs' memory; the workers' added niceness
+from sharp.settings import env
 
 
-def default_workers(threads_per_job: int = 1) -> int:
-    """Worker threads sized to the machine: $SHARP_WORKERS, else cores / torch threads per job (at least 1)."""
-    return env_int(WORKERS_ENV, max(1, (os.cpu_count() or 1) // max(1, threads_per_job)), 1)
-
-
-class Scheduler:
+class Pool:
     """The server's training jobs and the workers that advance them. Thread-safe; see the module docstring."""
 
     def __init__(self, workers: int | None = None, max_active: int | None = None, budget_mb: float | None = None,
                  slice_s: float = 0.05, nice: int | None = None, slots: int | None = None, demand_s: float = 4.0,
                  watched_s: float = 20.0, abandoned_s: float = 60.0, abandon_s: float = 15.0,
-                 starve_s: float = 1.0, evict_every_s: float = 5.0):
-        self.workers = workers or default_workers()
-        self.max_active = max_active or env_int(ACTIVE_ENV, 2 * self.workers, 1)
+                 starve_s: float = 1.0, evict_every_s: float = 5.0, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock  # every time the pool reads: a test's hand-moved one, or the monotonic clock
+        settings = env()  # $SHARP_WORKERS, $SHARP_ACTIVE, $SHARP_MEMORY_MB, $SHARP_NICE for what is not given
+        self.workers = workers or settings.workers
+        self.max_active = max_active or settings.active or 2 * self.workers
         self.slots = slots or self.workers
-        self.budget = int((budget_mb or env_int(MEMORY_ENV, 128, 1)) * 2**20)
-        self.slice_s, self.nice = slice_s, env_int(NICE_ENV, 5, 0, 19) if nice is None else nice
+        self.budget = int((budget_mb or settings.memory_mb) * 2**20)
+        self.slice_s, self.nice = slice_s, settings.nice if nice is None else nice
         self.demand_s, self.watched_s = demand_s, watched_s
         self.abandoned_s, self.abandon_s, self.starve_s = abandoned_s, abandon_s, starve_s
         self._entries: dict[Hashable, Entry] = {}
         self._queues = {p: deque() for p in Priority}  # waiting for a place, oldest first
         self._active = {p: deque() for p in Priority}  # advanced round robin
         self._caps = {Priority.WATCHED: self.max_active, Priority.WAITED: self.slots, Priority.BACKGROUND: 1}
+        self._quiet_until = 0.0  # background work pauses until then (`hold_background`)
         self._fresh: deque[Entry] = deque()  # new live runs owed their first slice
         self._cond = threading.Condition()
         self._closed = False
-        self._last_evict, self._evict_every = time.monotonic(), evict_every_s
+        self._last_evict, self._evict_every = self.clock(), evict_every_s
         self.started = 0  # jobs ever started (tests and the load test read it)
         self.evicted = 0
         self._threads = [threading.Thread(target=self._work, name=f"sharp-worker-{i}", daemon=True)
@@ -95,7 +102,7 @@ class Scheduler:
             if entry is None:
                 entry = self._add(key, make(), Priority.WATCHED)
                 self._fresh.append(entry)
-            entry.seen = time.monotonic()
+            entry.seen = self.clock()
             if want:
                 self._want(entry, entry.seen, self.demand_s)
             self._cond.notify_all()
@@ -104,7 +111,7 @@ class Scheduler:
     def want(self, entry: Entry, seconds: float | None = None) -> None:
         """A playing visitor looked at the run: keep computing it for `seconds` (default demand_s) more."""
         with self._cond:
-            entry.seen = time.monotonic()
+            entry.seen = self.clock()
             self._want(entry, entry.seen, self.demand_s if seconds is None else seconds)
             self._cond.notify_all()
 
@@ -144,7 +151,7 @@ class Scheduler:
         with self._cond:
             entry = self._entries.get(key)
             if entry is not None:
-                entry.seen = time.monotonic()
+                entry.seen = self.clock()
             return entry
 
     def watch(self, entry: Entry, who: str) -> None:
@@ -161,6 +168,30 @@ class Scheduler:
                 self._cancel(entry)
             self._cond.notify_all()
 
+    def attend(self, entry: Entry, who: str, timeout: float, every: float = 0.25,
+               tick: Callable[[Status], Any] | None = None) -> bool:
+        """Session `who` waits (at most timeout seconds) for a computation to finish: renewing its place among
+        the waiters every `every` seconds and calling tick(status) then (a page's progress bar; it may raise to
+        stop waiting). Returns whether it finished. Example: pool.attend(entry, "alice", 120)"""
+        deadline = time.monotonic() + timeout  # the visitor's patience is real time, whatever the pool's clock
+        while not entry.wait(every):
+            if time.monotonic() >= deadline:
+                return False
+            self.watch(entry, who)
+            if tick is not None:
+                tick(self.status(entry))
+        return True
+
+    def hold_background(self, seconds: float) -> None:
+        """A visitor is arriving (a page is being opened): pause background work for `seconds` from now."""
+        with self._cond:
+            self._quiet_until = max(self._quiet_until, self.clock() + seconds)
+
+    def wake(self) -> None:
+        """Have the workers look at the queues again now (a test that moved its clock calls this)."""
+        with self._cond:
+            self._cond.notify_all()
+
     def cancel(self, entry: Entry) -> None:
         """Stop the job at its next step, whoever waits for it."""
         with self._cond:
@@ -171,7 +202,7 @@ class Scheduler:
         """Where a computation is, for its page's progress bar."""
         fraction, done, total, message = entry.job.progress()
         with self._cond:
-            now = time.monotonic()
+            now = self.clock()
             watchers = sum(now - t <= self.abandon_s for t in entry.watchers.values())
             state = {"new": "queued", "parked": "queued", "active": "running"}.get(entry.state, entry.state)
             return Status(state, fraction, message, done, total, self._ahead(entry), entry.background, watchers)
@@ -221,7 +252,8 @@ class Scheduler:
     # --- bookkeeping (caller holds the lock) ------------------------------------------------------------------
 
     def _add(self, key: Hashable, job: Any, priority: Priority) -> Entry:
-        entry = Entry(key, job, priority, state="queued")
+        now = self.clock()
+        entry = Entry(key, job, priority, created=now, seen=now, last_slice=now, state="queued")
         self._entries[key] = entry
         self._queues[priority].append(entry)
         self.started += 1
@@ -243,7 +275,7 @@ class Scheduler:
             self._queues[entry.priority].append(entry)
 
     def _watch(self, entry: Entry, who: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         entry.watchers[who] = entry.seen = now
         if entry.priority == Priority.BACKGROUND and not entry.finished:  # promoted at once, place kept
             for line in (self._queues, self._active):
@@ -251,6 +283,7 @@ class Scheduler:
                     line[Priority.BACKGROUND].remove(entry)
                     line[Priority.WAITED].appendleft(entry)
             entry.priority = Priority.WAITED
+            entry.changed()
 
     def _wanted(self, entry: Entry, now: float) -> bool:
         if entry.live:
@@ -283,12 +316,14 @@ class Scheduler:
                         if entry in line:
                             line.remove(entry)
                     entry.state = "parked"
+                    entry.changed()
                 else:  # abandoned: every visitor left
                     self._cancel(entry)
             while self._queues[p] and len(self._active[p]) < self._caps[p]:
                 entry = self._queues[p].popleft()
                 entry.state = "active"
                 self._active[p].append(entry)
+                entry.changed()
 
     def _next(self) -> Entry | None:
         """The job a free worker advances now: a newcomer's first slice, a starved waited computation, else the
@@ -297,12 +332,14 @@ class Scheduler:
             entry = self._fresh.popleft()
             if not entry.busy and not entry.finished:
                 return entry
-        now = time.monotonic()
+        now = self.clock()
         self._promote(now)
         for entry in self._active[Priority.WAITED]:
             if not entry.busy and now - entry.last_slice > self.starve_s:
                 return entry
         for p in Priority:
+            if p == Priority.BACKGROUND and self._visitor_here(now):
+                break  # paused, not only behind: a visitor's live run has the cores to itself
             line = self._active[p]
             for _ in range(len(line)):
                 entry = line[0]
@@ -310,6 +347,14 @@ class Scheduler:
                 if not entry.busy:
                     return entry
         return None
+
+    def _visitor_here(self, now: float) -> bool:
+        """Whether a visitor is at a live run (one unfinished is wanted, or was looked at within demand_s), or a
+        page is being opened (`hold_background`): background work waits meanwhile."""
+        if now < self._quiet_until:
+            return True
+        return any(not e.finished and (self._wanted(e, now) or now - e.seen <= self.demand_s)
+                   for e in self._entries.values() if e.live)
 
     def _finish(self, entry: Entry) -> None:
         job = entry.job
@@ -324,12 +369,12 @@ class Scheduler:
                     line.remove(entry)
         if entry.state != "done" and not entry.live:
             self._entries.pop(entry.key, None)  # failed or cancelled: forgotten, so asking again restarts it
-        entry._finished.set()
+        entry.changed()
         self._evict()
 
     def _evict(self) -> None:
         """Drop jobs nobody watches, least recently seen first, until the rest fit in the byte budget."""
-        now, freed = time.monotonic(), False
+        now, freed = self.clock(), False
         sizes = {e.key: e.job.nbytes() for e in self._entries.values()}
         total = sum(sizes.values())
         for entry in sorted(self._entries.values(), key=lambda e: e.seen):
@@ -345,6 +390,7 @@ class Scheduler:
             total -= sizes[entry.key]
             self.evicted += 1
             freed = True
+            entry.changed()
         if freed:
             release_memory()
 
@@ -369,13 +415,14 @@ class Scheduler:
             with self._cond:
                 entry.busy = False
                 entry.slices += 1
-                entry.last_slice = time.monotonic()
+                entry.last_slice = self.clock()
                 if error is not None:
                     entry.state, entry.error = "failed", error
                 if error is not None or entry.job.done:
                     self._finish(entry)
                 self._maybe_evict()
                 self._cond.notify_all()
+            entry.changed()  # its new rows or progress, for whoever waits on it
 
     def _elsewhere(self, entry: Entry) -> None:
         """A job computed elsewhere: one unbounded turn on a thread of its own, then finished as usual."""
@@ -391,30 +438,30 @@ class Scheduler:
             self._cond.notify_all()
 
     def _maybe_evict(self) -> None:
-        if time.monotonic() - self._last_evict > self._evict_every:
-            self._last_evict = time.monotonic()
+        if self.clock() - self._last_evict > self._evict_every:
+            self._last_evict = self.clock()
             self._evict()
 
 
-_shared: Scheduler | None = None
+_shared: Pool | None = None
 _shared_lock = threading.Lock()
 
 
-def shared() -> Scheduler:
-    """The scheduler of this process: every page, route and background task of a server uses this one.
+def shared() -> Pool:
+    """The pool of this process: every page, route and background task of a server uses this one.
 
     Created on first use (the server's start-up, web.server.start, makes it before any visitor), with one worker
-    per the engine's threads per job (`default_workers(thread_budget())`).
+    per $SHARP_WORKERS (default: cores / torch threads per job, sharp.settings).
     """
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = Scheduler(workers=default_workers(thread_budget()))
+            _shared = Pool()
         return _shared
 
 
 def close_shared() -> None:
-    """Close this process's scheduler (its workers and computations stop); the next `shared()` makes a new one."""
+    """Close this process's pool (its workers and computations stop); the next `shared()` makes a new one."""
     global _shared
     with _shared_lock:
         s, _shared = _shared, None
