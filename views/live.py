@@ -115,18 +115,12 @@ st.html("<style>.stMain [data-stale='true'] {opacity: 1 !important; transition: 
 # still has this.
 st.html(scripts.HIDE + scripts.reload_if_blank(), unsafe_allow_javascript=True)
 st.title("Kernel regime vs feature learning, live")
-st.markdown(
-    "Two networks learn y = x₁·x₂ (XOR hidden in d random ±1 inputs) from the same samples. "
-    "**Kernel regime** (left): a wide network with a small step barely leaves its random start, so it acts "
-    "like a fixed kernel, which would need about d² samples; with n = 6d its test error stays high. "
-    "**Feature learning** (right): a narrow network with a large step η = m moves far from its start, its "
-    "neurons turn toward x₁ and x₂ (the neuron view at the bottom), and the test error drops to zero.")
-with st.expander("The model and the formulas"):
-    st.markdown(FORMULAS)
-
-warn_box = st.container()  # the URL's complaints, once we know whether the visitor has changed anything
-
-run_box = st.container()  # Play / Step / Reset, filled in once the run exists
+warn_box = st.container(key="live_warnings")  # the URL's complaints, once we know whether the visitor has changed anything
+# The race first: on a phone's first screen, the numbers and the test error of both regimes in one chart (the live
+# area, filled below once the run exists); then Play / Step / Reset, each regime's settings and neurons, and the
+# explanation.
+live_box = st.container()
+run_box = st.container(horizontal=True, vertical_alignment="center", key="live_buttons")
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Kernel regime", anchor=False)
@@ -141,6 +135,15 @@ with right:
     a.slider("width m", *race.RANGES["feature_m"], step=2, **own("feature_m"))
     b.number_input("step size η", *map(float, race.RANGES["feature_eta"]), **own("feature_eta"), format="%g")
     c.button(f"η = m ({ss.live_settings.feature_m})", key="eta_m", on_click=feature_eta_is_m)
+st.markdown(
+    "Two networks learn y = x₁·x₂ (XOR hidden in d random ±1 inputs) from the same samples. "
+    "**Kernel regime** (blue): a wide network with a small step barely leaves its random start, so it acts "
+    "like a fixed kernel, which would need about d² samples; with n = 6d its test error stays high. "
+    "**Feature learning** (orange): a narrow network with a large step η = m moves far from its start, its "
+    "neurons turn toward x₁ and x₂ (the neuron views above), and the test error drops to zero.")
+with st.expander("The model and the formulas"):
+    st.markdown(FORMULAS)
+
 
 def on_screen_history(viewer: str, watch: Watch):
     """A function giving the run's history as far as viewer's browser has drawn it (for the CSV download)."""
@@ -226,22 +229,22 @@ mode = ("step" if watch.step_to is not None else "replay" if watch.replaying
         else "play" if frame.running else "still" if frame.done else "pause")
 
 with run_box:
-    c = st.columns([1, 1, 1, 1.2, 3], vertical_alignment="center")
-    c[0].button("Pause" if mode == "play" else "Replay" if frame.done else "Play", key="play",
-                on_click=play_pause, icon=":material/pause:" if mode == "play" else ":material/replay:"
-                if frame.done else ":material/play_arrow:", use_container_width=True)
-    c[1].button("Step", key="step", on_click=step_once, disabled=frame.done, icon=":material/skip_next:",
-                use_container_width=True, help="advance one logging interval, then pause")
-    c[2].button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", use_container_width=True,
-                help="start again with new seeds")
-    c[3].toggle("log-scale steps", **own("log_x"))
+    st.button("Pause" if mode == "play" else "Replay" if frame.done else "Play", key="play",
+              on_click=play_pause, icon=":material/pause:" if mode == "play" else ":material/replay:"
+              if frame.done else ":material/play_arrow:")
+    st.button("Step", key="step", on_click=step_once, disabled=frame.done, icon=":material/skip_next:",
+              help="advance one logging interval, then pause")
+    st.button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", help="start again with new seeds")
+    st.toggle("log-scale steps", **own("log_x"))
     # Pressed by the browser's script (never seen) when its view reached a state the buttons must show.
     st.button("sync", key="live_sync", on_click=catch_up)
 
 # The live area: drawn once per script run (a gesture); the browser's script then streams the new points into it
-# from the server's /api/live route (web/stream.py), with no rerun of this script while it plays.
-st.html(stream.area(entry, frame, stream.client_config(settings, watch, ss.live_id, mode, entry.job)),
-        unsafe_allow_javascript=True)
+# from the server's api/live route (web/stream.py), with no rerun of this script while it plays.
+live_box.html(stream.area(entry, frame, stream.client_config(settings, watch, ss.live_id, mode, entry.job)),
+              unsafe_allow_javascript=True)
+for column, regime in ((left, "kernel"), (right, "feature")):  # each regime's neurons, under its settings
+    column.html(stream.neurons_place(regime))
 sidebar(frame)
 # Keys (Space play/pause, right arrow step, R reset), the charts' SVG/PNG buttons and the kiosk's idle return;
 # sent last, so the charts reach a new visitor first.
