@@ -7,10 +7,12 @@ that trains), each to the end of its run. Per visit it prints:
 
   shell_s         from opening the link to Streamlit's page frame (its sidebar) drawn: the part of the first
                   points that is the browser loading Streamlit's frontend, before any of sharp's work
-  first_points_s  from opening the link to the first curve chart with points (the browser's clock; the first
+  first_points_s  from opening the link to the test error chart with points (the browser's clock; the first
                   visit is a freshly started server's first visitor)
-  redraws_per_s   changes of the kernel curve chart's points while streaming, counted in the page on every
-                  animation frame (a JS counter), over the span from the first to the last change
+  redraws_per_s   changes of the test error chart's points while streaming, counted in the page on every
+                  animation frame (a JS counter), over the span from the first to the last change (the chart is
+                  data-chart="live-error"; a checkout from before it, whose kernel column had its own chart,
+                  "curves-kernel", is measured on that one)
   server_cpu_s    the server process's CPU seconds (user + system, /proc/<pid>/stat) from opening the link to
                   one second after the run finished (the Replay button)
   training_cpu_s  of which the training workers' threads (those running at a lower priority than the server's
@@ -49,7 +51,8 @@ from browser_support import cpu_s, free_port, launch_niced, serve, stop  # noqa:
 COUNTER = """(() => {
   const b = window.__bench = {changes: [], last: null, shell: null};
   const loop = () => {
-    const e = document.querySelector('svg[data-chart="curves-kernel"]'), p = e ? e.getAttribute('data-points') : null;
+    const e = document.querySelector('[data-chart="curves-kernel"], [data-chart="live-error"]');
+    const p = e ? e.getAttribute('data-points') : null;
     if (b.shell === null && document.querySelector('[data-testid="stSidebar"]')) b.shell = performance.now();
     if (p !== b.last) { b.last = p; if (p && +p > 0) b.changes.push(performance.now()); }
     requestAnimationFrame(loop);

@@ -23,9 +23,9 @@ CHROMIUM = os.environ.get("SHARP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = ROOT / "artifacts"
-# Points per chart on the page: the live page's SVG charts say theirs (data-points); a Plotly chart's is the
-# sum over its traces (0 for data that is not a plain array).
-TRACE_POINTS = """() => Array.from(document.querySelectorAll('svg[data-chart], .js-plotly-plot')).map(e =>
+# Points per chart on the page: the app's own charts say theirs (data-points: the live page's, its neuron views, the
+# SVG charts); a Plotly chart's is the sum over its traces (0 for data that is not a plain array).
+TRACE_POINTS = """() => Array.from(document.querySelectorAll('[data-chart], .js-plotly-plot')).map(e =>
   e.dataset.chart ? +e.dataset.points : (e.data || []).reduce((s, t) => s + ((t.x && t.x.length) || 0), 0))"""
 
 
