@@ -126,6 +126,12 @@ function plot(spec, el, show) {
       if (w && Math.abs(w - u.width) > 1) u.setSize({width: w, height: height(w)});
     });
     u.sharpResize.observe(el);
+    // The canvas takes the theme's text colour when it draws: a theme switched from the menu redraws it.
+    let ink = getComputedStyle(el).color;
+    u.sharpTheme = setInterval(() => {
+      const now = getComputedStyle(el).color;
+      if (now !== ink) { ink = now; u.redraw(false, true); }
+    }, 1000);
     S.plots.push(u);
   }
   u.sharpTop = yTop(spec, cols);
@@ -142,7 +148,8 @@ const S = (window.__sharpLive && window.__sharpLive.runKey === CFG.run_key) ? wi
   : {runKey: CFG.run_key, rows: {}, n: 0, neurons: {}, neuronsAt: 0, top: null, alerts: {}, done: false, count: 0};
 window.__sharpLive = S;
 S.gen = (S.gen || 0) + 1;
-S.plots = (S.plots || []).filter((u) => u.root.isConnected || (u.sharpResize.disconnect(), u.destroy(), false));
+S.plots = (S.plots || []).filter((u) => u.root.isConnected
+  || (u.sharpResize.disconnect(), clearInterval(u.sharpTheme), u.destroy(), false));
 const gen = S.gen, mine = () => S.gen === gen && document.querySelector('[data-sharp-live]');
 const stats = window.__sharpStats || (window.__sharpStats = {draws: [], firstPointsAt: null, requests: 0});
 const shown = {};
