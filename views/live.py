@@ -5,7 +5,10 @@ and a small `Watch` (how far they have seen, play or pause). The runs themselves
 scheduler, `sharp.serve.scheduler.shared()`): the first visitor with some settings starts them, background
 workers train them, and everyone with the same settings watches the same run. The script runs on the visitor's
 gestures only: it draws the live area once (`web.stream.area`), and the browser's script in it streams the
-run's new points from the server's /api/live route and draws them (web/static/live.js).
+run's new points from the server's api/live route and draws them (web/static/live.js).
+
+The race comes first (a phone's first screen): the numbers and the charts, both regimes in each; then Play / Step /
+Reset, each regime's settings with its neuron view, and the explanation.
 """
 import dataclasses
 import uuid
@@ -115,7 +118,8 @@ st.html("<style>.stMain [data-stale='true'] {opacity: 1 !important; transition: 
 # still has this.
 st.html(scripts.HIDE + scripts.reload_if_blank(), unsafe_allow_javascript=True)
 st.title("Kernel regime vs feature learning, live")
-warn_box = st.container(key="live_warnings")  # the URL's complaints, once we know whether the visitor has changed anything
+# The URL's complaints, once we know whether the visitor has changed anything (above the race on a phone too).
+warn_box = st.container(key="live_warnings")
 # The race first: on a phone's first screen, the numbers and the test error of both regimes in one chart (the live
 # area, filled below once the run exists); then Play / Step / Reset, each regime's settings and neurons, and the
 # explanation.
