@@ -296,7 +296,7 @@ STYLE = """<style>
 .sharp-live .u-title {font-size: 1rem; font-weight: 600; text-align: left; padding-left: 0.25rem;}
 .sharp-live .u-legend {font-size: 0.8125rem; text-align: left;}
 .sharp-live .u-legend .sharp-band {display: none;}
-.sharp-live .u-legend .u-series {padding: 0 0.75rem 0 0;}
+.sharp-live .u-legend .u-series {padding: 0 0.75rem 0 0; pointer-events: none;}
 .sharp-live .u-legend .u-marker {width: 1.2em; height: 0; border-width: 3px 0 0 0 !important; margin-right: 0.4em;}
 .sharp-live .u-legend th {font-weight: normal;}
 .sharp-live .sharp-dls {text-align: right; font-size: 0.75rem; line-height: 1;}
