@@ -343,6 +343,7 @@ def area_html(top: str, metrics: str, alerts: str, caption: str, cfg: dict[str, 
             f'<div class="sharp-charts">{charts}</div>'
             f'<div class="sharp-caption" data-part="caption">{caption}</div></div>'
             f'<script data-sharp-cfg>window.__sharpLiveCfg = {cfg_text};</script>'
+            f'<script data-sharp-uplot src="{assets.url("uplot.js")}"></script>'
             f'<script data-sharp-client src="{assets.url("live.js")}"></script>')
 
 

@@ -19,14 +19,19 @@ const fin = (v) => typeof v === 'number' && Number.isFinite(v);
 const g3 = (v) => String(parseFloat(v.toPrecision(3)));  // a value in words: 3 significant digits
 const num = (v) => Math.abs(v) < 1e5 ? String(parseFloat(v.toPrecision(10))) : v.toExponential(0);
 
-// uPlot and its style sheet, once per page.
+// uPlot and its style sheet, once per page. The live area asks for uPlot beside this script (both load at once);
+// a page without that (a test's) gets it here.
 const library = window.uPlot ? Promise.resolve() : (window.__sharpUplot = window.__sharpUplot || new Promise((ok, no) => {
   const css = document.createElement('link');
   css.rel = 'stylesheet'; css.href = here(CFG.uplot_css);
   document.head.appendChild(css);
-  const js = document.createElement('script');
-  js.src = here(CFG.uplot_js); js.onload = ok; js.onerror = no;
-  document.head.appendChild(js);
+  let js = document.querySelector('script[data-sharp-uplot]');
+  if (!js) {
+    js = document.createElement('script');
+    js.src = here(CFG.uplot_js);
+    document.head.appendChild(js);
+  }
+  js.addEventListener('load', ok); js.addEventListener('error', no);
 }));
 
 // A chart's data as uPlot takes it, from the rows of its runs up to `show`: [steps, then per run lo, hi, mean].
