@@ -1,17 +1,10 @@
-"""The live page's and the kiosk's figures: data in, a drawing (or a drawing's definition) out. Nothing here trains
-or touches streamlit.
+"""Pure SVG builders for the kiosk, the learning pages and the live page's files: data in, an `<svg>` string out;
+and the runs' colours and labels every live chart uses. Nothing here trains or touches streamlit.
 
-- `StreamChart`: a chart the live page's browser draws and extends as rows stream in (web/static/live.js draws it
-  with uPlot, a small canvas charting library made for streaming); defined here once, as data (its runs, colours,
-  labels, axes, bands, marker), and sent to the browser. `StreamChart.svg` gives the same chart as an SVG file.
-- `curves_svg`: panels of curves as SVG (the kiosk, the neuron-trajectory charts, a StreamChart's file);
-  `neurons_svg`: a run's neurons.
-
-Why not Plotly here: the live view redraws its charts ten or more times a second, and a Plotly redraw of a chart
-with bands costs a small machine's browser about ten times what a uPlot redraw does (scripts/chart_bench.py),
-with a bundle twenty times the size. SVG text and axes use `currentColor`, so the SVG charts follow Streamlit's
-light or dark theme; the streamed charts read the page's text colour. The paper pages, which draw once, keep
-Plotly (ui/paper_figures.py).
+`curves_svg` draws panels of curves (the kiosk, the neuron-trajectory charts, a live chart saved as a file:
+ui/live_chart.py), `neurons_svg` a run's neurons. Text and axes use `currentColor`, so the charts follow
+Streamlit's light or dark theme. The live page's streamed charts are drawn in the browser (ui/live_chart.py); the
+paper pages, which draw once, use Plotly (ui/paper_figures.py).
 """
 from __future__ import annotations
 
@@ -23,7 +16,7 @@ from html import escape
 import numpy as np
 
 from sharp import Snapshot
-from sharp.experiments.curves import Curve, curve
+from sharp.experiments.curves import Curve
 
 # Blue against orange: told apart with any colour-vision deficiency (not red against green), and each line has at
 # least 3:1 contrast on both Streamlit's light and dark backgrounds (tests/test_ui_figures.py checks both).
@@ -305,54 +298,6 @@ def _hover_strips(panels: Sequence[Panel], sx, y0: float, y1: float, labels: Map
         out.append(f'<rect x="{left:.1f}" y="{y0:.0f}" width="{max(width, 1):.1f}" height="{y1 - y0:.0f}" '
                    f'fill="transparent"><title>{escape(chr(10).join(lines))}</title></rect>')
     return "".join(out)
-
-
-@dataclass(frozen=True)
-class StreamChart:
-    """A chart of runs' curves over SGD steps that the live page's browser draws, and extends as rows arrive.
-
-    This object is the chart's one definition: `spec()` sends it to the browser, whose script (web/static/live.js)
-    turns it into uPlot's options once and then only appends rows; `svg()` draws the same chart as a file. Each
-    run is a line (its mean over seeds) in its colour, with a band (min to max over seeds) behind it. The y axis
-    runs from 0 to the highest band of the runs that did not diverge (a blown-up run would flatten the others),
-    at least `at_least`, padded by PAD (`shared_range`).
-
-    Example: StreamChart("error", "Test error", "test_error", ("kernel", "feature"), x_max=300, at_least=0.55)
-    """
-
-    name: str  # on the page data-chart="live-<name>"; the name of its downloaded file
-    title: str
-    metric: str  # the snapshots' metric it draws: "test_error", "distance"
-    runs: tuple[str, ...]  # in legend order
-    x_max: int  # the run's last step: the axis is fixed and the lines grow left to right
-    log_x: bool = False
-    at_least: float = 0.0
-    marker: int | None = None  # a step marked with a dashed vertical line, e.g. ceil(ln d)
-    marker_label: str = ""
-
-    def x_ticks(self) -> list[float]:
-        return log_ticks(self.x_max) if self.log_x else nice_ticks(0, max(self.x_max, 1), 6)
-
-    def spec(self) -> dict:
-        """The chart as JSON for the browser: title, axes (log or linear, fixed x range and ticks, the y rule), the
-        marker, and per run its label, colour, band colour and dash. Example: spec()["lines"][0]["label"]"""
-        return {"name": self.name, "chart": f"live-{self.name}", "title": self.title, "metric": self.metric,
-                "x_max": self.x_max, "log_x": self.log_x, "x_ticks": self.x_ticks(),
-                "x_label": "SGD step" + (" (log scale)" if self.log_x else ""),
-                "y_at_least": self.at_least, "y_pad": PAD, "font_px": TICK_FONT,
-                "marker": None if self.marker is None else {"x": self.marker, "label": self.marker_label},
-                "lines": [{"run": r, "label": LABELS.get(r, r), "color": COLORS.get(r, "#888888"),
-                           "band": rgba(COLORS.get(r, "#888888"), BAND_ALPHA), "dash": list(DASHED.get(r, ()))}
-                          for r in self.runs]}
-
-    def svg(self, history: Mapping[str, Sequence[Snapshot]], plot_height: int = 200) -> str:
-        """The chart drawn from a run's snapshots (every logged step in `history`) as an SVG file's text."""
-        curves = {r: curve(r, history[r], self.metric) for r in self.runs if history.get(r)}
-        sane = [r for r in curves if not history[r][-1].diverged] or list(curves)
-        y_range = shared_range([curves[r] for r in sane], at_least=self.at_least)
-        panel = Panel(list(curves.values()), self.title, y_range, self.marker, self.marker_label)
-        return curves_svg([panel], x_max=self.x_max, log_x=self.log_x, chart=f"live-{self.name}",
-                          plot_height=plot_height)
 
 
 def relevant(k: int) -> str:

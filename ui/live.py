@@ -14,7 +14,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from sharp.experiments.race import RANGES, REGIMES, Settings, column_runs, parse_query
-from ui import figures
+from ui.live_chart import StreamChart
 
 SPURIOUS = 3  # settings changed by one rerun that cannot be one visitor's gesture (see settle)
 _log = logging.getLogger(__name__)
@@ -55,12 +55,11 @@ def settle(state: MutableMapping[str, Any], query: Any) -> Settings:
     return s
 
 
-def charts(s: Settings) -> list[figures.StreamChart]:
+def charts(s: Settings) -> list[StreamChart]:
     """The live page's charts: test error, then distance from init, each with every run of both regimes (the race on
     one chart); the test error marks step ceil(ln d). Example: charts(DEFAULTS)[0].marker -> 4 (d = 50)"""
     runs = tuple(n for regime in REGIMES for n in column_runs(s, regime))
     marker = math.ceil(math.log(s.d))
-    return [figures.StreamChart("error", "Test error", "test_error", runs, s.steps, s.log_x, 0.55, marker,
-                                f"⌈ln d⌉ = {marker}"),
-            figures.StreamChart("distance", "Distance from init  ‖W − W₀‖ / ‖W₀‖", "distance", runs, s.steps,
-                                s.log_x, 0.5)]
+    return [StreamChart("error", "Test error", "test_error", runs, s.steps, s.log_x, 0.55, marker,
+                        f"⌈ln d⌉ = {marker}"),
+            StreamChart("distance", "Distance from init  ‖W − W₀‖ / ‖W₀‖", "distance", runs, s.steps, s.log_x, 0.5)]

@@ -279,40 +279,7 @@ def routes() -> list:
     return [Route("/api/live", endpoint), Route("/api/live.svg", svg_endpoint), *assets.routes()]
 
 
-STYLE = """<style>
-.sharp-live .sharp-metrics {display: grid; grid-template-columns: minmax(6rem, auto) 1fr 1fr; gap: 0.25rem 2rem;
-  margin-bottom: 0.5rem;}
-.sharp-live .sharp-metric {min-width: 0;}
-.sharp-live .sharp-metric-label, .sharp-live .sharp-metric-sub {font-size: 0.875rem; line-height: 1.3;}
-.sharp-live .sharp-metric-label {opacity: 0.85;}
-.sharp-live .sharp-metric-sub {opacity: 0.7;}
-.sharp-live .sharp-metric-value {font-size: 2.25rem; line-height: 1.25; white-space: nowrap;
-  font-variant-numeric: tabular-nums;}
-.sharp-live .sharp-swatch {display: inline-block; width: 1.1em; height: 0.3em; border-radius: 2px;
-  vertical-align: middle; margin-right: 0.4em;}
-.sharp-live .sharp-charts {display: grid; grid-template-columns: 1fr 1fr; gap: 1rem 3rem;}
-.sharp-live .sharp-chart {margin: 0; min-width: 0;}
-.sharp-live .uplot {font-family: inherit; width: 100%; line-height: 1.3;}
-.sharp-live .u-title {font-size: 1rem; font-weight: 600; text-align: left; padding-left: 0.25rem;}
-.sharp-live .u-legend {font-size: 0.8125rem; text-align: left;}
-.sharp-live .u-legend .sharp-band {display: none;}
-.sharp-live .u-legend .u-series {padding: 0 0.75rem 0 0; pointer-events: none;}
-.sharp-live .u-legend .u-marker {width: 1.2em; height: 0; border-width: 3px 0 0 0 !important; margin-right: 0.4em;}
-.sharp-live .u-legend th {font-weight: normal;}
-.sharp-live .sharp-dls {text-align: right; font-size: 0.75rem; line-height: 1;}
-.sharp-live .sharp-dl {opacity: 0.65; cursor: pointer; margin-left: 0.9rem;}
-.sharp-live .sharp-box {border-radius: 0.5rem; padding: 1rem; margin: 0.5rem 0;}
-.sharp-live .sharp-info {background: rgba(28, 131, 225, 0.1);}
-.sharp-live .sharp-error {background: rgba(255, 43, 43, 0.09);}
-.sharp-live .sharp-caption {font-size: 0.875rem; opacity: 0.7;}
-.sharp-neurons svg {margin-bottom: 1rem;}
-@media (max-width: 640px) {
-  .sharp-live .sharp-charts {grid-template-columns: 1fr; gap: 0.5rem;}
-  .sharp-live .sharp-metrics {grid-template-columns: auto 1fr 1fr; gap: 0.25rem 0.9rem;}
-  .sharp-live .sharp-metric-value {font-size: 1.75rem;}
-  .sharp-live .sharp-metric-label, .sharp-live .sharp-metric-sub {font-size: 0.8125rem;}
-}
-</style>"""
+STYLE = f"<style>{(assets.STATIC / 'live.css').read_text()}</style>"  # inline: in the area's first paint
 
 
 def area(entry: Entry, frame: Frame, cfg: dict[str, Any]) -> str:
