@@ -9,9 +9,7 @@ come from below the prefix. Loopback only; every wait is bounded.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -21,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import ROOT, chromium, exceptions, free_port, missing, serve, stop  # noqa: F401
+from test_replicas_topology import sr  # scripts/serve_replicas.py, loaded once as a module
 
 from web import assets, guard
 
@@ -28,14 +27,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 PREFIX = "/demo/sharp"
 TEMPLATE = ROOT / "deploy" / "nginx-subpath.conf.template"
 POINTS = """() => Array.from(document.querySelectorAll('[data-chart^="live-"]')).map(e => +e.dataset.points)"""
-
-
-def serve_replicas():
-    spec = importlib.util.spec_from_file_location("serve_replicas", ROOT / "scripts" / "serve_replicas.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks itself up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def status(url: str) -> int:
@@ -51,7 +42,6 @@ def status(url: str) -> int:
 @contextlib.contextmanager
 def nginx_in_front(app: str, prefix: str):
     """nginx on a free port forwarding only `prefix`/ to `app` (host:port), from the deploy recipe; yields its URL."""
-    sr = serve_replicas()
     binary = sr.nginx_binary()
     if binary is None:
         missing("nginx not found: run scripts/ensure-nginx (make nginx)")
