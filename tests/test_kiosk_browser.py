@@ -158,12 +158,12 @@ def test_charts_download_as_svg_and_png(booth, chromium):  # noqa: F811
 
 
 BACKGROUND = "() => getComputedStyle(document.querySelector('.stApp')).backgroundColor"
-CHART_TEXT = "() => getComputedStyle(document.querySelector('svg[data-chart]')).color"
+CHART_TEXT = "() => getComputedStyle(document.querySelector('[data-chart=\"live-error\"]')).color"
 
 
 def test_the_menu_switches_between_light_and_dark(booth, chromium):  # noqa: F811
     """toolbarMode = "minimal" keeps the menu because app.py sets a menu item; the menu holds the theme choice,
-    and the charts' text (currentColor) follows it."""
+    and the charts' text follows it (the live charts draw in their place's text colour)."""
     page = chromium.new_page(viewport={"width": 1366, "height": 768}, color_scheme="light")
     page.goto(f"{booth}/?{FAST}&steps=20", wait_until="domcontentloaded")
     page.get_by_role("button", name="Replay").wait_for(timeout=60_000)
