@@ -49,7 +49,8 @@ READ = """() => Array.from(document.querySelectorAll('[data-chart^="live-"]')).m
   return {chart: el.dataset.chart, points: +el.dataset.points, label: el.getAttribute('aria-label'),
     src: el.querySelector('[data-download="svg"]').dataset.src, distr: u.scales.x.distr,
     x: [u.scales.x.min, u.scales.x.max], y: [u.scales.y.min, u.scales.y.max], steps: Array.from(u.data[0]),
-    font: parseFloat(getComputedStyle(el.querySelector('.u-legend')).fontSize)};
+    font: parseFloat(getComputedStyle(el.querySelector('.u-legend')).fontSize),
+    fits: u.ctx.canvas.getBoundingClientRect().width <= el.clientWidth + 1};
 })"""
 # The colour of the canvas at a value (device pixels), or of a list of them.
 PIXEL = """([chart, step, value]) => {
@@ -117,7 +118,7 @@ def base():
 
 
 def drawn(browser, base: str, log_x: bool = False):
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page = browser.new_page(viewport={"width": 1200, "height": 900}, device_scale_factor=2)  # a canvas of 2x pixels
     page.goto(f"{base}/{PREFIX}/{'log' if log_x else ''}", wait_until="domcontentloaded")
     page.wait_for_function("() => document.querySelector('[data-part=caption]').innerText.length > 0",
                            timeout=30_000)  # the run is over and drawn in full
@@ -152,6 +153,7 @@ def test_the_chart_draws_the_rows_it_is_fed(base, chromium):  # noqa: F811
            " feature learning 0.18 at step 40 (seeds -3.82 to 4.18)." in error["label"]
     assert error["src"].startswith("api/live.svg?") and "chart=error" in error["src"] and "upto=11" in error["src"]
     assert error["font"] >= 11  # the legend's text, in CSS pixels
+    assert error["fits"] and distance["fits"]  # uPlot's style sheet applies: a canvas as wide as its place
     page.close()
 
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 STATIC = Path(__file__).parent / "static"
-FILES = {  # the name in the URL -> the file
+FILES = {  # the name in the URL -> the file (the live area carries uPlot's style sheet inline: web/stream.STYLE)
     "live.js": STATIC / "live.js",
     "uplot.js": STATIC / "vendor" / "uplot" / "uPlot.iife.min.js",
-    "uplot.css": STATIC / "vendor" / "uplot" / "uPlot.min.css",
 }
-TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+UPLOT_CSS = STATIC / "vendor" / "uplot" / "uPlot.min.css"
+TYPES = {".js": "text/javascript; charset=utf-8"}
 PATH = "api/js/"
 
 

@@ -279,7 +279,8 @@ def routes() -> list:
     return [Route("/api/live", endpoint), Route("/api/live.svg", svg_endpoint), *assets.routes()]
 
 
-STYLE = f"<style>{(assets.STATIC / 'live.css').read_text()}</style>"  # inline: in the area's first paint
+# uPlot's style sheet and the area's own, inline: they hold from the area's first paint, whatever loads first.
+STYLE = f"<style>{assets.UPLOT_CSS.read_text()}\n{(assets.STATIC / 'live.css').read_text()}</style>"
 
 
 def area(entry: Entry, frame: Frame, cfg: dict[str, Any]) -> str:
@@ -324,7 +325,7 @@ def client_config(settings: race.Settings, watch: Watch, viewer: str, mode: str,
     draw (each chart's definition, ui/live.charts; the rows' columns)."""
     s = settings
     return {"api": "api/live", "svg": "api/live.svg", "uplot_js": assets.url("uplot.js"),
-            "uplot_css": assets.url("uplot.css"), "query": race.to_query(watch.key), "log_x": s.log_x,
+            "query": race.to_query(watch.key), "log_x": s.log_x,
             "viewer": viewer, "mode": mode,
             "until": watch.step_to if mode == "step" else None if mode in ("play", "replay") else watch.shown,
             "steps": s.steps, "regimes": list(race.REGIMES), "charts": [c.spec() for c in live.charts(s)],

@@ -19,12 +19,9 @@ const fin = (v) => typeof v === 'number' && Number.isFinite(v);
 const g3 = (v) => String(parseFloat(v.toPrecision(3)));  // a value in words: 3 significant digits
 const num = (v) => Math.abs(v) < 1e5 ? String(parseFloat(v.toPrecision(10))) : v.toExponential(0);
 
-// uPlot and its style sheet, once per page. The live area asks for uPlot beside this script (both load at once);
-// a page without that (a test's) gets it here.
+// uPlot, once per page (its style sheet comes inline with the live area). The live area asks for it beside this
+// script (both load at once, so it may be there already); a page without that asks here.
 const library = window.uPlot ? Promise.resolve() : (window.__sharpUplot = window.__sharpUplot || new Promise((ok, no) => {
-  const css = document.createElement('link');
-  css.rel = 'stylesheet'; css.href = here(CFG.uplot_css);
-  document.head.appendChild(css);
   let js = document.querySelector('script[data-sharp-uplot]');
   if (!js) {
     js = document.createElement('script');
