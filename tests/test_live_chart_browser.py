@@ -26,9 +26,9 @@ from web import server, stream
 
 pytestmark = pytest.mark.browser
 PREFIX = "pre/fix"
-SETTINGS = dataclasses.replace(race.DEFAULTS, steps=100, d=50, overlay=True)
-STEPS = list(range(0, 101, 10))
-DIVERGED_AT = 50  # the feature run blows up there: its last row, with no values
+SETTINGS = dataclasses.replace(race.DEFAULTS, steps=60, d=50, overlay=True)  # log ticks 1, 2, 5, 10, 20, 50
+STEPS = list(range(0, 61, 6))
+DIVERGED_AT = 30  # the feature run blows up there: its last row, with no values
 
 
 def row(step: int, err: float, band: float, dist: float, diverged: bool = False) -> list:
@@ -41,7 +41,7 @@ ROWS = {
     "kernel": [row(s, 0.6 - 0.002 * s, 0.05, 0.001 * s) for s in STEPS],
     "linearized": [row(s, 0.3, 0.0, 0.001 * s) for s in STEPS],
     # falling, then blowing up: its band reaches 5 before it diverges, which must not stretch the y axis
-    "feature": [row(s, 0.5 - 0.008 * s, 4.0 if s == 40 else 0.02, 0.05 * s) for s in STEPS if s < DIVERGED_AT]
+    "feature": [row(s, 0.5 - 0.008 * s, 4.0 if s == 24 else 0.02, 0.05 * s) for s in STEPS if s < DIVERGED_AT]
     + [row(DIVERGED_AT, 0, 0, 0, diverged=True)],
 }
 READ = """() => Array.from(document.querySelectorAll('[data-chart^="live-"]')).map((el) => {
@@ -119,9 +119,12 @@ def base():
 
 def drawn(browser, base: str, log_x: bool = False):
     page = browser.new_page(viewport={"width": 1200, "height": 900}, device_scale_factor=2)  # a canvas of 2x pixels
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{base}/{PREFIX}/{'log' if log_x else ''}", wait_until="domcontentloaded")
     page.wait_for_function("() => document.querySelector('[data-part=caption]').innerText.length > 0",
                            timeout=30_000)  # the run is over and drawn in full
+    assert not errors, errors  # an error while drawing leaves a chart blank
     return page
 
 
@@ -131,26 +134,26 @@ def test_the_chart_draws_the_rows_it_is_fed(base, chromium):  # noqa: F811
     assert error["chart"] == "live-error" and distance["chart"] == "live-distance"
     # every finite mean is a drawn point: 11 kernel, 11 linearized, 5 feature (its diverged row has none)
     assert error["points"] == distance["points"] == 11 + 11 + 5
-    assert error["distr"] == 1 and error["x"] == [0, 100] and error["steps"] == STEPS
+    assert error["distr"] == 1 and error["x"] == [0, 60] and error["steps"] == STEPS
     # the y axis: the highest band of the runs that did not diverge (kernel: 0.65 at step 0), padded; the blown-up
-    # feature run's band (4.3 at step 40) is left out
+    # feature run's band (4.3 at step 24) is left out
     assert error["y"][0] == 0 and math.isclose(error["y"][1], 0.65 * figures.PAD, rel_tol=1e-6)
     # a line in its run's colour (opaque), its band around it (the colour, translucent), nothing beyond the band
     # (the canvas is transparent there: the page shows through)
     kernel = [int(figures.COLORS["kernel"][i:i + 2], 16) for i in (1, 3, 5)]
-    on_line = page.evaluate(PIXEL, ["live-error", 70, 0.46])
-    in_band = page.evaluate(PIXEL, ["live-error", 70, 0.46 + 0.035])
-    outside = page.evaluate(PIXEL, ["live-error", 70, 0.46 + 0.09])
+    on_line = page.evaluate(PIXEL, ["live-error", 42, 0.516])
+    in_band = page.evaluate(PIXEL, ["live-error", 42, 0.516 + 0.035])
+    outside = page.evaluate(PIXEL, ["live-error", 42, 0.516 + 0.09])
     assert all(abs(a - b) <= 8 for a, b in zip(on_line, kernel + [255])), on_line
     assert all(abs(a - b) <= 8 for a, b in zip(in_band, kernel + [round(255 * figures.BAND_ALPHA)])), in_band
     assert outside[3] == 0, outside
     # the numbers over the charts, the text alternative, the SVG button's link (as far as the page shows)
     numbers = page.evaluate("() => Object.fromEntries(Array.from(document.querySelectorAll('[data-metric]'))"
                             ".map((e) => [e.dataset.metric, e.textContent]))")
-    assert numbers == {"step": "100 / 100", "kernel": "0.400", "kernel-distance": "0.10", "feature": "—",
+    assert numbers == {"step": "60 / 60", "kernel": "0.480", "kernel-distance": "0.06", "feature": "—",
                        "feature-distance": "—"}
-    assert "Test error: kernel regime 0.4 at step 100 (seeds 0.35 to 0.45); linearized (NTK) net 0.3 at step 100;" \
-           " feature learning 0.18 at step 40 (seeds -3.82 to 4.18)." in error["label"]
+    assert "Test error: kernel regime 0.48 at step 60 (seeds 0.43 to 0.53); linearized (NTK) net 0.3 at step 60;" \
+           " feature learning 0.308 at step 24 (seeds -3.69 to 4.31)." in error["label"]
     assert error["src"].startswith("api/live.svg?") and "chart=error" in error["src"] and "upto=11" in error["src"]
     assert error["font"] >= 11  # the legend's text, in CSS pixels
     assert error["fits"] and distance["fits"]  # uPlot's style sheet applies: a canvas as wide as its place
@@ -160,7 +163,7 @@ def test_the_chart_draws_the_rows_it_is_fed(base, chromium):  # noqa: F811
 def test_a_log_axis_leaves_step_0_out_and_spaces_decades_evenly(base, chromium):  # noqa: F811
     page = drawn(chromium, base, log_x=True)
     error, _ = page.evaluate(READ)
-    assert error["distr"] == 3 and error["x"] == [1, 100] and error["steps"] == STEPS[1:]
+    assert error["distr"] == 3 and error["x"] == [1, 60] and error["steps"] == STEPS[1:]
     assert error["points"] == 10 + 10 + 4
     xs = page.evaluate("""() => { const u = document.querySelector('[data-chart="live-error"]').__uplot;
       return [1, 10, 100].map((s) => u.valToPos(s, 'x')); }""")

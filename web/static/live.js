@@ -17,7 +17,8 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
   .replace(/"/g, '&quot;').replace(/'/g, '&#x27;');
 const fin = (v) => typeof v === 'number' && Number.isFinite(v);
 const g3 = (v) => String(parseFloat(v.toPrecision(3)));  // a value in words: 3 significant digits
-const num = (v) => Math.abs(v) < 1e5 ? String(parseFloat(v.toPrecision(10))) : v.toExponential(0);
+// A tick's label: 0.1 rather than 0.1000000001, 1e+5 rather than 100000; none for a tick uPlot leaves unlabelled.
+const num = (v) => (v === null ? null : Math.abs(v) < 1e5 ? String(parseFloat(v.toPrecision(10))) : v.toExponential(0));
 
 // uPlot, once per page (its style sheet comes inline with the live area). The live area asks for it beside this
 // script (both load at once, so it may be there already); a page without that asks here.
@@ -92,7 +93,7 @@ function options(spec, el, width) {
     scales: {x: {time: false, distr: spec.log_x ? 3 : 1, range: () => (spec.log_x ? [1, spec.x_max] : [0, spec.x_max])},
       y: {range: (u) => [0, u.sharpTop || 1]}},
     axes: [{...axis, label: spec.x_label, labelSize: spec.font_px + 8, size: spec.font_px + 14,
-      splits: () => spec.x_ticks, values: (u, ticks) => ticks.map(num)},
+      splits: () => spec.x_ticks, filter: (u, ticks) => ticks, values: (u, ticks) => ticks.map(num)},
     {...axis, size: 3.6 * spec.font_px, values: (u, ticks) => ticks.map(num)}],
     hooks: {draw: [(u) => marker(u, spec, ink(0.6)(), font)]},
   };
