@@ -7,10 +7,14 @@ visits one after another, each on new seeds (a run that trains), each to the end
 
   shell_s         from opening the link to Streamlit's page frame (its sidebar) drawn: the part of the first
                   points that is the browser loading Streamlit's frontend, before any of sharp's work
-  first_points_s  from opening the link to the first curve chart with points (the browser's clock; the first
+  first_points_s  from opening the link to the test error chart with points (the browser's clock; the first
                   visit is a freshly started server's first visitor)
-  redraws_per_s   changes of the kernel curve chart's points while streaming, counted in the page on every
-                  animation frame (a JS counter), over the span from the first to the last change
+  browser_ms_per_redraw  the browser's CPU time (all its processes, /proc: the page's scripts, style, layout
+                  and paint, Streamlit's included) from the first points to the run's end, per redraw
+  redraws_per_s   changes of the test error chart's points while streaming, counted in the page on every
+                  animation frame (a JS counter), over the span from the first to the last change (the chart is
+                  data-chart="live-error"; a checkout from before it, whose kernel column had its own chart,
+                  "curves-kernel", is measured on that one)
   server_cpu_s    the server process's CPU seconds (user + system, /proc/<pid>/stat) from opening the link to
                   one second after the run finished (the Replay button)
   training_cpu_s  of which the training workers' threads (those running at a lower priority than the server's
@@ -54,7 +58,8 @@ from browser_support import cpu_s, free_port, launch_niced, serve, stop  # noqa:
 COUNTER = """(() => {
   const b = window.__bench = {changes: [], last: null, shell: null};
   const loop = () => {
-    const e = document.querySelector('svg[data-chart="curves-kernel"]'), p = e ? e.getAttribute('data-points') : null;
+    const e = document.querySelector('[data-chart="curves-kernel"], [data-chart="live-error"]');
+    const p = e ? e.getAttribute('data-points') : null;
     if (b.shell === null && document.querySelector('[data-testid="stSidebar"]')) b.shell = performance.now();
     if (p !== b.last) { b.last = p; if (p && +p > 0) b.changes.push(performance.now()); }
     requestAnimationFrame(loop);
@@ -107,8 +112,11 @@ def visit(browser, base: str, pid: int, seed: int, query: str = "") -> dict:
     base_nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
     c0, t0, th0 = cpu_s(pid), time.monotonic(), threads(pid)
     page.goto(f"{base}/?seed={seed}" + (f"&{query}" if query else ""), wait_until="commit")
+    page.wait_for_function("() => window.__bench.changes.length > 0", timeout=240_000, polling=50)
+    busy0, n0 = browser_cpu_s(pid), page.evaluate("window.__bench.changes.length")
     page.wait_for_function(DONE, timeout=240_000, polling=200)
     seconds = time.monotonic() - t0
+    busy, n1 = browser_cpu_s(pid) - busy0, page.evaluate("window.__bench.changes.length")
     page.wait_for_timeout(1000)
     cpu, train = cpu_s(pid) - c0, training_cpu(th0, threads(pid), base_nice)
     changes, shell = page.evaluate("[window.__bench.changes, window.__bench.shell]")
@@ -117,8 +125,39 @@ def visit(browser, base: str, pid: int, seed: int, query: str = "") -> dict:
     return {"shell_s": round(shell / 1000, 2) if shell else None,
             "first_points_s": round(changes[0] / 1000, 2) if changes else None,
             "redraws_per_s": round((len(changes) - 1) / span, 1) if span else 0.0,
+            "browser_ms_per_redraw": round(1000 * busy / (n1 - n0), 1) if n1 > n0 else None,
             "server_cpu_s": round(cpu, 2), "training_cpu_s": round(train, 2), "serving_cpu_s": round(cpu - train, 2),
             "seconds": round(seconds, 1), "redraws": len(changes)}
+
+
+def browser_cpu_s(server: int) -> float:
+    """CPU seconds used so far by the browser's processes: every process started under this one (Playwright's
+    driver, Chromium and its renderers), except the server's."""
+    parent = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent[int(entry)] = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+
+    def under(pid: int, root: int) -> bool:
+        for _ in range(64):
+            if pid == root:
+                return True
+            if pid not in parent:
+                return False
+            pid = parent[pid]
+        return False
+
+    total = 0.0
+    for pid in parent:
+        if pid != os.getpid() and under(pid, os.getpid()) and not under(pid, server):
+            try:
+                total += cpu_s(pid)
+            except OSError:
+                continue
+    return total
 
 
 def bench(root: Path, runs: int, browser, seed0: int, query: str = "", warm: bool = False) -> list[dict]:
@@ -174,13 +213,14 @@ def main() -> None:
         bare = floor(browser, a.runs)
         print(json.dumps({"bare_streamlit_page_s": bare}), flush=True)
         browser.close()
-    print("\nroot: median server CPU s (training + serving) | redraws/s | first points s (fresh server, first visit)"
-          " | page frame s, median")
+    print("\nroot: median server CPU s (training + serving) | redraws/s | browser ms per redraw | first points s "
+          "(fresh server, first visit) | page frame s, median")
     for name, rs in results.items():
         print(f"{name}: {statistics.median(r['server_cpu_s'] for r in rs):.2f} "
               f"({statistics.median(r['training_cpu_s'] for r in rs):.2f} + "
               f"{statistics.median(r['serving_cpu_s'] for r in rs):.2f}) | "
-              f"{statistics.median(r['redraws_per_s'] for r in rs):.1f} | {rs[0]['first_points_s']} "
+              f"{statistics.median(r['redraws_per_s'] for r in rs):.1f} | "
+              f"{statistics.median(r['browser_ms_per_redraw'] or 0 for r in rs):.1f} | {rs[0]['first_points_s']} "
               f"(later: {[r['first_points_s'] for r in rs[1:]]}) | "
               f"{statistics.median(r['shell_s'] or 0 for r in rs):.2f}")
     print(f"a bare Streamlit page, opening to its text, same browser: median {statistics.median(bare):.2f} s {bare}")

@@ -23,9 +23,9 @@ CHROMIUM = os.environ.get("SHARP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = ROOT / "artifacts"
-# Points per chart on the page: the live page's SVG charts say theirs (data-points); a Plotly chart's is the
-# sum over its traces (0 for data that is not a plain array).
-TRACE_POINTS = """() => Array.from(document.querySelectorAll('svg[data-chart], .js-plotly-plot')).map(e =>
+# Points per chart on the page: the app's own charts say theirs (data-points: the live page's, its neuron views, the
+# SVG charts); a Plotly chart's is the sum over its traces (0 for data that is not a plain array).
+TRACE_POINTS = """() => Array.from(document.querySelectorAll('[data-chart], .js-plotly-plot')).map(e =>
   e.dataset.chart ? +e.dataset.points : (e.data || []).reduce((s, t) => s + ((t.x && t.x.length) || 0), 0))"""
 
 
@@ -70,11 +70,13 @@ SERVERS: dict[str, subprocess.Popen] = {}  # base URL -> the server process, whi
 
 @contextlib.contextmanager
 def serve(entry: str = "app.py", timeout: float = 120, env: dict[str, str] | None = None,
-          on_start: Callable[[subprocess.Popen], None] | None = None) -> Iterator[str]:
+          on_start: Callable[[subprocess.Popen], None] | None = None, prefix: str = "") -> Iterator[str]:
     """Run `streamlit run entry` from the repo root with this Python; yield its base URL once healthy.
 
-    env: extra environment variables for the server; on_start: called with the server process (its pid).
-    The server's process is SERVERS[base] meanwhile (load tests read its CPU time and memory from /proc).
+    env: extra environment variables for the server; on_start: called with the server process (its pid);
+    prefix: Streamlit's server.baseUrlPath (e.g. "demo/sharp"): the app is then served below it, and the URL
+    yielded ends with it. The server's process is SERVERS[base] meanwhile (load tests read its CPU time and
+    memory from /proc).
     """
     port = free_port()
     log_path = ARTIFACTS / f"streamlit-{port}.log"
@@ -83,11 +85,12 @@ def serve(entry: str = "app.py", timeout: float = 120, env: dict[str, str] | Non
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             *(["--server.baseUrlPath", prefix] if prefix else [])],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     if on_start:
         on_start(proc)
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}" + (f"/{prefix.strip('/')}" if prefix.strip("/") else "")
     SERVERS[base] = proc
     try:
         deadline = time.monotonic() + timeout

@@ -12,12 +12,12 @@ import pytest
 from browser_support import ARTIFACTS, app_server, chart_points, chromium, exceptions  # noqa: F401
 
 pytestmark = pytest.mark.browser
-VIEW = {"width": 1600, "height": 1800}  # tall enough to hold all six charts without scrolling
-# Per live curve chart, a timestamp each time its drawn content changes (polled every 20 ms).
+VIEW = {"width": 1600, "height": 1800}  # tall enough to hold all four charts without scrolling
+# Per live chart, a timestamp each time it is drawn with more points (polled every 20 ms).
 WATCH = """() => {
   window.__updates = {}; const last = {};
-  setInterval(() => document.querySelectorAll('svg[data-chart^="curves"]').forEach(e => {
-    const name = e.dataset.chart, sig = e.innerHTML;
+  setInterval(() => document.querySelectorAll('[data-chart^="live-"]').forEach(e => {
+    const name = e.dataset.chart, sig = e.dataset.points;
     if (sig !== last[name]) { last[name] = sig; (window.__updates[name] ||= []).push(performance.now()); }
   }), 20);
 }"""
@@ -29,7 +29,7 @@ def update_rates(stamps: dict[str, list[float]]) -> dict[str, float]:
             for name, t in stamps.items()}
 
 
-TWO_CHARTS_WITH_POINTS = """() => Array.from(document.querySelectorAll('svg[data-chart^="curves"]'))
+TWO_CHARTS_WITH_POINTS = """() => Array.from(document.querySelectorAll('[data-chart^="live-"]'))
   .filter(e => +e.dataset.points > 0).length >= 2"""
 
 
@@ -124,7 +124,7 @@ def test_a_new_run_goes_on_only_once_the_page_has_drawn_its_first_points(app_ser
     page.wait_for_function(TWO_CHARTS_WITH_POINTS, timeout=60_000)
     page.wait_for_function("() => window.__asks.some(a => a.want === '1')", timeout=30_000)
     before = chart_points(page)
-    page.wait_for_function(f"() => Math.min(...Array.from(document.querySelectorAll('svg[data-chart^=\"curves\"]'))"
+    page.wait_for_function(f"() => Math.min(...Array.from(document.querySelectorAll('[data-chart^=\"live-\"]'))"
                            f".map(e => +e.dataset.points)) > {min(before)}", timeout=30_000)  # and then it goes on
     asks, first = page.evaluate("[window.__asks, window.__sharpStats.firstPointsAt]")
     page.close()

@@ -38,7 +38,7 @@ FLOORS = {
     "sharp.cli": 4, "sharp.bench": 4, "sharp.__main__": 4,  # the command line
     "ui": 6,  # page controllers: a page's logic that is not drawing
     # figures: data in, a drawing out
-    "ui.figures": 5, "ui.charttext": 5, "ui.paper_figures": 5, "ui.regime": 5, "ui.science": 5,
+    "ui.figures": 5, "ui.charttext": 5, "ui.paper_figures": 5, "ui.regime": 5, "ui.science": 5, "ui.live_chart": 5,
     "ui.palette": 5, "ui.ticks": 5,  # the figures' one palette and one tick algorithm
     "web": 7,  # the server's routes and the browser's scripts
     "web.server": 8,  # the server's start-up, which gathers the routes

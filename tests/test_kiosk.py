@@ -101,7 +101,7 @@ def test_handoff_opens_the_scenes_settings_and_comes_back(scene):
 
 def test_return_url_only_when_entered_from_the_kiosk():
     assert kiosk.return_url({"d": "50"}) is None
-    assert kiosk.return_url({"from_kiosk": "1"}) == ("/?kiosk=1&idle_s=120&scene_s=20", 120.0)
+    assert kiosk.return_url({"from_kiosk": "1"}) == ("./?kiosk=1&idle_s=120&scene_s=20", 120.0)
 
 
 @pytest.mark.parametrize("scene", SCENES, ids=lambda s: s.key)

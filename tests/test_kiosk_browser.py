@@ -139,27 +139,29 @@ def test_charts_download_as_svg_and_png(booth, chromium):  # noqa: F811
     page = chromium.new_page(viewport={"width": 1366, "height": 900}, accept_downloads=True)
     page.goto(f"{booth}/?{FAST}&steps=20", wait_until="domcontentloaded")
     page.get_by_role("button", name="Replay").wait_for(timeout=60_000)  # done: the charts hold still
-    chart = page.locator('svg[data-chart="curves-kernel"]')
-    assert "Test error: kernel regime" in chart.get_attribute("aria-label")  # the text alternative's values
+    chart = page.locator('[data-chart="live-error"]')
+    page.wait_for_function("() => document.querySelector('[data-chart=\"live-error\"]').getAttribute('aria-label')"
+                           ".includes('Test error: kernel regime')", timeout=20_000)  # its values in words
     with page.expect_download(timeout=20_000) as got:
         chart.locator('[data-download="svg"]').click()
-    assert got.value.suggested_filename == "sharp-curves-kernel.svg"
+    assert got.value.suggested_filename == "sharp-live-error.svg"
     text = open(got.value.path()).read()
     assert text.startswith("<svg") and "sharp-dl" not in text and "color: rgb(" in text
+    assert 'data-points="42"' in text and "Test error: kernel regime" in text  # 21 logged steps of both regimes
     with page.expect_download(timeout=20_000) as got:
         chart.locator('[data-download="png"]').click()
-    assert got.value.suggested_filename == "sharp-curves-kernel.png"
+    assert got.value.suggested_filename == "sharp-live-error.png"
     assert open(got.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     page.close()
 
 
 BACKGROUND = "() => getComputedStyle(document.querySelector('.stApp')).backgroundColor"
-CHART_TEXT = "() => getComputedStyle(document.querySelector('svg[data-chart]')).color"
+CHART_TEXT = "() => getComputedStyle(document.querySelector('[data-chart=\"live-error\"]')).color"
 
 
 def test_the_menu_switches_between_light_and_dark(booth, chromium):  # noqa: F811
     """toolbarMode = "minimal" keeps the menu because app.py sets a menu item; the menu holds the theme choice,
-    and the charts' text (currentColor) follows it."""
+    and the charts' text follows it (the live charts draw in their place's text colour)."""
     page = chromium.new_page(viewport={"width": 1366, "height": 768}, color_scheme="light")
     page.goto(f"{booth}/?{FAST}&steps=20", wait_until="domcontentloaded")
     page.get_by_role("button", name="Replay").wait_for(timeout=60_000)

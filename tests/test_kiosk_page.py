@@ -103,5 +103,5 @@ def test_without_kiosk_the_live_page_runs_with_its_keys_and_idle_return():
     assert at.session_state["live_watch"] is not None and at.slider
     sent = "\n".join(scripts_sent(at))
     assert "__sharpKeys" in sent and "__sharpDownloads" in sent
-    assert "__sharpIdle" in sent and "/?kiosk=1&idle_s=45&scene_s=20" in sent and "45000" in sent
+    assert "__sharpIdle" in sent and "./?kiosk=1&idle_s=45&scene_s=20" in sent and "45000" in sent
     assert at.query_params["from_kiosk"] in ("1", ["1"])  # kept in the URL beside the settings

@@ -44,10 +44,9 @@ def area(at: AppTest) -> str:
     return next((h.value for h in at.get("html") if "data-sharp-live" in h.value), "")
 
 
-def metrics(at: AppTest) -> list[tuple[str, str]]:
-    """(label, value) of the live area's metrics, kernel column first."""
-    return re.findall(r'sharp-metric-label">([^<]*)</div><div class="sharp-metric-value" data-metric="[^"]*">([^<]*)<',
-                      area(at))
+def metrics(at: AppTest) -> dict[str, str]:
+    """The numbers over the live area's charts, by name (data-metric): step, kernel, kernel-distance, feature, ..."""
+    return dict(re.findall(r'data-metric="([^"]*)">([^<]*)<', area(at)))
 
 
 def boxes(at: AppTest, kind: str) -> list[str]:
@@ -66,11 +65,16 @@ def test_opens_at_defaults_and_shows_both_regimes():
                                           "preset_kernelvsfeaturedefault", "preset_deepl3"}
     assert len(at.get("download_button")) == 2
     assert [h.value for h in at.subheader][:2] == ["Kernel regime", "Feature learning"]
-    assert [label for label, _ in metrics(at)] == ["step", "test error", "distance from init"] * 2
-    assert charts(at) == ["curves-kernel", "neurons-kernel", "curves-feature", "neurons-feature"]  # places
+    assert list(metrics(at)) == ["step", "kernel", "kernel-distance", "feature", "feature-distance"]
+    assert charts(at) == ["live-error", "live-distance"]  # places; the neuron views go under each regime's settings
+    assert [h.value for h in at.get("html") if 'data-part="neurons-' in h.value] == [
+        stream.neurons_place("kernel"), stream.neurons_place("feature")]
     assert watch(at).playing and shared(at).latest("kernel") is not None  # started without a click
-    cfg = area(at).split("window.__sharpLiveCfg = ")[1].split(";</script>")[0]
-    assert '"mode": "play"' in cfg and '"viewer": "' + at.session_state["live_id"] + '"' in cfg
+    cfg = json.loads(area(at).split("window.__sharpLiveCfg = ")[1].split(";</script>")[0])
+    assert cfg["mode"] == "play" and cfg["viewer"] == at.session_state["live_id"]
+    assert [c["chart"] for c in cfg["charts"]] == charts(at) and [x["run"] for x in cfg["charts"][0]["lines"]] == [
+        "kernel", "feature"]  # the race: both regimes in one chart
+    assert not cfg["api"].startswith("/") and not cfg["uplot_js"].startswith("/")  # relative: works under a prefix
     entry = pool().peek(watch(at).key)  # what the browser's script reads: rows from where it is
     body = stream.payload(entry, 0, None, True, neurons=True)
     assert len(body["rows"]["kernel"]) == body["upto"] >= 1 and body["rows"]["kernel"][0][0] == 0
@@ -115,8 +119,8 @@ def finish(at: AppTest, timeout: float = 60) -> live_run.LiveRun:
 
 
 def charts(at: AppTest) -> list[str]:
-    """The live area's places for charts, which the browser's script fills: two curve charts, two neuron views."""
-    return re.findall(r'data-part="((?:curves|neurons)-\w+)"', area(at))
+    """The live area's places for charts, which the browser's script draws: test error, distance from init."""
+    return re.findall(r'<figure class="sharp-chart" data-chart="([^"]+)"', area(at))
 
 
 def _q(at: AppTest, name: str) -> str:
@@ -187,7 +191,7 @@ def test_pause_step_reset():
         ask(at, have=watch(at).shown, until=watch(at).step_to)
         at.run()
     assert watch(at).shown == n + 1 and not watch(at).playing  # exactly one logging interval
-    assert dict(metrics(at))["step"] == f"{shared(at).history['kernel'][n].step} / 2000"
+    assert metrics(at)["step"] == f"{shared(at).history['kernel'][n].step} / 2000"
     seed = shared(at).settings.seed
     at.button(key="reset").click().run()
     assert shared(at).settings.seed == seed + 1 and _q(at, "seed") == str(seed + 1)
@@ -198,9 +202,9 @@ def test_a_diverging_column_says_so_while_the_other_finishes():
     finish(at)
     assert not at.exception
     assert any("Feature learning diverged at step" in e for e in boxes(at, "error"))
-    values = {(i // 3, label): v for i, (label, v) in enumerate(metrics(at))}
-    assert values[(0, "step")] == "30 / 30" and values[(1, "test error")] == "—"
-    assert float(values[(0, "test error")]) < 0.6
+    values = metrics(at)
+    assert values["step"] == "30 / 30" and values["feature"] == values["feature-distance"] == "—"
+    assert float(values["kernel"]) < 0.6
     assert at.button(key="play").label == "Replay"  # the run is over: the buttons say so
 
 
@@ -210,7 +214,10 @@ def test_overlay_and_log_axis():
     assert "linearized" in shared(at).configs
     run = shared(at)
     at.toggle(key="log_x").set_value(True).run()
-    assert not at.exception and len(charts(at)) == 4
+    assert not at.exception and len(charts(at)) == 2
+    cfg = json.loads(area(at).split("window.__sharpLiveCfg = ")[1].split(";</script>")[0])
+    assert all(c["log_x"] for c in cfg["charts"]) and [x["run"] for x in cfg["charts"][0]["lines"]] == [
+        "kernel", "linearized", "feature"]
     assert shared(at) is run and _q(at, "log_x") == "true"  # a view setting: same run
     assert page({**FAST, "log_x": "true"}).toggle(key="log_x").value
 
@@ -230,7 +237,7 @@ def test_settings_too_heavy_for_a_live_page_are_refused_with_a_message():
     at.slider(key="depth").set_value(1).run()
     at.slider(key="kernel_m").set_value(64).run()
     at.slider(key="n").set_value(600).run()
-    assert not at.error and len(charts(at)) == 4
+    assert not at.error and len(charts(at)) == 2
 
 
 class Busy:
@@ -257,7 +264,7 @@ def test_a_saturated_server_says_how_many_runs_are_ahead():
         for b in blockers:
             reg.want(b, 120)
         at = page({**FAST, "seed": "4242", "steps": "2000"})  # settings nobody ran yet, too long for one slice
-        assert not at.exception and len(charts(at)) == 4  # its first points came at once (a newcomer's slice)
+        assert not at.exception and len(charts(at)) == 2  # its first points came at once (a newcomer's slice)
         body = ask(at, have=shared(at).count, want=1, play=1)  # the browser, having drawn them, asks for more
         assert "ahead of this one" in body["top"], body["top"]  # the route says so over the charts ...
         at.run()

@@ -42,7 +42,7 @@ STEPS = 120  # short runs: the test is about many sessions, not long ones
 STATE = """() => ({url: location.href,
   sliders: Array.from(document.querySelectorAll('[role="slider"]')).map(e => +e.getAttribute('aria-valuenow')),
   replay: Array.from(document.querySelectorAll('button')).some(b => b.innerText.includes('Replay')),
-  points: Array.from(document.querySelectorAll('svg[data-chart^="curves"]')).map(e => +e.dataset.points),
+  points: Array.from(document.querySelectorAll('[data-chart^="live-"]')).map(e => +e.dataset.points),
   reloads: JSON.parse(sessionStorage.getItem('sharpReloads') || '[]').length,
   why: sessionStorage.getItem('sharpReloadWhy'),
   text: ((document.getElementById('root') || document.body).innerText || '').trim().length})"""

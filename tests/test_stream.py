@@ -1,12 +1,14 @@
-"""The live page's stream (web.stream) and page guard (web.guard), without a browser.
+"""The live page's stream (web.stream), its browser files (web.assets), the page guard (web.guard) and the routes
+under a path prefix (web.server), without a browser.
 
-The route is called as Starlette would call it (a Request built from a query string); the browser's drawing of
-what it sends is tests/test_e2e_browser.py's.
+The routes are called as Starlette would call them (a Request built from a query string); the browser's drawing of
+what they send is tests/test_live_chart_browser.py's and tests/test_e2e_browser.py's.
 """
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import json
 import re
 import urllib.parse
@@ -17,16 +19,21 @@ from starlette.requests import Request
 from sharp.experiments import curves, race
 from sharp.serve import live_run
 from sharp.serve.pool import shared as pool
-from web import guard, stream
+from web import assets, guard, server, stream
 
 SMALL = race.Settings(d=12, n=72, steps=20, seeds=2, kernel_m=32, feature_m=8, feature_eta=8.0, seed=777)
 
 
+def request(path: str, query: dict[str, str] | None = None, **path_params: str) -> Request:
+    qs = urllib.parse.urlencode(query or {}).encode()
+    return Request({"type": "http", "method": "GET", "path": path, "query_string": qs, "headers": [],
+                    "path_params": path_params})
+
+
 def call(settings: race.Settings, **extra) -> tuple[int, dict]:
     """GET /api/live with the settings' URL parameters and the route's own ones."""
-    qs = urllib.parse.urlencode({**race.to_query(settings), **{k: str(v) for k, v in extra.items()}})
-    req = Request({"type": "http", "method": "GET", "path": "/api/live", "query_string": qs.encode(), "headers": []})
-    res = asyncio.run(stream.endpoint(req))
+    res = asyncio.run(stream.endpoint(request("/api/live", {**race.to_query(settings),
+                                                             **{k: str(v) for k, v in extra.items()}})))
     return res.status_code, json.loads(res.body)
 
 
@@ -103,3 +110,57 @@ def test_the_guard_is_first_in_every_pages_html_and_knows_the_broken_tree_error(
     assert pool()._quiet_until > max(before, pool().clock())  # a page being opened holds the background work
     paths = {r.path for r in guard.routes()}
     assert {"/", "/live", "/figure1", "/kiosk"} <= paths and not any(p.startswith("/_stcore") for p in paths)
+
+
+def svg(settings: race.Settings, **extra):
+    """GET /api/live.svg: the response."""
+    return asyncio.run(stream.svg_endpoint(request("/api/live.svg", {**race.to_query(settings),
+                                                                      **{k: str(v) for k, v in extra.items()}})))
+
+
+def test_a_chart_downloads_as_svg_as_far_as_the_page_shows_it():
+    s = dataclasses.replace(SMALL, seed=780)
+    finished(s)
+    res = svg(s, chart="error", upto=6)
+    text = res.body.decode()
+    assert res.status_code == 200 and res.media_type == "image/svg+xml"
+    assert 'filename="sharp-live-error.svg"' in res.headers["content-disposition"]
+    assert text.startswith("<svg") and 'data-chart="live-error"' in text
+    assert 'data-points="12"' in text  # 6 logged steps of each regime
+    assert "kernel regime" in text and "feature learning" in text and "at step 5" in text  # its text alternative
+    logx = svg(dataclasses.replace(s, log_x=True), chart="distance").body.decode()
+    assert 'data-chart="live-distance"' in logx and "SGD step (log scale)" in logx and 'data-points="40"' in logx
+    assert svg(s, chart="nonsense").status_code == 404
+    assert svg(dataclasses.replace(s, seed=781), chart="error").status_code == 404  # a run this server does not hold
+    assert svg(dataclasses.replace(SMALL, d=400, n=5000, kernel_m=2048, seeds=8, depth=4)).status_code == 400
+
+
+def test_the_browser_files_are_served_versioned_and_nothing_else():
+    for name in assets.FILES:
+        url = assets.url(name)
+        assert url.startswith("api/js/" + name + "?v=")  # relative: resolved against the page's own address
+        res = asyncio.run(assets.routes()[0].endpoint(request("/" + url.split("?")[0], name=name)))
+        assert res.status_code == 200 and res.body == assets.FILES[name].read_bytes()
+        assert "max-age" in res.headers["cache-control"]
+    assert "javascript" in asyncio.run(assets.routes()[0].endpoint(request("/", name="uplot.js"))).media_type
+    for name in ("../server.py", "guard.js", "narrow.css"):
+        assert asyncio.run(assets.routes()[0].endpoint(request("/", name=name))).status_code == 404
+
+
+def test_the_charting_library_is_vendored_pinned_and_licensed():
+    folder = assets.STATIC / "vendor" / "uplot"
+    script = (folder / "uPlot.iife.min.js").read_bytes()
+    readme = (assets.STATIC / "vendor" / "README.md").read_text()
+    assert script.startswith(b"/*! https://github.com/leeoniya/uPlot (v1.6.32) */")
+    assert "| 1.6.32 |" in readme and hashlib.sha256(script).hexdigest() in readme
+    assert "MIT License" in (folder / "LICENSE").read_text()
+
+
+def test_every_route_moves_under_the_path_prefix():
+    plain = [r.path for r in server.routes("")]
+    assert {"/api/live", "/api/live.svg", "/api/js/{name}", "/api/status", "/", "/live", "/figure1"} <= set(plain)
+    prefixed = [r.path for r in server.routes("demo/sharp")]
+    assert prefixed == ["/demo/sharp" + p for p in plain]
+    assert [r.path for r in server.routes("/demo/sharp/")] == prefixed  # as Streamlit takes it, with or without slashes
+    page = server.routes("demo/sharp")[prefixed.index("/demo/sharp/figure1")]
+    assert page.matches({"type": "http", "path": "/demo/sharp/figure1", "method": "GET"})[0].name == "FULL"

@@ -5,6 +5,7 @@ import dataclasses
 import io
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -119,13 +120,26 @@ def test_a_diverging_run_stops_while_the_other_goes_on():
     f, k = run.latest("feature"), run.latest("kernel")
     assert f.diverged and f.diverged_step < 30 and run.history["feature"][-1].step == f.diverged_step
     assert not k.diverged and k.step == 30 and run.done
-    panels = live.column_panels(run)
+    error, distance = live.charts(run.settings)
+    assert error.runs == distance.runs == ("kernel", "feature")  # the race: both regimes in each chart
+    assert error.marker == math.ceil(math.log(50)) and distance.marker is None
     top = max(float(np.nanmax(run.history["kernel"][i].distance_seeds)) for i in range(len(run.history["kernel"])))
-    assert panels["kernel"][1].y_range == panels["feature"][1].y_range  # shared by the columns
-    assert panels["kernel"][1].y_range[1] < max(10 * top, 10)  # not stretched by the blown-up run
-    assert panels["feature"][0].marker == math.ceil(math.log(50)) and panels["kernel"][0].marker is None
-    charts = live.curve_charts(run, hover=True)
-    assert set(charts) == {"kernel", "feature"} and 'data-chart="curves-feature"' in charts["feature"]
+    svg = distance.svg(run.history)
+    y_ticks = [float(t) for t in re.findall(r'text-anchor="end" fill="currentColor" fill-opacity="0.7">([^<]+)<', svg)]
+    assert 'data-chart="live-distance"' in svg and y_ticks and max(y_ticks) < max(10 * top, 10)  # not stretched
+    assert "feature learning" in svg and 'data-chart="live-error"' in error.svg(run.history)
+
+
+def test_the_live_charts_follow_the_settings():
+    s = dataclasses.replace(SMALL, overlay=True, log_x=True, d=12)
+    error, distance = live.charts(s)
+    spec = error.spec()
+    assert [x["run"] for x in spec["lines"]] == ["kernel", "linearized", "feature"]  # the overlay with its regime
+    assert spec["log_x"] and spec["x_ticks"][0] == 1 and spec["x_label"] == "SGD step (log scale)"
+    assert spec["marker"] == {"x": 3, "label": "⌈ln d⌉ = 3"} and spec["x_max"] == s.steps
+    assert spec["lines"][1]["dash"] and not spec["lines"][0]["dash"]  # the overlay dashed, told apart without colour
+    assert (spec["y_at_least"], distance.spec()["y_at_least"]) == (0.55, 0.5)
+    assert spec["lines"][2]["color"] == figures.COLORS["feature"] and spec["lines"][2]["band"].startswith("rgba(")
 
 
 def _snaps(values):  # (T, R) per-seed test errors -> a list of snapshots (only the fields curve() reads)

@@ -1,9 +1,10 @@
-"""Pure SVG builders for the live page: snapshots in, an `<svg>` string out. Nothing here trains or touches streamlit.
+"""Pure SVG builders for the kiosk, the learning pages and the live page's files: data in, an `<svg>` string out;
+and the runs' colours and labels every live chart uses. Nothing here trains or touches streamlit.
 
-Why SVG rather than Plotly here: the live view redraws its charts several times a second, and a Plotly redraw
-of the page's charts (axes, auto-margins, theme) costs a small machine's browser far more than an SVG of a few
-paths, enough to cap the stream at a few updates a second. Text and axes use `currentColor`, so the charts
-follow Streamlit's light or dark theme. The paper pages, which draw once, keep Plotly (ui/paper_figures.py).
+`curves_svg` draws panels of curves (the kiosk, the neuron-trajectory charts, a live chart saved as a file:
+ui/live_chart.py), `neurons_svg` a run's neurons. Text and axes use `currentColor`, so the charts follow
+Streamlit's light or dark theme. The live page's streamed charts are drawn in the browser (ui/live_chart.py); the
+paper pages, which draw once, use Plotly (ui/paper_figures.py).
 """
 from __future__ import annotations
 
@@ -25,9 +26,12 @@ WIDTH = 560  # the viewBox width, about a column's on a laptop; the chart scales
 LEFT, RIGHT = 46, 14  # room for the y tick labels; a little air on the right
 TICK_FONT, TITLE_FONT = 13, 15
 PROFILE_POINTS = 128  # a neuron profile's resolution: the chart is sent several times a second
+PAD = 1.08  # a y axis reaches this much above the highest band
+BAND_ALPHA = 0.18  # a band's opacity: the min-max over seeds, behind its line
+DASHED = {"linearized": (2, 4)}  # runs drawn dashed (on, off pixels): the overlay, told apart without colour
 
 
-def shared_range(curves: Sequence[Curve], floor: float = 0.0, at_least: float = 0.0, pad: float = 1.08) -> list[float]:
+def shared_range(curves: Sequence[Curve], floor: float = 0.0, at_least: float = 0.0, pad: float = PAD) -> list[float]:
     """A y-range [floor, top] holding every curve's band, so side-by-side charts compare at a glance.
 
     Example: shared_range([c1, c2], at_least=0.55) -> [0.0, 0.594]
@@ -202,8 +206,8 @@ def curves_svg(panels: Sequence[Panel], *, x_max: int, log_x: bool = False, char
         body.append(_baseline(y1))
         for c in p.curves:
             color, xs = colors.get(c.name, NEUTRAL), sx(c.step)
-            body.append(f'<path d="{_band(xs, sy(c.lo), sy(c.hi))}" fill="{rgba(color, 0.18)}"/>')
-            dash = ' stroke-dasharray="2 4"' if c.name == "linearized" else ""
+            body.append(f'<path d="{_band(xs, sy(c.lo), sy(c.hi))}" fill="{rgba(color, BAND_ALPHA)}"/>')
+            dash = f' stroke-dasharray="{" ".join(map(str, DASHED[c.name]))}"' if c.name in DASHED else ""
             body.append(f'<path d="{_path(xs, sy(c.mean))}" fill="none" stroke="{color}" stroke-width="2.5" '
                         f'stroke-linejoin="round"{dash}/>')
             points += int((np.isfinite(xs) & np.isfinite(c.mean)).sum())  # drawn points

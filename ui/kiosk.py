@@ -61,23 +61,24 @@ def short_query(s: race.Settings) -> dict[str, str]:
 def handoff_url(scene: Scene, opts: Options) -> str:
     """Where a click on the kiosk goes: the live page at the scene's settings, told to come back when idle.
 
-    Example: handoff_url(SCENES[0], Options()) -> '/?from_kiosk=1&idle_s=120&scene_s=20'
+    Relative to the page's address (as every link of the app's own), so it works under a path prefix.
+    Example: handoff_url(SCENES[0], Options()) -> './?from_kiosk=1&idle_s=120&scene_s=20'
     """
     q = {**short_query(scene.settings), "from_kiosk": "1", "idle_s": f"{opts.idle_s:g}", "scene_s": f"{opts.scene_s:g}"}
-    return "/?" + urlencode(q)
+    return "./?" + urlencode(q)
 
 
 def return_url(query: Mapping[str, Any]) -> tuple[str, float] | None:
     """For a live page entered from the kiosk (from_kiosk=1 in its URL): the kiosk's URL and the idle seconds
     after which to go back to it; None otherwise.
 
-    Example: return_url({"from_kiosk": "1", "idle_s": "30"}) -> ('/?kiosk=1&idle_s=30&scene_s=20', 30.0)
+    Example: return_url({"from_kiosk": "1", "idle_s": "30"}) -> ('./?kiosk=1&idle_s=30&scene_s=20', 30.0)
     """
     if values_of(query).get("from_kiosk", [""])[-1].strip() != "1":
         return None
     values, _ = KIOSK.parse({k: v for k, v in values_of(query).items() if k in ("idle_s", "scene_s")})
     opts = Options(**values)
-    return "/?" + urlencode({"kiosk": "1", "idle_s": f"{opts.idle_s:g}", "scene_s": f"{opts.scene_s:g}"}), opts.idle_s
+    return "./?" + urlencode({"kiosk": "1", "idle_s": f"{opts.idle_s:g}", "scene_s": f"{opts.scene_s:g}"}), opts.idle_s
 
 
 def public_link(scene: Scene, base: str) -> str:

@@ -1,9 +1,9 @@
 """The live page's controller, testable without a browser: the visitor's settings across reruns, and the
-charts of a run's columns.
+definition of its charts.
 
 The page keeps a visitor's `sharp.experiments.race.Settings` in the session (`settle`, changed only by the
-visitor's own gestures) and draws the shared run's curves per regime column (`column_panels`, `curve_charts`).
-The run itself is `sharp.serve.live_run.LiveRun`, streamed into the page by web/stream.py.
+visitor's own gestures) and defines its charts (`charts`: the browser draws them as the run streams in). The run
+itself is `sharp.serve.live_run.LiveRun`, streamed into the page by web/stream.py.
 """
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ import math
 from collections.abc import MutableMapping
 from typing import Any
 
-from sharp.experiments.curves import curve
 from sharp.experiments.race import RANGES, REGIMES, Settings, column_runs, parse_query
-from sharp.serve.live_run import Frame, LiveRun
-from ui import figures
+from ui.live_chart import StreamChart
 
 SPURIOUS = 3  # settings changed by one rerun that cannot be one visitor's gesture (see settle)
 _log = logging.getLogger(__name__)
@@ -57,33 +55,11 @@ def settle(state: MutableMapping[str, Any], query: Any) -> Settings:
     return s
 
 
-def column_panels(run: LiveRun | Frame) -> dict[str, list[figures.Panel]]:
-    """Per regime, its column's test-error and distance panels, with y-ranges shared by both columns.
-
-    The shared ranges come from the runs that did not diverge (a blown-up run would flatten the others);
-    the feature side marks step ceil(ln d).
-    Example: column_panels(run)["feature"][0].marker -> 4 (d = 50)
-    """
-    s = run.settings
-    err = {n: curve(n, snaps, "test_error") for n, snaps in run.history.items() if snaps}
-    dist = {n: curve(n, snaps, "distance") for n, snaps in run.history.items() if snaps}
-    sane = [n for n in err if not run.latest(n).diverged] or list(err)
-    err_range = figures.shared_range([err[n] for n in sane], at_least=0.55)
-    dist_range = figures.shared_range([dist[n] for n in sane], at_least=0.5)
-    marker, out = math.ceil(math.log(s.d)), {}
-    for regime in REGIMES:
-        names = [n for n in column_runs(s, regime) if n in err]
-        out[regime] = [figures.Panel([err[n] for n in names], "Test error", err_range,
-                                     marker if regime == "feature" else None, f"⌈ln d⌉ = {marker}"),
-                       figures.Panel([dist[n] for n in names], "Distance from init  ‖W − W₀‖ / ‖W₀‖", dist_range)]
-    return out
-
-
-def curve_charts(run: LiveRun | Frame, log_x: bool = False, hover: bool = False) -> dict[str, str]:
-    """Per regime, its column's panels (`column_panels`) as an SVG chart; `hover` adds per-step tooltips.
-
-    Example: curve_charts(run)["feature"].startswith("<svg")
-    """
-    return {regime: figures.curves_svg(panels, x_max=run.settings.steps, log_x=log_x, chart=f"curves-{regime}",
-                                       hover=hover)
-            for regime, panels in column_panels(run).items()}
+def charts(s: Settings) -> list[StreamChart]:
+    """The live page's charts: test error, then distance from init, each with every run of both regimes (the race on
+    one chart); the test error marks step ceil(ln d). Example: charts(DEFAULTS)[0].marker -> 4 (d = 50)"""
+    runs = tuple(n for regime in REGIMES for n in column_runs(s, regime))
+    marker = math.ceil(math.log(s.d))
+    return [StreamChart("error", "Test error", "test_error", runs, s.steps, s.log_x, 0.55, marker,
+                        f"⌈ln d⌉ = {marker}"),
+            StreamChart("distance", "Distance from init  ‖W − W₀‖ / ‖W₀‖", "distance", runs, s.steps, s.log_x, 0.5)]

@@ -123,6 +123,7 @@ def legend_svg(rest_top: float) -> str:
     """The colour scale of the rest norm, as a small horizontal bar."""
     stops = "".join(f'<stop offset="{t:.2f}" stop-color="{rest_color(t * rest_top, rest_top)}"/>' for t in (0, 0.5, 1))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 420 34" width="420" role="img" '
+            'style="max-width:100%;height:auto" '  # narrower on a phone's screen, never wider than it
             f'aria-label="colour scale of the norm on x3..xd">'
             f'<defs><linearGradient id="restscale">{stops}</linearGradient></defs>'
             f'<rect x="170" y="4" width="200" height="12" fill="url(#restscale)"/>'

@@ -5,7 +5,10 @@ and a small `Watch` (how far they have seen, play or pause). The runs themselves
 pool, `sharp.serve.pool.shared()`): the first visitor with some settings starts them, background
 workers train them, and everyone with the same settings watches the same run. The script runs on the visitor's
 gestures only: it draws the live area once (`web.stream.area`), and the browser's script in it streams the
-run's new points from the server's /api/live route and draws them (web/static/live.js).
+run's new points from the server's api/live route and draws them (web/static/live.js).
+
+The race comes first (a phone's first screen): the numbers and the charts, both regimes in each; then Play / Step /
+Reset, each regime's settings with its neuron view, and the explanation.
 """
 import dataclasses
 import uuid
@@ -114,22 +117,15 @@ if "live_kiosk" not in ss:  # opened from the booth's kiosk: keep its parameters
 # hidden button is the browser script's way to ask for a rerun (see catch_up).
 st.html("<style>.stMain [data-stale='true'] {opacity: 1 !important; transition: none !important;}"
         ".st-key-live_sync {display: none !important;}</style>")
-# First of all, a reload if the page goes blank: a page whose connection drops before the rest of it arrives
-# still has this.
 st.html(scripts.HIDE)
 st.title("Kernel regime vs feature learning, live")
-st.markdown(
-    "Two networks learn y = x₁·x₂ (XOR hidden in d random ±1 inputs) from the same samples. "
-    "**Kernel regime** (left): a wide network at the NTK scale with a small step; near its random start it behaves "
-    "like its linearization, a fixed kernel. **Feature learning** (right): a narrow network at the mean-field scale "
-    "with a large step η = m; the neuron view at the bottom shows whether its neurons turn toward x₁ and x₂. "
-    "Below the charts: what the paper says, what this app chose, and what this run measured.")
-with st.expander("The model and the formulas"):
-    st.markdown(FORMULAS)
-
-warn_box = st.container()  # the URL's complaints, once we know whether the visitor has changed anything
-
-run_box = st.container()  # Play / Step / Reset, filled in once the run exists
+# The URL's complaints, once we know whether the visitor has changed anything (above the race on a phone too).
+warn_box = st.container(key="live_warnings")
+# The race first: on a phone's first screen, the numbers and the test error of both regimes in one chart (the live
+# area, filled below once the run exists); then Play / Step / Reset, each regime's settings and neurons, and the
+# explanation.
+live_box = st.container()
+run_box = st.container(horizontal=True, vertical_alignment="center", key="live_buttons")
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Kernel regime", anchor=False)
@@ -144,6 +140,15 @@ with right:
     a.slider("width m", *race.RANGES["feature_m"], step=2, **own("feature_m"))
     b.number_input("step size η", *map(float, race.RANGES["feature_eta"]), **own("feature_eta"), format="%g")
     c.button(f"η = m ({ss.live_settings.feature_m})", key="eta_m", on_click=feature_eta_is_m)
+st.markdown(
+    "Two networks learn y = x₁·x₂ (XOR hidden in d random ±1 inputs) from the same samples. "
+    "**Kernel regime** (blue): a wide network at the NTK scale with a small step; near its random start it behaves "
+    "like its linearization, a fixed kernel. **Feature learning** (orange): a narrow network at the mean-field scale "
+    "with a large step η = m; its neuron view (under its settings) shows whether its neurons turn toward x₁ and x₂. "
+    "Below: what the paper says, what this app chose, and what this run measured.")
+with st.expander("The model and the formulas"):
+    st.markdown(FORMULAS)
+
 
 def on_screen_history(viewer: str, watch: Watch):
     """A function giving the run's history as far as viewer's browser has drawn it (for the CSV download)."""
@@ -230,22 +235,22 @@ mode = ("step" if watch.step_to is not None else "replay" if watch.replaying
         else "play" if frame.running else "still" if frame.done else "pause")
 
 with run_box:
-    c = st.columns([1, 1, 1, 1.2, 3], vertical_alignment="center")
-    c[0].button("Pause" if mode == "play" else "Replay" if frame.done else "Play", key="play",
-                on_click=play_pause, icon=":material/pause:" if mode == "play" else ":material/replay:"
-                if frame.done else ":material/play_arrow:", use_container_width=True)
-    c[1].button("Step", key="step", on_click=step_once, disabled=frame.done, icon=":material/skip_next:",
-                use_container_width=True, help="advance one logging interval, then pause")
-    c[2].button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", use_container_width=True,
-                help="start again with new seeds")
-    c[3].toggle("log-scale steps", **own("log_x"))
+    st.button("Pause" if mode == "play" else "Replay" if frame.done else "Play", key="play",
+              on_click=play_pause, icon=":material/pause:" if mode == "play" else ":material/replay:"
+              if frame.done else ":material/play_arrow:")
+    st.button("Step", key="step", on_click=step_once, disabled=frame.done, icon=":material/skip_next:",
+              help="advance one logging interval, then pause")
+    st.button("Reset", key="reset", on_click=new_seeds, icon=":material/casino:", help="start again with new seeds")
+    st.toggle("log-scale steps", **own("log_x"))
     # Pressed by the browser's script (never seen) when its view reached a state the buttons must show.
     st.button("sync", key="live_sync", on_click=catch_up)
 
 # The live area: drawn once per script run (a gesture); the browser's script then streams the new points into it
-# from the server's /api/live route (web/stream.py), with no rerun of this script while it plays.
-st.html(stream.area(entry, frame, stream.client_config(settings, watch, ss.live_id, mode, entry.job)),
-        unsafe_allow_javascript=True)
+# from the server's api/live route (web/stream.py), with no rerun of this script while it plays.
+live_box.html(stream.area(entry, frame, stream.client_config(settings, watch, ss.live_id, mode, entry.job)),
+              unsafe_allow_javascript=True)
+for column, regime in ((left, "kernel"), (right, "feature")):  # each regime's neurons, under its settings
+    column.html(stream.neurons_place(regime))
 claims.block(quotes=["motivation"], bounds=[(TABLE2, ("samples",))],
              chose=["network", "second layer", "initialization", "output scale c", "kernel regime"],
              measured=race_sentence(frame.history, settings.steps) if not frame.running else

@@ -49,11 +49,13 @@ def script() -> str:
 
 @functools.cache
 def index_html() -> str:
-    """Streamlit's own page (its static index.html) with the guard first in <head>."""
+    """Streamlit's own page (its static index.html) with the guard first in <head>, and the app's style for narrow
+    screens (web/static/narrow.css: on a phone, each page's figure comes right after its title)."""
     import streamlit
 
     text = (Path(streamlit.__file__).parent / "static" / "index.html").read_text()
-    return text.replace("<head>", "<head>" + script(), 1)
+    style = (Path(__file__).parent / "static" / "narrow.css").read_text()
+    return text.replace("<head>", f"<head>{script()}<style>{style}</style>", 1)
 
 
 def page_paths() -> list[str]:

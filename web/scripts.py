@@ -40,9 +40,10 @@ def shortcuts() -> str:
 
 
 def downloads() -> str:
-    """Makes the SVG / PNG buttons drawn inside each chart (ui/figures._svg) save that chart.
+    """Makes each chart's SVG / PNG buttons save that chart (those drawn inside an SVG chart by ui/figures._svg, and
+    those beside the live page's charts, whose SVG comes from the server: web/stream.svg_endpoint).
 
-    The saved SVG is the chart as drawn, with the theme's text colour and font written in (the page draws text
+    The saved SVG is the chart as drawn, with the theme's text colour and font written in (the SVG charts draw text
     in currentColor) and without the buttons; the PNG is that SVG drawn at twice its size on the page's
     background colour.
     """

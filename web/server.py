@@ -96,8 +96,29 @@ def tune_interpreter() -> Collector:
     return Collector(GC_EVERY_S).start()
 
 
-def routes() -> list:
-    """The server's own HTTP routes beside Streamlit's (Starlette routes)."""
+def base_path() -> str:
+    """Streamlit's `server.baseUrlPath` (e.g. "demo/sharp"; "" when the app is served at the root)."""
+    from streamlit import config
+
+    return config.get_option("server.baseUrlPath") or ""
+
+
+def under(base: str, routes: list) -> list:
+    """The routes at their paths below `base`, where Streamlit serves the app's pages and its own routes.
+
+    Streamlit puts its own routes (health, websocket, static files) under `server.baseUrlPath`, but an st.App's
+    own `routes` stay where they are given: served as "/api/live" they would sit outside the prefix, where a proxy
+    that forwards only the prefix never sends a request (tests/test_prefix_browser.py).
+    Example: [r.path for r in under("demo/sharp", [Route("/api/live", f)])] -> ["/demo/sharp/api/live"]
+    """
+    from starlette.routing import Route
+    from streamlit.url_util import make_url_path
+
+    return [Route(make_url_path(base, r.path), r.endpoint, methods=r.methods, name=r.name) for r in routes]
+
+
+def routes(base: str | None = None) -> list:
+    """The server's own HTTP routes beside Streamlit's (Starlette routes), below `base` (default `base_path()`)."""
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
@@ -107,7 +128,8 @@ def routes() -> list:
         return JSONResponse({"ready": pool is not None, "jobs": pool.stats() if pool else None,
                              "background": pool.background() if pool else {}})
 
-    return [Route("/api/status", status), *stream.routes(), *guard.routes()]
+    return under(base_path() if base is None else base, [Route("/api/status", status), *stream.routes(),
+                                                          *guard.routes()])
 
 
 @asynccontextmanager

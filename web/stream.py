@@ -1,26 +1,27 @@
 """The live page's stream: the server sends each page only the new points of its run; the page draws them.
 
-The page's script draws the live area once per visitor gesture (`area`: the current frame in HTML, as the
-browser's script would draw it, plus that script, web/static/live.js). The script then asks the server's route
-`/api/live?<the run's settings>&have=<rows it has>...` for what is new: a few numbers per logged step (`rows`),
+The page's script draws the live area once per visitor gesture (`area`: the numbers over the charts and the
+messages as they are now, places for the charts, the charts' definitions (ui/live.charts) and the browser's
+script, web/static/live.js, which draws the charts with uPlot). The script then asks the server's route
+`api/live?<the run's settings>&have=<rows it has>...` for what is new: a few numbers per logged step (`rows`),
 the messages over the charts, and at most once a second the neuron views (SVG, drawn here and shared by every
 page at the same step). The route is keyed by the settings alone, as the page is: it works after a reconnect
 and on any replica, and a playing page's request keeps the run wanted (`Pool.want`). It waits (briefly,
 without a thread: `Entry.wait_async`) for a row it does not have yet, so a page's requests follow the run's pace
-instead of asking in vain.
+instead of asking in vain. `api/live.svg` gives a chart as an SVG file, as far as the page shows it (the charts'
+SVG buttons).
 
+Every URL the page uses is relative to its own address, so the page works under a path prefix.
 Nothing here reruns Streamlit scripts: a streaming page costs the server a small JSON answer per redraw.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import math
 import threading
 import time
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import sharp
@@ -30,14 +31,14 @@ from sharp.experiments.pages import STREAM
 from sharp.serve.entry import Entry
 from sharp.serve.live_run import REPLAY_S, Frame, LiveRun, Watch
 from sharp.serve.pool import shared
-from ui import figures
+from ui import figures, live
+from web import assets
 
 WAIT_S = 0.6  # a request for rows not there yet waits at most this long (a long poll)
 POLL_MS = 60  # a page asks again this soon after an answer with new rows ...
 FULL_PACE = 12  # ... while at most this many pages stream at once; with more, each one asks less often
 NEURONS_EVERY_S = 1.0  # the neuron views change slowly: a page asks for them at most this often while streaming
-CLIENT_JS = (Path(__file__).parent / "static" / "live.js").read_text()
-CLIENT_VERSION = hashlib.sha1(CLIENT_JS.encode()).hexdigest()[:12]  # in its URL: a changed script is fetched anew
+COLUMNS = {"test_error": 1, "distance": 4}  # a metric's mean in a row (`rows`); its lo and hi follow it
 _seen: dict[str, tuple[Any, int, float]] = {}  # viewer -> (run key, rows sent, when): what the page shows
 _seen_lock = threading.Lock()
 SEEN_KEEP_S = 600.0
@@ -87,8 +88,8 @@ def _num(v: float, digits: int = 5) -> float | None:
 
 def rows(snaps: list[sharp.Snapshot]) -> list[list]:
     """Each snapshot as the numbers the page draws: [step, test error mean, lo, hi, distance mean, lo, hi,
-    test error, distance, diverged] (mean and min-max band over the seeds that did not diverge, as
-    `figures.curves_svg` draws them; then the snapshot's own means, which the metrics show).
+    test error, distance, diverged] (mean and min-max band over the seeds that did not diverge, which the charts
+    draw (`COLUMNS`); then the snapshot's own means, which the numbers over the charts show).
 
     Example: rows(run.history["kernel"][:1]) -> [[0, 0.49, 0.47, 0.51, 0.0, 0.0, 0.0, 0.49, 0.0, 0]]
     """
@@ -139,16 +140,23 @@ def _box(kind: str, html: str) -> str:
     return f'<div class="sharp-box sharp-{kind}" role="{role}">{html}</div>'
 
 
-def metrics_html(run: LiveRun, upto: int, regime: str) -> str:
-    """A column's three metrics (step, test error, distance from init), as the page's script draws them too."""
-    snaps = _snaps(run, regime, upto)
-    last = snaps[-1] if snaps else None
-    vals = (["—"] * 3 if last is None else
-            [f"{last.step} / {run.settings.steps}", "—" if last.diverged else f"{last.test_error:.3f}",
-             "—" if last.diverged else f"{last.distance:.2f}"])
-    return "".join(f'<div class="sharp-metric"><div class="sharp-metric-label">{label}</div>'
-                   f'<div class="sharp-metric-value" data-metric="{label}">{v}</div></div>'
-                   for label, v in zip(("step", "test error", "distance from init"), vals))
+def _metric(label: str, name: str, value: str, sub: str = "", color: str | None = None) -> str:
+    swatch = f'<span class="sharp-swatch" style="background:{color}"></span>' if color else ""
+    return (f'<div class="sharp-metric"><div class="sharp-metric-label">{swatch}{label}</div>'
+            f'<div class="sharp-metric-value" data-metric="{name}">{value}</div>{sub}</div>')
+
+
+def metrics_html(run: LiveRun, upto: int) -> str:
+    """The numbers over the charts: the step, and per regime its test error (large) and distance from init; the
+    page's script updates them as it draws (the elements with data-metric)."""
+    lasts = {r: snaps[-1] if (snaps := _snaps(run, r, upto)) else None for r in race.REGIMES}
+    steps = [x.step for x in lasts.values() if x is not None]
+    out = [_metric("step", "step", f"{max(steps)} / {run.settings.steps}" if steps else "—")]
+    for r, last in lasts.items():
+        err, dist = ("—", "—") if last is None or last.diverged else (f"{last.test_error:.3f}", f"{last.distance:.2f}")
+        sub = f'<div class="sharp-metric-sub">distance from init <span data-metric="{r}-distance">{dist}</span></div>'
+        out.append(_metric(f"{figures.LABELS[r]}: test error", r, err, sub, figures.COLORS[r]))
+    return "".join(out)
 
 
 CAPTION = "Hover a chart for the values at each step, or a bar for its neuron's shares."
@@ -232,68 +240,91 @@ async def endpoint(request: Any) -> Any:
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
+async def svg_endpoint(request: Any) -> Any:
+    """GET /api/live.svg?<the page's settings>&chart=<name>&upto=<rows>: one of the page's charts (ui/live.charts) as
+    an SVG file, drawn from the run's first `upto` logged steps (what the page shows). 400 for settings the page
+    refuses, 404 for a run this server does not hold (any more) or an unknown chart."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+    q = request.query_params
+    query = tuple(sorted((k, v) for k, v in q.items() if k in race.SPEC))
+    own, problems = STREAM.parse({k: v for k, v in q.items() if k == "upto"})
+    try:
+        if problems:
+            raise ValueError("; ".join(problems.values()))
+        key = key_of(query)
+    except ValueError as e:
+        return JSONResponse({"error": str(e)}, status_code=400)
+    entry = shared().peek(key)
+    view = race.parse_query(dict(query))[0]  # with the view's own settings (log_x)
+    chart = next((c for c in live.charts(view) if c.name == q.get("chart")), None)
+    if entry is None or chart is None:
+        return PlainTextResponse("This chart is not on this server (any more): reload the page.", status_code=404)
+    upto = own.get("upto")
+    history = {name: snaps[:upto] for name, snaps in entry.job.history.items()}
+    text = await run_in_threadpool(chart.svg, history)
+    return Response(text, media_type="image/svg+xml", headers={
+        "Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="sharp-live-{chart.name}.svg"'})
+
+
 def routes() -> list:
-    """The stream's Starlette route."""
-    from starlette.responses import Response
+    """The stream's Starlette routes: the rows, a chart as a file, and the browser's files (web.assets)."""
     from starlette.routing import Route
 
-    async def client(request: Any) -> Response:
-        return Response(CLIENT_JS, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
-
-    return [Route("/api/live", endpoint), Route("/api/live.js", client)]
+    return [Route("/api/live", endpoint), Route("/api/live.svg", svg_endpoint), *assets.routes()]
 
 
-STYLE = """<style>
-.sharp-live .sharp-cols {display: flex; gap: 3rem; align-items: flex-start;}
-.sharp-live .sharp-col {flex: 1 1 0; min-width: 0;}
-@media (max-width: 640px) {.sharp-live .sharp-cols {flex-direction: column; gap: 1rem;}}
-.sharp-live .sharp-metrics {display: flex; gap: 1rem; margin-bottom: 0.5rem;}
-.sharp-live .sharp-metric {flex: 1 1 0;}
-.sharp-live .sharp-metric-label {font-size: 0.875rem; opacity: 0.8;}
-.sharp-live .sharp-metric-value {font-size: 2.25rem; line-height: 1.3; white-space: nowrap;}
-.sharp-live .sharp-box {border-radius: 0.5rem; padding: 1rem; margin: 0.5rem 0;}
-.sharp-live .sharp-info {background: rgba(28, 131, 225, 0.1);}
-.sharp-live .sharp-error {background: rgba(255, 43, 43, 0.09);}
-.sharp-live .sharp-caption {font-size: 0.875rem; opacity: 0.7;}
-.sharp-live svg {margin-bottom: 1rem;}
-</style>"""
+# uPlot's style sheet and the area's own, inline: they hold from the area's first paint, whatever loads first.
+STYLE = f"<style>{assets.UPLOT_CSS.read_text()}\n{(assets.STATIC / 'live.css').read_text()}</style>"
 
 
 def area(entry: Entry, frame: Frame, cfg: dict[str, Any]) -> str:
-    """The live area as the page's script draws it: the frame now (metrics, messages), places for the charts, and
-    the browser's script (web/static/live.js) that streams into it and draws the charts. (No SVG here: st.html's
-    sanitizer drops SVG; the browser's script writes it.)
+    """The live area as the page's script draws it: the messages and the numbers as they are now, a place for each
+    chart, and the browser's script (web/static/live.js) that streams into it and draws the charts.
 
     Args:
         entry: the shared run; frame: what this visitor sees now (`Watch.look`).
         cfg: what the browser's script needs (see `client_config`).
     Returns:
-        HTML for st.html(..., unsafe_allow_javascript=True).
+        HTML for st.html(..., unsafe_allow_javascript=True) (see `area_html`).
     """
     run, shown = entry.job, len(frame.history.get("kernel", []))
     upto = max(map(len, frame.history.values()), default=0)
-    cols = "".join(
-        f'<div class="sharp-col" data-col="{r}"><div class="sharp-metrics" data-part="metrics-{r}">'
-        f'{metrics_html(run, upto, r)}</div><div data-part="alerts-{r}">{alerts_html(run, upto, r)}</div>'
-        f'<div data-part="curves-{r}"></div><div data-part="neurons-{r}"></div>'
-        "</div>" for r in race.REGIMES)
-    caption = CAPTION if not frame.running and shown else ""
-    cfg_text = json.dumps({**cfg, "shown": upto}).replace("<", "\\u003c")  # no markup in the script's text
-    return (f'{STYLE}<div class="sharp-live" data-sharp-live>'
-            f'<div data-part="top">{top_html(entry, upto, frame.running)}</div>'
-            f'<div class="sharp-cols">{cols}</div><div class="sharp-caption" data-part="caption">{caption}</div></div>'
+    return area_html(top_html(entry, upto, frame.running), metrics_html(run, upto),
+                     "".join(alerts_html(run, upto, r) for r in race.REGIMES),
+                     CAPTION if not frame.running and shown else "", {**cfg, "shown": upto})
+
+
+def area_html(top: str, metrics: str, alerts: str, caption: str, cfg: dict[str, Any]) -> str:
+    """The live area's HTML from its parts (no SVG or canvas: st.html's sanitizer drops SVG; the browser's script
+    draws the charts into their places, `cfg["charts"]`)."""
+    charts = "".join(f'<figure class="sharp-chart" data-chart="{c["chart"]}" data-points="0" role="img" '
+                     f'aria-label="{escape(c["title"])}"></figure>' for c in cfg["charts"])
+    cfg_text = json.dumps(cfg).replace("<", "\\u003c")  # no markup in the script's text
+    return (f'{STYLE}<div class="sharp-live" data-sharp-live><div data-part="top">{top}</div>'
+            f'<div class="sharp-metrics">{metrics}</div><div data-part="alerts">{alerts}</div>'
+            f'<div class="sharp-charts">{charts}</div>'
+            f'<div class="sharp-caption" data-part="caption">{caption}</div></div>'
             f'<script data-sharp-cfg>window.__sharpLiveCfg = {cfg_text};</script>'
-            f'<script data-sharp-client src="/api/live.js?v={CLIENT_VERSION}"></script>')
+            f'<script data-sharp-uplot src="{assets.url("uplot.js")}"></script>'
+            f'<script data-sharp-client src="{assets.url("live.js")}"></script>')
+
+
+def neurons_place(regime: str) -> str:
+    """Where the page's script puts a regime's neuron view (st.html; the page puts it under the regime's settings)."""
+    return f'<div class="sharp-neurons" data-part="neurons-{regime}"></div>'
 
 
 def client_config(settings: race.Settings, watch: Watch, viewer: str, mode: str, run: LiveRun) -> dict:
-    """What the browser's script needs: where to ask, what to ask for, and how to draw (mirrors figures)."""
+    """What the browser's script needs: where to ask (URLs relative to the page), what to ask for, and what to
+    draw (each chart's definition, ui/live.charts; the rows' columns)."""
     s = settings
-    names = {r: race.column_runs(s, r) for r in race.REGIMES}
-    return {"api": "/api/live", "query": race.to_query(watch.key), "viewer": viewer, "mode": mode,
+    return {"api": "api/live", "svg": "api/live.svg", "uplot_js": assets.url("uplot.js"),
+            "query": race.to_query(watch.key), "log_x": s.log_x,
+            "viewer": viewer, "mode": mode,
             "until": watch.step_to if mode == "step" else None if mode in ("play", "replay") else watch.shown,
-            "steps": s.steps, "log_x": s.log_x, "marker": math.ceil(math.log(s.d)), "names": names,
-            "colors": figures.COLORS, "labels": figures.LABELS, "caption": CAPTION, "poll_ms": POLL_MS,
+            "steps": s.steps, "regimes": list(race.REGIMES), "charts": [c.spec() for c in live.charts(s)],
+            "columns": COLUMNS, "caption": CAPTION, "poll_ms": POLL_MS,
             "neurons_every_ms": NEURONS_EVERY_S * 1000, "replay_s": REPLAY_S,
-            "run_key": json.dumps(race.to_query(watch.key), sort_keys=True), "count": run.count,
-            "widths": {"left": figures.LEFT, "right": figures.RIGHT, "width": figures.WIDTH}}
+            "run_key": json.dumps(race.to_query(watch.key), sort_keys=True), "count": run.count}

@@ -82,5 +82,6 @@ PAGES: dict[str, Link] = {
 
 # The live page's stream route (/api/live, web.stream): the page's settings (PAGES["live"]) plus its own parameters,
 # which the browser's script sends; `viewer` is any short text naming the page (not parsed).
-STREAM = Link({"have": Int(0, 1 << 30), "until": Int(0, 1 << 30), "want": Bool(), "play": Bool(), "neurons": Bool()},
-              {"have": 0, "until": None, "want": False, "play": False, "neurons": False})
+STREAM = Link({"have": Int(0, 1 << 30), "until": Int(0, 1 << 30), "upto": Int(0, 1 << 30), "want": Bool(),
+               "play": Bool(), "neurons": Bool()},
+              {"have": 0, "until": None, "upto": None, "want": False, "play": False, "neurons": False})

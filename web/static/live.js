@@ -1,246 +1,204 @@
-// The live page's browser side, served by web/stream.py at /api/live.js and loaded by the live area's st.html
-// after its inline script set window.__sharpLiveCfg (a file, not inline text: Streamlit's HTML sanitizer drops an
-// inline script whose text holds markup, and this one writes SVG).
-// It asks the server's /api/live for the rows it does not have yet, keeps them across the page's reruns (per
-// run), and draws the curve charts from them the way ui/figures.curves_svg draws them in Python (same
-// elements, same text alternative, same download buttons). The metrics come from the rows too; the messages
-// and the neuron views come drawn from the server. When the view has reached a state the page's buttons must
-// show (the run finished, a step arrived, a replay ended), it presses the page's hidden "live_sync" button so
-// the page's script reruns once and relabels them.
+// The live page's browser side, loaded by the live area that web/stream.py's `area` draws, after its inline script
+// set window.__sharpLiveCfg (a file, not inline text: Streamlit's HTML sanitizer drops an inline script whose text
+// holds markup).
+// It asks the server's api/live for the rows it does not have yet, keeps them across the page's reruns (per run),
+// and draws the page's charts from them with uPlot (vendored: web/static/vendor/uplot). Each chart's definition
+// (its runs, colours, labels, axes, band, marker) comes from the server (ui/figures.StreamChart.spec): this script
+// turns it into uPlot's options once per chart and then only hands it the rows. The numbers over the charts come
+// from the rows too; the messages and the neuron views come drawn from the server. When the view has reached a
+// state the page's buttons must show (the run finished, a step arrived, a replay ended), it presses the page's
+// hidden "live_sync" button, so that the page's script reruns once and relabels them.
+// Every URL here is relative to the page's own address, as Streamlit's are: the page works under a path prefix.
 (() => {
 const CFG = window.__sharpLiveCfg;
 if (!CFG) return;
-const W = CFG.widths.width, LEFT = CFG.widths.left, RIGHT = W - CFG.widths.right;
+const here = (path) => new URL(path, document.baseURI).href;
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
   .replace(/"/g, '&quot;').replace(/'/g, '&#x27;');
-const f1 = (v) => v.toFixed(1), f0 = (v) => v.toFixed(0);
 const fin = (v) => typeof v === 'number' && Number.isFinite(v);
-const num = (v) => Math.abs(v) < 1e5 ? String(parseFloat(v.toPrecision(10))) : v.toExponential(0);
-const g3 = (v) => {  // Python's format(v, '.3g')
-  if (v === 0) return '0';
-  const e = Math.floor(Math.log10(Math.abs(v)));
-  if (e < -4 || e >= 3) return v.toExponential(2).replace(/\.?0+e/, 'e').replace(/e([+-])(\d)$/, 'e$10$2');
-  return String(parseFloat(v.toPrecision(3)));
+const g3 = (v) => String(parseFloat(v.toPrecision(3)));  // a value in words: 3 significant digits
+// A tick's label: 0.1 rather than 0.1000000001, 1e+5 rather than 100000; none for a tick uPlot leaves unlabelled.
+const num = (v) => (v === null ? null : Math.abs(v) < 1e5 ? String(parseFloat(v.toPrecision(10))) : v.toExponential(0));
+
+// uPlot, once per page (its style sheet comes inline with the live area). The live area asks for it beside this
+// script (both load at once, so it may be there already); a page without that asks here.
+const library = window.uPlot ? Promise.resolve() : (window.__sharpUplot = window.__sharpUplot || new Promise((ok, no) => {
+  let js = document.querySelector('script[data-sharp-uplot]');
+  if (!js) {
+    js = document.createElement('script');
+    js.src = here(CFG.uplot_js);
+    document.head.appendChild(js);
+  }
+  js.addEventListener('load', ok); js.addEventListener('error', no);
+}));
+
+// A chart's data as uPlot takes it, from the rows of its runs up to `show`: [steps, then per run lo, hi, mean].
+// On a log axis step 0 is left out. A run that stopped early (diverged) has no values after its last row.
+function columns(spec, show) {
+  const runs = spec.lines.map((l) => (S.rows[l.run] || []).slice(0, show));
+  const longest = runs.reduce((a, r) => (r.length > a.length ? r : a), []);
+  const from = spec.log_x ? longest.filter((r) => r[0] <= 0).length : 0;
+  const xs = longest.slice(from).map((r) => r[0]), at = CFG.columns[spec.metric], data = [xs];
+  for (const rows of runs)
+    for (const k of [1, 2, 0]) data.push(xs.map((_, i) => { const r = rows[from + i], v = r && r[at + k]; return fin(v) ? v : null; }));
+  return {data, runs};
+}
+// The y axis: 0 to the highest band of the runs that did not diverge (all runs if every one did), at least
+// y_at_least, padded (ui/figures.shared_range).
+function yTop(spec, {data, runs}) {
+  const sane = runs.map((r) => r.length > 0 && !r[r.length - 1][9]), any = sane.some(Boolean);
+  let top = -Infinity;
+  spec.lines.forEach((_, j) => {
+    if (any && !sane[j]) return;
+    for (const v of data[2 + 3 * j]) if (v !== null && v > top) top = v;
+  });
+  return top === -Infinity && !spec.y_at_least ? 1 : Math.max(spec.y_at_least, top) * spec.y_pad;
+}
+// The chart in words (its text alternative): each run's last value and its seeds' range.
+function describe(spec, {data}) {
+  const parts = spec.lines.map((l, j) => {
+    const mean = data[3 + 3 * j];
+    let i = mean.length - 1;
+    while (i >= 0 && mean[i] === null) i--;
+    if (i < 0) return `${l.label} no value yet`;
+    const lo = data[1 + 3 * j][i], hi = data[2 + 3 * j][i];
+    return `${l.label} ${g3(mean[i])} at step ${data[0][i]}` + (hi > lo ? ` (seeds ${g3(lo)} to ${g3(hi)})` : '');
+  });
+  return `${spec.title} against ${spec.x_label} for ${spec.lines.map((l) => l.label).join(', ')}. ` +
+    `${spec.title.split('  ')[0]}: ${parts.join('; ')}.`;
+}
+const latest = (values) => {
+  for (let i = (values || []).length - 1; i >= 0; i--) if (values[i] !== null) return values[i];
+  return null;
 };
-const text = (x, y, t, size = 13, anchor = 'start', extra = '') =>
-  `<text x="${f1(x)}" y="${f1(y)}" font-size="${size}" text-anchor="${anchor}" fill="currentColor" ${extra}>${esc(t)}</text>`;
-
-function niceTicks(lo, hi, most = 5) {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / most, base = 10 ** Math.floor(Math.log10(raw));
-  const steps = [10, 5, 2, 1, 0.5, 0.2, 0.1].map((f) => f * base);
-  let start = 0;
-  for (let i = steps.length - 1; i >= 0; i--) if (steps[i] >= raw) { start = i; break; }
-  let ticks = [];
-  for (const step of steps.slice(start)) {
-    const first = Math.ceil(lo / step - 1e-9), last = Math.floor(hi / step + 1e-9);
-    ticks = [];
-    for (let i = first; i <= last; i++) ticks.push(Math.round(i * step * 1e12) / 1e12);
-    if (ticks.length >= 2) break;
-  }
-  return ticks;
+const alpha = (rgb, a) => rgb.replace(/^rgba?\(([^,]+),([^,]+),([^,)]+).*$/, `rgba($1,$2,$3,${a})`);
+// uPlot's options from a chart's definition; `el` is the chart's place (its text colour and font are the theme's).
+function options(spec, el, width) {
+  const style = () => getComputedStyle(el), font = `${spec.font_px}px ${style().fontFamily}`;
+  const ink = (a) => () => alpha(style().color, a);
+  // The legend reads the values under the cursor, or the latest ones when the cursor is elsewhere.
+  const value = (fmt) => (u, v, k, i) => { v = i === null ? latest(u.data[k]) : v; return v === null ? '—' : fmt(v); };
+  const series = [{label: 'step', value: value(String)}], bands = [];
+  spec.lines.forEach((l, j) => {
+    for (const edge of ['best seed', 'worst seed'])
+      series.push({label: `${l.label}, ${edge}`, class: 'sharp-band', stroke: l.band, width: 0, points: {show: false}});
+    series.push({label: l.label, stroke: l.color, width: 2.5, dash: l.dash.length ? l.dash : undefined,
+      points: {show: false}, value: value((v) => v.toFixed(3))});
+    bands.push({series: [2 + 3 * j, 1 + 3 * j], fill: l.band});
+  });
+  const axis = {stroke: ink(0.8), font, labelFont: font, ticks: {show: false}, grid: {stroke: ink(0.12), width: 1}};
+  return {
+    title: spec.title, width, height: height(width), series, bands,
+    legend: {show: true, live: true}, cursor: {drag: {x: false, y: false}},
+    scales: {x: {time: false, distr: spec.log_x ? 3 : 1, range: () => (spec.log_x ? [1, spec.x_max] : [0, spec.x_max])},
+      y: {range: (u) => [0, u.sharpTop || 1]}},
+    axes: [{...axis, label: spec.x_label, labelSize: spec.font_px + 8, size: spec.font_px + 14,
+      splits: () => spec.x_ticks, filter: (u, ticks) => ticks, values: (u, ticks) => ticks.map(num)},
+    {...axis, size: 3.6 * spec.font_px, values: (u, ticks) => ticks.map(num)}],
+    hooks: {draw: [(u) => marker(u, spec, ink(0.6)(), font)]},
+  };
 }
-function ticks125(lo, hi) {
-  const out = [];
-  if (!(lo > 0 && lo <= hi)) return out;
-  for (let e = Math.floor(Math.log10(lo)) - 1; e < Math.ceil(Math.log10(hi)) + 1; e++)
-    for (const f of [1, 2, 5]) { const t = f * 10 ** e; if (lo <= t && t <= hi) out.push(t); }
-  return out;
+const height = (width) => Math.round(Math.max(190, Math.min(300, 0.55 * width)));
+// The dashed vertical line at a marked step (e.g. ceil(ln d)), with its label.
+function marker(u, spec, color, font) {
+  const m = spec.marker;
+  if (!m || (spec.log_x && m.x <= 0)) return;
+  const dpr = window.devicePixelRatio || 1, x = u.valToPos(m.x, 'x', true), {top, height: h} = u.bbox, g = u.ctx;
+  g.save();
+  g.strokeStyle = color; g.lineWidth = dpr; g.setLineDash([5 * dpr, 4 * dpr]);
+  g.beginPath(); g.moveTo(x, top); g.lineTo(x, top + h); g.stroke();
+  g.fillStyle = color; g.textAlign = 'left'; g.textBaseline = 'alphabetic'; g.font = font.replace(/^(\d+)px/, (_, px) => `${px * dpr}px`);
+  g.fillText(m.label, x + 4 * dpr, top + (spec.font_px + 2) * dpr);
+  g.restore();
 }
-function logTicks(hi) {
-  const decades = [];
-  for (let e = 0; e <= Math.floor(Math.log10(Math.max(hi, 1))); e++) decades.push(10 ** e);
-  return decades.length > 2 ? decades : ticks125(1, hi);
-}
-function path(xs, ys) {
-  let out = '', pen = 'M';
-  for (let i = 0; i < xs.length; i++) {
-    if (fin(xs[i]) && fin(ys[i])) { out += `${pen}${f1(xs[i])} ${f1(ys[i])}`; pen = 'L'; } else pen = 'M';
-  }
-  return out;
-}
-function band(xs, lo, hi) {
-  let out = '', i = 0;
-  const ok = xs.map((x, k) => fin(x) && fin(lo[k]) && fin(hi[k]));
-  while (i < ok.length) {
-    if (!ok[i]) { i++; continue; }
-    let j = i;
-    while (j < ok.length && ok[j]) j++;
-    out += path(xs.slice(i, j).concat(xs.slice(i, j).reverse()), hi.slice(i, j).concat(lo.slice(i, j).reverse())) + 'Z';
-    i = j;
-  }
-  return out;
-}
-const rgba = (c, a) => `rgba(${parseInt(c.slice(1, 3), 16)},${parseInt(c.slice(3, 5), 16)},${parseInt(c.slice(5, 7), 16)},${a})`;
-
-// A run's rows up to `show` as a Curve (sharp/experiments/curves.py): step, mean, lo, hi of one metric
-// (columns 1-3 or 4-6).
-function curve(name, rows, at) {
-  const c = {name, step: [], mean: [], lo: [], hi: []};
-  for (const r of rows) {
-    c.step.push(r[0]);
-    c.mean.push(r[at] ?? NaN); c.lo.push(r[at + 1] ?? NaN); c.hi.push(r[at + 2] ?? NaN);
-  }
-  return c;
-}
-function sharedRange(curves, atLeast) {
-  const tops = curves.map((c) => c.hi.filter(fin)).filter((h) => h.length).map((h) => Math.max(...h));
-  return [0, tops.length || atLeast ? Math.max(atLeast, ...tops) * 1.08 : 1.0];
-}
-function describe(panels) {
-  return panels.map((p) => {
-    const parts = p.curves.map((c) => {
-      const label = CFG.labels[c.name] || c.name;
-      let j = -1;
-      for (let i = 0; i < c.mean.length; i++) if (fin(c.mean[i])) j = i;
-      if (j < 0) return `${label} no value yet`;
-      const b = c.hi[j] > c.lo[j] ? ` (seeds ${g3(c.lo[j])} to ${g3(c.hi[j])})` : '';
-      return `${label} ${g3(c.mean[j])} at step ${f0(c.step[j])}${b}`;
+// A chart's place: its uPlot (made once per place: a rerun draws new places), its SVG / PNG buttons, and what a
+// test or a screen reader reads (data-points: the drawn points; aria-label: the chart in words).
+function plot(spec, el, show) {
+  const cols = columns(spec, show);
+  let u = el.__uplot;
+  if (!u) {
+    el.replaceChildren();
+    u = el.__uplot = new uPlot(options(spec, el, el.clientWidth || 600), cols.data, el);
+    const dls = document.createElement('div');
+    dls.className = 'sharp-dls';
+    dls.innerHTML = ['svg', 'png'].map((kind) => `<span class="sharp-dl" data-download="${kind}" role="button" ` +
+      `tabindex="0" aria-label="Download this chart as ${kind.toUpperCase()}">${kind.toUpperCase()}</span>`).join('');
+    el.appendChild(dls);
+    u.sharpResize = new ResizeObserver(() => {
+      const w = el.clientWidth;
+      if (w && Math.abs(w - u.width) > 1) u.setSize({width: w, height: height(w)});
     });
-    return `${p.title.split('  ')[0]}: ${parts.join('; ')}.`;
-  }).join(' ');
-}
-function svgRoot(body, height, chart, points, label, desc) {
-  const alt = desc ? `${label}. ${desc}` : label;
-  const buttons = [[52, 'svg'], [24, 'png']].map(([dx, kind]) =>
-    `<text x="${W - CFG.widths.right - dx}" y="${f0(height - 4)}" font-size="11" fill="currentColor" ` +
-    `fill-opacity="0.6" class="sharp-dl" data-download="${kind}" role="button" tabindex="0" ` +
-    `aria-label="Download this chart as ${kind.toUpperCase()}" style="cursor:pointer">${kind.toUpperCase()}</text>`).join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${f0(height)}" width="100%" role="img" ` +
-    `aria-label="${esc(alt)}" data-chart="${esc(chart)}" data-points="${points}" ` +
-    `style="display:block;height:auto;overflow:visible">\n<desc>${esc(alt)}</desc>${body.join('')}${buttons}</svg>`;
-}
-// ui/figures.curves_svg, line for line.
-function curvesSvg(panels, xMax, logX, chart, hover, plotHeight = 150) {
-  const hiX = logX ? Math.log10(Math.max(xMax, 2)) : Math.max(xMax, 1);
-  const sx = (s) => LEFT + (RIGHT - LEFT) * (logX ? (s > 0 ? Math.log10(s) : NaN) : s) / hiX;
-  const names = [...new Set(panels.flatMap((p) => p.curves.map((c) => c.name)))];
-  const body = [];
-  let top = names.length > 1 ? 22 : 0, points = 0;
-  if (names.length > 1) {
-    let x = RIGHT;
-    for (const name of [...names].reverse()) {
-      const label = CFG.labels[name] || name;
-      x -= 30 + 6.5 * label.length;
-      const dash = name === 'linearized' ? ' stroke-dasharray="2 3"' : '';
-      body.push(`<path d="M${f0(x)} 9H${f0(x + 22)}" stroke="${CFG.colors[name] || '#888'}" stroke-width="2.5"${dash}/>` +
-        text(x + 26, 13, label));
-    }
+    u.sharpResize.observe(el);
+    // The canvas takes the theme's text colour when it draws: a theme switched from the menu redraws it.
+    let ink = getComputedStyle(el).color;
+    u.sharpTheme = setInterval(() => {
+      const now = getComputedStyle(el).color;
+      if (now !== ink) { ink = now; u.redraw(false, true); }
+    }, 1000);
+    S.plots.push(u);
   }
-  panels.forEach((p, i) => {
-    const y0 = top + 22, y1 = y0 + plotHeight, [loY, hiY] = p.range;
-    const sy = (v) => y1 - (y1 - y0) * (Math.min(Math.max(v, loY), hiY) - loY) / ((hiY - loY) || 1);
-    body.push(text(4, top + 15, p.title, 15, 'start', 'font-weight="600"'));
-    for (const v of niceTicks(loY, hiY, 4)) {
-      const y = sy(v);
-      body.push(`<path d="M${LEFT} ${f1(y)}H${RIGHT}" stroke="currentColor" stroke-opacity="0.12"/>`);
-      body.push(text(LEFT - 6, y + 4, num(v), 13, 'end', 'fill-opacity="0.7"'));
-    }
-    for (const v of (logX ? logTicks(xMax) : niceTicks(0, Math.max(xMax, 1), 6))) {
-      const x = sx(v);
-      body.push(`<path d="M${f1(x)} ${y0}V${y1}" stroke="currentColor" stroke-opacity="0.07"/>`);
-      if (i === panels.length - 1) body.push(text(x, y1 + 16, num(v), 13, 'middle', 'fill-opacity="0.7"'));
-    }
-    body.push(`<path d="M${LEFT} ${y1}H${RIGHT}" stroke="currentColor" stroke-opacity="0.45"/>`);
-    for (const c of p.curves) {
-      const color = CFG.colors[c.name] || '#888888', xs = c.step.map(sx);
-      body.push(`<path d="${band(xs, c.lo.map(sy), c.hi.map(sy))}" fill="${rgba(color, 0.18)}"/>`);
-      const dash = c.name === 'linearized' ? ' stroke-dasharray="2 4"' : '';
-      body.push(`<path d="${path(xs, c.mean.map((v) => fin(v) ? sy(v) : NaN))}" fill="none" stroke="${color}" ` +
-        `stroke-width="2.5" stroke-linejoin="round"${dash}/>`);
-      points += xs.filter((x, k) => fin(x) && fin(c.mean[k])).length;
-    }
-    if (p.marker != null && (!logX || p.marker > 0)) {
-      const x = sx(p.marker);
-      body.push(`<path d="M${f1(x)} ${y0}V${y1}" stroke="currentColor" stroke-opacity="0.6" stroke-dasharray="5 4"/>` +
-        text(x + 4, y0 + 13, p.markerLabel));
-    }
-    top = y1 + 12;
-  });
-  top += 36;
-  body.push(text((LEFT + RIGHT) / 2, top - 4, 'SGD step' + (logX ? ' (log scale)' : ''), 13, 'middle'));
-  if (hover) body.push(hoverStrips(panels, sx, 0, top - 36));
-  const label = panels.map((p) => p.title).join(', ') + ' against SGD step for ' +
-    names.map((n) => CFG.labels[n] || n).join(', ');
-  return svgRoot(body, top, chart, points, label, describe(panels));
-}
-function hoverStrips(panels, sx, y0, y1) {
-  const steps = [...new Set(panels.flatMap((p) => p.curves.flatMap((c) => c.step)))].sort((a, b) => a - b);
-  const xs = steps.map(sx), out = [];
-  steps.forEach((step, j) => {
-    if (!fin(xs[j])) return;
-    const left = j && fin(xs[j - 1]) ? (xs[j] + xs[j - 1]) / 2 : xs[j] - 2;
-    const width = (j + 1 < xs.length ? (xs[j + 1] + xs[j]) / 2 : xs[j] + 2) - left;
-    const lines = [`step ${f0(step)}`];
-    for (const p of panels) for (const c of p.curves) {
-      const k = c.step.indexOf(step);
-      if (k >= 0 && fin(c.mean[k])) lines.push(`${CFG.labels[c.name] || c.name}, ${p.title.split('  ')[0].toLowerCase()}: ` +
-        `${g3(c.mean[k])} (seeds ${g3(c.lo[k])} to ${g3(c.hi[k])})`);
-    }
-    out.push(`<rect x="${f1(left)}" y="${f0(y0)}" width="${f1(Math.max(width, 1))}" height="${f0(y1 - y0)}" ` +
-      `fill="transparent"><title>${esc(lines.join('\n'))}</title></rect>`);
-  });
-  return out.join('');
-}
-// ui/live.column_panels: per regime, its test-error and distance panels, y-ranges shared by both columns.
-function columnPanels(show) {
-  const err = {}, dist = {}, last = {};
-  for (const [name, rows] of Object.entries(S.rows)) {
-    const r = rows.slice(0, show);
-    if (!r.length) continue;
-    err[name] = curve(name, r, 1); dist[name] = curve(name, r, 4); last[name] = r[r.length - 1];
-  }
-  let sane = Object.keys(err).filter((n) => !last[n][9]);
-  if (!sane.length) sane = Object.keys(err);
-  const errRange = sharedRange(sane.map((n) => err[n]), 0.55), distRange = sharedRange(sane.map((n) => dist[n]), 0.5);
-  const out = {};
-  for (const [regime, names] of Object.entries(CFG.names)) {
-    const ns = names.filter((n) => n in err);
-    out[regime] = [
-      {curves: ns.map((n) => err[n]), title: 'Test error', range: errRange,
-        marker: regime === 'feature' ? CFG.marker : null, markerLabel: `⌈ln d⌉ = ${CFG.marker}`},
-      {curves: ns.map((n) => dist[n]), title: 'Distance from init  ‖W − W₀‖ / ‖W₀‖', range: distRange, marker: null}];
-  }
-  return out;
-}
-function metrics(regime, show) {
-  const rows = (S.rows[regime] || []).slice(0, show), r = rows[rows.length - 1];
-  const vals = !r ? ['—', '—', '—'] : [`${r[0]} / ${CFG.steps}`, r[9] ? '—' : r[7].toFixed(3), r[9] ? '—' : r[8].toFixed(2)];
-  return ['step', 'test error', 'distance from init'].map((label, i) => `<div class="sharp-metric"><div ` +
-    `class="sharp-metric-label">${label}</div><div class="sharp-metric-value" data-metric="${label}">${vals[i]}</div></div>`).join('');
+  u.sharpTop = yTop(spec, cols);
+  u.setData(cols.data);
+  if (u.cursor.idx === null || u.cursor.idx === undefined) u.setLegend({idx: null});
+  const q = new URLSearchParams(CFG.query);
+  q.set('log_x', CFG.log_x ? 'true' : 'false'); q.set('chart', spec.name); q.set('upto', show);
+  for (const b of el.querySelectorAll('[data-download]')) b.dataset.src = `${CFG.svg}?${q}`;
+  el.dataset.points = spec.lines.reduce((n, _, j) => n + cols.data[3 + 3 * j].filter((v) => v !== null).length, 0);
+  el.setAttribute('aria-label', describe(spec, cols));
 }
 
 const S = (window.__sharpLive && window.__sharpLive.runKey === CFG.run_key) ? window.__sharpLive
   : {runKey: CFG.run_key, rows: {}, n: 0, neurons: {}, neuronsAt: 0, top: null, alerts: {}, done: false, count: 0};
 window.__sharpLive = S;
 S.gen = (S.gen || 0) + 1;
+S.plots = (S.plots || []).filter((u) => u.root.isConnected
+  || (u.sharpResize.disconnect(), clearInterval(u.sharpTheme), u.destroy(), false));
 const gen = S.gen, mine = () => S.gen === gen && document.querySelector('[data-sharp-live]');
 const stats = window.__sharpStats || (window.__sharpStats = {draws: [], firstPointsAt: null, requests: 0});
 const shown = {};
 function put(part, html) {
-  const area = document.querySelector('[data-sharp-live]');
-  const el = area && area.querySelector(`[data-part="${part}"]`);
+  const el = document.querySelector(`[data-part="${part}"]`);
   if (el && shown[part] !== html && el.innerHTML !== html) el.innerHTML = html;
   shown[part] = html;
 }
-function draw(show, hover) {
-  if (!mine()) return;
-  const panels = columnPanels(show);
-  for (const regime of Object.keys(CFG.names)) {
-    put(`metrics-${regime}`, metrics(regime, show));
-    if (S.alerts[regime] !== undefined) put(`alerts-${regime}`, S.alerts[regime]);
-    const has = panels[regime][0].curves.length;
-    put(`curves-${regime}`, has ? curvesSvg(panels[regime], CFG.steps, CFG.log_x, `curves-${regime}`, hover) : '');
-    if (S.neurons[regime] && show) put(`neurons-${regime}`, S.neurons[regime]);
+function setText(name, text) {
+  const el = document.querySelector(`[data-sharp-live] [data-metric="${name}"]`);
+  if (el && el.textContent !== text) el.textContent = text;
+}
+// The numbers over the charts (web/stream.metrics_html draws them first): the step, each regime's test error
+// and distance from init.
+function metrics(show) {
+  let step = null;
+  for (const regime of CFG.regimes) {
+    const rows = (S.rows[regime] || []).slice(0, show), r = rows[rows.length - 1];
+    if (r) step = Math.max(step ?? r[0], r[0]);
+    setText(regime, !r || r[9] ? '—' : r[7].toFixed(3));
+    setText(`${regime}-distance`, !r || r[9] ? '—' : r[8].toFixed(2));
   }
+  setText('step', step === null ? '—' : `${step} / ${CFG.steps}`);
+}
+let last = null;
+function draw(show, still) {
+  if (!mine()) return;
+  last = [show, still];
+  metrics(show);
+  if (window.uPlot) {
+    const places = document.querySelectorAll('[data-sharp-live] [data-chart]');
+    CFG.charts.forEach((spec, i) => places[i] && plot(spec, places[i], show));
+  }
+  put('alerts', CFG.regimes.map((r) => S.alerts[r] || '').join(''));
+  for (const regime of CFG.regimes) if (S.neurons[regime] && show) put(`neurons-${regime}`, S.neurons[regime]);
   if (S.top !== null) put('top', S.top);
-  put('caption', hover && show ? CFG.caption : '');
-  if (show) {
+  put('caption', still && show ? CFG.caption : '');
+  if (show && window.uPlot) {
     stats.draws.push(performance.now());
     if (stats.draws.length > 5000) stats.draws.splice(0, 1000);
     if (stats.firstPointsAt === null) stats.firstPointsAt = performance.now();
   }
 }
+library.then(() => { if (last && mine()) draw(...last); }, () => put('top', '<div class="sharp-box sharp-error" ' +
+  'role="alert">The charts could not be drawn: their script did not load. Reload the page.</div>'));
+
 async function ask(until, want, neurons) {
   const q = new URLSearchParams(CFG.query), from = S.n;
   q.set('have', from); q.set('viewer', CFG.viewer); q.set('want', want ? 1 : 0);
@@ -249,7 +207,7 @@ async function ask(until, want, neurons) {
   const ctl = new AbortController(), timer = setTimeout(() => ctl.abort(), 15000);
   try {
     stats.requests++;
-    const res = await fetch(`${CFG.api}?${q}`, {signal: ctl.signal, cache: 'no-store'});
+    const res = await fetch(here(`${CFG.api}?${q}`), {signal: ctl.signal, cache: 'no-store'});
     const body = await res.json();
     if (!res.ok) { S.top = `<div class="sharp-box sharp-error" role="alert">${esc(body.error || res.status)}</div>`; return null; }
     // Rows from where this request started only: a rerun's new loop may have added the same rows meanwhile.
@@ -306,7 +264,7 @@ async function run() {
   while (mine()) {
     const due = performance.now() - S.neuronsAt > CFG.neurons_every_ms;
     let body = null;
-    try { body = await ask(until, S.n > 0, due); fails = 0; } catch (e) { fails++; }
+    try { body = await ask(until, S.n > 0 && stats.firstPointsAt !== null, due); fails = 0; } catch (e) { fails++; }
     if (!mine()) return;
     const end = S.error || (S.done && S.n >= S.count) || (until !== null && S.n >= until);
     if (body && (Object.values(body.rows).some((r) => r.length) || end || body.top !== shown.top)) {
