@@ -10,8 +10,9 @@ P = "traj"
 if f"{P}_url_problems" not in st.session_state:
     LINK = PAGES["trajectories"]
     values, st.session_state[f"{P}_url_problems"] = LINK.parse(st.query_params)
-    for name, default in LINK.defaults.items():
-        st.session_state[f"{P}_{name}"] = values.get(name, default)
+    for name, default in LINK.defaults.items():  # the link's value, else what the visitor has, else the default
+        if name in values or f"{P}_{name}" not in st.session_state:
+            st.session_state[f"{P}_{name}"] = values.get(name, default)
 for problem in st.session_state[f"{P}_url_problems"].values():
     st.warning(problem)
 
