@@ -32,6 +32,7 @@ FLOORS = {
     "sharp": 0,  # the package's thin public surface re-exports the engine
     "sharp.engine": 0,  # the maths of one run and of a grid
     "sharp.logs": 0,  # logging configured once, for the command line and the server
+    "sharp.progress": 4,  # the command line's progress bar
     "sharp.experiments": 1,  # what each page computes, and its settings
     "sharp.distributed": 2,  # sweeps on a Dask cluster
     "sharp.serve": 3,  # what one server process shares between its visitors
