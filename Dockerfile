@@ -2,10 +2,10 @@
 #
 #   docker build -t sharp .                                        # on the official Python image, CPU torch
 #   docker build --build-arg TORCH=cu128 -t sharp .                # a CUDA build of torch (PyTorch's cu128 index)
-#   docker build --build-arg BASE=sharp-base:bookworm -t sharp .   # on a base of your own (README, "Deploys")
+#   docker build --build-arg BASE=sharp-base:bookworm -t sharp .   # on a base of your own (docs/containers.md)
 #
 # BASE: any image with Python 3.11+ (`python3 -m venv`) and a shell; the published default is the official
-# Python image. The install step is the README's and the Makefile's: `make install-deps` (torch's build named
+# Python image. The install step is the Makefile's: `make install-deps` (torch's build named
 # by TORCH through scripts/ensure-torch, then requirements.txt) before the source is copied, so a code change
 # does not reinstall torch; then `make install` (the project itself, editable). Both run in a build stage of
 # their own, and only the environment they made is copied into the image: no pip cache, no build inputs.

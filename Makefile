@@ -60,7 +60,7 @@ nginx:
 docker:
 	@scripts/ensure-docker
 
-# A lecture hall: N app processes behind nginx on http://localhost:8501 (README, "Serving a lecture hall").
+# A lecture hall: N app processes behind nginx on http://localhost:8501 (docs/serving.md, "Serving a lecture hall").
 N ?= 3
 replicas: install nginx
 	scripts/serve-replicas $(N)

@@ -1,4 +1,4 @@
-"""sharp: the Streamlit router. Pages live in views/ (not pages/: see README, Layout); each reads its
+"""sharp: the Streamlit router. Pages live in views/ (not pages/: see docs/architecture.md); each reads its
 widgets, calls sharp, and draws. /?kiosk=1 runs the booth's attract loop instead (views/kiosk.py).
 
 This file is read twice. `streamlit run app.py` imports it as a module (name "app") and serves the ASGI app

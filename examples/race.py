@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import sharp
 
 # The two regimes as the live page sets them: the kernel regime wide (m = 512) at eta = 1 on the NTK scale,
-# feature learning narrow (m = 20) at eta = m on the mean-field scale (sharp.PRESETS; README, "The model").
+# feature learning narrow (m = 20) at eta = m on the mean-field scale (sharp.PRESETS; docs/science.md, "The model").
 REGIMES = {"kernel": dict(m=512), "feature": dict()}
 COLORS = {"kernel": "#4C78A8", "feature": "#D95F02"}  # the app's colours for the two regimes (ui/figures.py)
 MARKS = {"kernel": "k", "feature": "f"}

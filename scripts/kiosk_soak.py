@@ -2,7 +2,7 @@
 """Soak the booth's kiosk: serve the app, keep /?kiosk=1 open in headless Chromium for N minutes, and record
 the server's resident memory (VmRSS from /proc/PID/status) and CPU time every so often.
 
-    .venv/bin/python scripts/kiosk_soak.py --minutes 30            # the README's figure
+    .venv/bin/python scripts/kiosk_soak.py --minutes 30            # docs/kiosk.md's figure
     .venv/bin/python scripts/kiosk_soak.py --minutes 2 --every 10  # a quick look
 
 Prints one line per sample and a summary: memory growth from the first sample taken after one full loop

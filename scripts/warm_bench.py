@@ -7,7 +7,7 @@ context (an empty browser cache, as a new visitor) and prints the seconds from t
 default figure on screen. With --no-warm the server's warm-up is off (SHARP_WARM=0): the figures are then
 those of the first visitor of each page, computing its sweep.
 
-    .venv/bin/python scripts/warm_bench.py               # the README's figures: --wait 180
+    .venv/bin/python scripts/warm_bench.py               # docs/serving.md's figures: --wait 180
     .venv/bin/python scripts/warm_bench.py --no-warm --wait 20
 """
 from __future__ import annotations

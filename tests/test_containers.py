@@ -38,12 +38,6 @@ def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-@pytest.fixture(scope="module")
-def readme() -> str:
-    text = (ROOT / "README.md").read_text()
-    return text[text.index("## Sweeps on a cluster"):].split("\n## ", 1)[0]
-
-
 def dockerfile() -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) per instruction, continuation lines joined, comments dropped."""
     text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
@@ -92,22 +86,7 @@ def test_the_scheduler_and_its_dashboard_are_published_on_loopback_only(compose)
     assert "deliberately" in text and 'ports "8786:8786"' in text  # how to open them, said where they are
 
 
-def test_the_readme_says_what_compose_runs(compose, readme):
-    services = compose["services"]
-    assert "docker compose up --build" in readme
-    assert f"`{shlex.join(services['scheduler']['command'])}`" in readme
-    assert f"`{shlex.join(services['worker-1']['command'])}`" in readme
-    env = services["app"]["environment"]
-    assert f"`SHARP_SCHEDULER={env['SHARP_SCHEDULER']}`" in readme
-    for port in ("8786", "8787", "8501"):
-        assert port in readme
-    assert "127.0.0.1" in readme  # the scheduler's ports
-    # the commands for machines without containers: the same programs and flags
-    assert "dask scheduler" in readme and "dask worker tcp://HOST:8786 --nthreads 1" in readme
-    assert "--scheduler tcp://HOST:8786" in readme and "SHARP_SCHEDULER=tcp://HOST:8786 make run" in readme
-
-
-def test_the_image_installs_as_the_makefile_does_requirements_before_the_source(readme):
+def test_the_image_installs_as_the_makefile_does_requirements_before_the_source():
     args = dict(a.split("=", 1) for kind, a in dockerfile() if kind == "ARG")
     assert args["TORCH"] == "cpu" and args["BASE"] == "python:3.11-slim"  # the published default
     s = stages()
@@ -132,7 +111,6 @@ def test_the_image_installs_as_the_makefile_does_requirements_before_the_source(
     assert ("RUN", "rm -rf /tmp/src/deploy/local") in s["source"]
     assert ("ENV", "PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1") in s["base"]  # no pip cache anywhere
     assert ("USER", "sharp") in image
-    assert "make install" in readme and "--build-arg TORCH=cu128" in readme
     assert ("EXPOSE", "8501 8786 8787") in image
     env = [a for kind, a in image if kind == "ENV"]
     assert any(e.startswith("PATH=/home/sharp/app/.venv/bin:") for e in env)  # `dask` and `python` are .venv's

@@ -1,5 +1,5 @@
 """The deploy files' safe defaults: nginx's configurations are valid and do what they say (TLS, the Secure
-cookie, re-resolving replicas), the Space's README is ready, the README's deploy table names every service.
+cookie, re-resolving replicas), the Space's README is ready.
 
 nginx from the OS packages (scripts/ensure-nginx); without it these skip, under CI they fail. The compose
 file's proxy (nginx 1.27.3 or later, for `resolve`) runs in tests/test_containers.py; Debian 12's nginx is
@@ -145,13 +145,3 @@ def test_the_space_readme_is_ready_for_a_container_based_hosting_service():
     assert front["app_port"] == app_port() == 8501  # where the image's app listens when no PORT is set
     assert {"title", "emoji", "colorFrom", "colorTo"} <= set(front)
     assert "cp deploy/space/README.md README.md" in text
-
-
-def test_the_readme_deploy_table_says_what_each_service_needs():
-    readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("| where | what it needs |"):].split("\n\n", 1)[0].splitlines()[2:]
-    assert len(table) >= 4 and all(row.count("|") == 4 for row in table), table  # where | needs | checked here
-    text = "\n".join(table)
-    for needed in ("`requirements.txt`", "deploy/space/README.md", "`PORT`", "docker-compose.yml",
-                   "deploy/docker-compose.tls.yml"):
-        assert needed in text, needed

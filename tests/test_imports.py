@@ -25,9 +25,9 @@ def test_no_pages_folder_next_to_the_router():
     assert len(routed) >= 9 and all((ROOT / p).exists() for p in routed)
 
 
-# The floors of the layout (README, Layout): a module may import its own floor and those below, never above. A
-# module's floor is that of the longest prefix listed here; a module with none fails the test, so a new one gets
-# a floor on purpose.
+# The floors of the layout (docs/architecture.md, Layout): a module may import its own floor and those below, never
+# above. A module's floor is that of the longest prefix listed here; a module with none fails the test, so a new
+# one gets a floor on purpose.
 FLOORS = {
     "sharp": 0,  # the package's thin public surface re-exports the engine
     "sharp.engine": 0,  # the maths of one run and of a grid

@@ -1,5 +1,5 @@
 """A short kiosk soak (about 2.5 minutes, warm-up included): the server's memory must not climb while the loop
-replays. The 30-minute figure in the README comes from `scripts/kiosk_soak.py --minutes 30`."""
+replays. The 30-minute figure in docs/kiosk.md comes from `scripts/kiosk_soak.py --minutes 30`."""
 from __future__ import annotations
 
 import importlib.util

@@ -8,7 +8,7 @@
 - A soak: one session replaying runs for a while ($SHARP_SOAK_S, 150 s by default), memory recorded.
 
 Loopback only; every wait below is bounded in count and time. The figures are printed and written to
-artifacts/load.json and artifacts/soak.json (the README's "Serving a classroom" quotes them).
+artifacts/load.json and artifacts/soak.json (docs/serving.md, "Serving a classroom", quotes them).
 """
 from __future__ import annotations
 

@@ -165,7 +165,7 @@ def test_a_replica_lost_mid_class(replicas, chromium):
             states = [p.evaluate(STATE) for p in pages]
             for i, s in enumerate(states):
                 # A page with no content at all BLANK_START_S after it opened, before anything is killed: the
-                # frontend's blank page seen under load (README, Serving a classroom), here from the start, so
+                # frontend's blank page seen under load (docs/serving.md, Serving a classroom), here from the start, so
                 # that the watchdog, which comes with the page's first content, never arrived. A visitor would
                 # reload it; the test does so once per page, and records it.
                 if not s["points"] and i not in blank_reloaded and time.monotonic() - t_open > BLANK_START_S \

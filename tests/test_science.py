@@ -1,5 +1,5 @@
-"""The poster's claims as seeded statistical tests (README, "What it reproduces"): online batches of 6d reach zero
-test error within ceil(ln d) + 2 steps; on a fixed training set of 6d the kernel regime stays near its
+"""The poster's claims as seeded statistical tests (docs/science.md, "What it reproduces"): online batches of
+6d reach zero test error within ceil(ln d) + 2 steps; on a fixed training set of 6d the kernel regime stays near its
 initialization with a high test error while the feature regime moves O(1) away, learns x_1, x_2 and generalizes;
 the kernel regime's distance from init shrinks like 1/sqrt(m). Tolerances are stated inline."""
 import math
