@@ -134,8 +134,8 @@ def validate(cfg: Config) -> None:
                           f"about {4 * max(data, acts, 4 * params) / 2**30:.1f} GiB, above the 4 GiB cap")
 
 
-# The two regimes (README, "The model"): feature learning is the mean-field scale c = 1/m with m = 20 and eta = m;
-# the kernel regime the NTK scale c = 1/sqrt(m), wide, eta = 1. Any field overrides a preset.
+# The two regimes (docs/science.md, "The model"): feature learning is the mean-field scale c = 1/m with m = 20 and
+# eta = m; the kernel regime the NTK scale c = 1/sqrt(m), wide, eta = 1. Any field overrides a preset.
 PRESETS: dict[str, dict[str, Any]] = {
     "feature": dict(scale="mf", m=20, eta=20.0),
     "kernel": dict(scale="ntk", m=1024, eta=1.0),

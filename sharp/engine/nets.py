@@ -1,6 +1,6 @@
 """Networks as pure functions of an explicit parameter dict, batched over an ensemble of R seeds.
 
-Parametrization (our reconstruction of the paper's two-layer network, README "The model", extended to depth L):
+Parametrization (our reconstruction of the paper's two-layer network, docs/science.md "The model", extended to depth L):
 
     h_1 = W_1 x                      W_1: (m, d), entries N(0, 1/d), so <w_j, x> ~ N(0, 1)
                                      (Config.init_var = "1": entries N(0, 1) on the raw inputs instead)

@@ -8,7 +8,7 @@ five seeds each: d = 25 -> 4 4 4 4 4, 100 -> 5 5 6 5 6, 200 -> 6 6 6 6 6, 400 ->
 The seeds share each step's fresh batch (`Config.shared`) and differ in their initial weights: the forward
 pass and the gradient of all seeds are then one (R m, d) @ (d, B) matmul each instead of R thin (m = 20)
 ones, which MKL runs much faster, and the data drawn per step is R times smaller. The first zero-error steps
-are the same, within a step, as with a batch of its own per seed (README, Performance).
+are the same, within a step, as with a batch of its own per seed (docs/performance.md).
 """
 from __future__ import annotations
 

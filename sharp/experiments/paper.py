@@ -2,7 +2,7 @@
 
 Each experiment is a grid of configurations handed to `sharp.engine.sweep.sweep` (so it is cached run by run)
 plus a pure summary of the tidy frame. Pages call these; the theory's rates at given settings (the poster's
-Tables 1 and 2, quoted in README, "What it reproduces") are in `table1_at` and `table2_at`.
+Tables 1 and 2, quoted in docs/science.md, "What it reproduces") are in `table1_at` and `table2_at`.
 """
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ from sharp.engine.sweep import sweep
 
 @dataclass(frozen=True)
 class MapSettings:
-    """One regime map. The defaults keep its compute short enough for a page to wait for (README, Regime map)."""
+    """One regime map. The defaults keep its compute short enough for a page to wait for (docs/science.md,
+    Regime map)."""
 
     d: int = 30  # input dimension; the training set is a fixed set of n = 6d samples
     ms: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024)  # widths, log-spaced (even)
