@@ -30,17 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def one(warm: bool) -> tuple[float, int]:
     """Seconds for the default live run to finish; and how many warm-up jobs finished meanwhile."""
-    import torch
-
     from sharp.experiments import WARM
     from sharp.experiments.race import DEFAULTS
     from sharp.serve.live_run import LiveRun
-    from sharp.serve.pool import Pool, default_workers
+    from sharp.serve.pool import Pool
     from sharp.serve.warm import warm_up
 
     with tempfile.TemporaryDirectory(prefix="sharp-bench-") as tmp:
         os.environ["SHARP_CACHE_DIR"] = tmp
-        pool = Pool(workers=default_workers(torch.get_num_threads()))
+        pool = Pool()  # the server's: $SHARP_WORKERS, else cores / torch threads per job (sharp.settings)
         try:
             settings = DEFAULTS.run_part()
             t0 = time.monotonic()
@@ -56,15 +54,13 @@ def one(warm: bool) -> tuple[float, int]:
 
 def warm_times() -> None:
     """Each page's default computed as background work with an empty store: seconds to each one's end."""
-    import torch
-
     from sharp.experiments import WARM
-    from sharp.serve.pool import Pool, default_workers
+    from sharp.serve.pool import Pool
     from sharp.serve.warm import warm_up
 
     with tempfile.TemporaryDirectory(prefix="sharp-bench-") as tmp:
         os.environ["SHARP_CACHE_DIR"] = tmp
-        pool = Pool(workers=default_workers(torch.get_num_threads()))
+        pool = Pool()  # the server's: $SHARP_WORKERS, else cores / torch threads per job (sharp.settings)
         try:
             t0, cpu0 = time.monotonic(), time.process_time()
             for exp, entry in zip(WARM, warm_up(WARM, pool)):

@@ -144,6 +144,24 @@ def chart_points(page) -> list[int]:
     return page.evaluate(TRACE_POINTS)
 
 
+SETTLED = """([expr, frames]) => new Promise((done) => {
+  // resolves once `expr` (a function's source) gives the same JSON on `frames` animation frames in a row
+  const f = eval(expr); let last = null, same = 0, n = 0;
+  const tick = () => {
+    const now = JSON.stringify(f());
+    same = now === last ? same + 1 : 0; last = now;
+    if (same >= frames || ++n > 600) done(same >= frames); else requestAnimationFrame(tick);
+  };
+  tick();
+})"""
+
+
+def settled(page, expr: str = "() => document.body.scrollHeight", frames: int = 10) -> bool:
+    """Wait until the page's layout rests: `expr` (JavaScript, a function's source; default the page's height)
+    the same on `frames` animation frames in a row, at most 600 frames. Returns whether it did."""
+    return bool(page.evaluate(SETTLED, [expr, frames]))
+
+
 def exceptions(page) -> int:
     return page.locator('[data-testid="stException"]').count()
 

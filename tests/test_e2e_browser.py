@@ -9,7 +9,7 @@ import json
 import time
 
 import pytest
-from browser_support import ARTIFACTS, app_server, chart_points, chromium, exceptions  # noqa: F401
+from browser_support import ARTIFACTS, TRACE_POINTS, app_server, chart_points, chromium, exceptions  # noqa: F401
 
 pytestmark = pytest.mark.browser
 VIEW = {"width": 1600, "height": 1800}  # tall enough to hold all four charts without scrolling
@@ -62,17 +62,15 @@ def test_live_page_streams_and_reacts(app_server, chromium):  # noqa: F811
     first_points_s = time.perf_counter() - t0
 
     page.evaluate(WATCH)
-    # Two reads a second apart; a busy browser may draw one column's update a moment after the other's, so
-    # up to three such pairs are read, and one in which two charts grew is enough.
-    for _ in range(3):
-        before = chart_points(page)
-        page.wait_for_timeout(1000)
-        after = chart_points(page)
-        grew = [b < a for b, a in zip(before, after)]
-        if len(after) >= 4 and sum(grew) >= 2:
-            break
-    assert len(after) >= 4 and sum(grew) >= 2, f"charts did not grow in a second: {before} -> {after}"
-    page.wait_for_timeout(2000)
+    # Two charts grow from what they show now (a busy browser may draw one a moment after the other).
+    before = chart_points(page)
+    page.wait_for_function(f"(b) => ({TRACE_POINTS})().filter((n, i) => n > (b[i] || 0)).length >= 2", arg=before,
+                           polling=50, timeout=10_000)
+    after = chart_points(page)
+    assert len(after) >= 4 and sum(b < a for b, a in zip(before, after)) >= 2, f"{before} -> {after}"
+    # the measurement window: 2 s of each chart's redraws since the watch began (the run streams for longer)
+    page.wait_for_function("() => Object.values(window.__updates).length >= 2 && Object.values(window.__updates)"
+                           ".every(t => t.length > 1 && t[t.length - 1] - t[0] >= 2000)", polling=100, timeout=30_000)
     stamps = page.evaluate("() => window.__updates")
     rates = update_rates(stamps)  # from the first points on, so including the page's slower first tick
     steady = update_rates({k: [t for t in v if t >= v[-1] - 2000] for k, v in stamps.items()})  # the last 2 s

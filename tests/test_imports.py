@@ -123,3 +123,20 @@ def test_figures_draw_without_streamlit():
     assert {"ui.figures", "ui.paper_figures"} <= set(figures)
     bad = sorted(m for m, p in figures.items() if any(t.split(".")[0] == "streamlit" for t in imports(p)))
     assert not bad, f"figures that import streamlit: {bad}"
+
+
+def test_every_name_a_script_or_example_imports_from_the_project_exists():
+    """scripts/ and examples/ import the project's modules inside functions too (after a fresh server's start, under
+    a benchmark's settings): a renamed module or function breaks them only when they run, which no other test
+    does for most of them. Every `from sharp|ui|web ... import name` in them, at any depth, must resolve."""
+    import importlib.util
+
+    missing = []
+    for path in sorted([*ROOT.glob("scripts/*.py"), *ROOT.glob("examples/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and \
+                    node.module.split(".")[0] in ("sharp", "ui", "web"):
+                module = importlib.import_module(node.module)
+                missing += [f"{path.name}: {node.module}.{a.name}" for a in node.names if not hasattr(module, a.name)
+                            and importlib.util.find_spec(f"{node.module}.{a.name}") is None]
+    assert not missing, missing

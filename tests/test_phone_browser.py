@@ -13,7 +13,7 @@ Screenshots go to artifacts/phone/ (look at them). Loopback only; every wait is 
 from __future__ import annotations
 
 import pytest
-from browser_support import ARTIFACTS, app_server, chromium, exceptions  # noqa: F401
+from browser_support import ARTIFACTS, app_server, chromium, exceptions, settled  # noqa: F401
 
 from sharp.experiments import scenes
 from ui import kiosk
@@ -69,8 +69,8 @@ def test_the_qr_links_first_screen_shows_the_race(app_server, chromium, scene): 
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = open_page(chromium, kiosk.public_link(scene, app_server), PHONE)
     page.wait_for_function(DRAWN, timeout=120_000)
-    page.get_by_role("button", name="Replay").wait_for(timeout=240_000)  # the run drawn in full, the page at rest
-    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Replay").wait_for(timeout=240_000)  # the run drawn in full
+    assert settled(page, LIVE)  # the page at rest
     page.screenshot(path=str(SHOTS / f"qr-{scene.key}.png"))
     at = page.evaluate(LIVE)
     assert exceptions(page) == 0
@@ -96,7 +96,7 @@ def test_every_page_on_a_phone_has_its_figure_high_and_no_sideways_scroll(app_se
     page.locator("h1").first.wait_for(timeout=60_000)
     if path != "/theory":  # the paper's statements and tables, quoted: a page of text with no figure
         page.wait_for_function(f"() => ({FIRST_FIGURE})() !== null", timeout=240_000)  # sweeps may compute first
-        page.wait_for_timeout(1000)  # the page settled
+        assert settled(page, FIRST_FIGURE)  # the page at rest
         top = page.evaluate(FIRST_FIGURE)
         assert top <= FIRST_FIGURE_PX, f"{path}: its first figure starts {top:.0f} px down"
     page.screenshot(path=str(SHOTS / f"page-{path.strip('/') or 'live'}.png"))
@@ -110,7 +110,7 @@ def test_the_live_page_on_a_laptop_has_the_race_on_its_first_screen(app_server, 
     page = open_page(chromium, app_server + "/?steps=60", {"viewport": {"width": 1366, "height": 768}})
     page.wait_for_function(DRAWN, timeout=120_000)
     page.get_by_role("button", name="Replay").wait_for(timeout=120_000)
-    page.wait_for_timeout(500)
+    assert settled(page, LIVE)
     page.screenshot(path=str(SHOTS / "laptop-live.png"))
     at = page.evaluate(LIVE)
     assert at["chart"]["bottom"] <= 768 and at["kernel"]["px"] >= BIG_NUMBER_PX, at
