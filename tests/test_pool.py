@@ -405,6 +405,19 @@ def test_background_work_pauses_while_a_visitor_watches_a_live_run_even_on_an_id
     assert reaches(run, lambda: run.job.count > n + 20)
 
 
+def test_background_work_takes_every_idle_worker_while_nobody_is_here(make):
+    """The warm-up on a fresh server: with no visitor, each worker advances a background job of its own."""
+    gate = threading.Event()
+    s = make(workers=2)
+    a = s.submit("w:a", lambda: Job("a", total=3, gate=gate), background=True)
+    b = s.submit("w:b", lambda: Job("b", total=3, gate=gate), background=True)
+    try:  # both held inside a slice at the gate at once: two workers on two background jobs
+        assert a.job.entered.wait(DEADLINE) and b.job.entered.wait(DEADLINE)
+    finally:
+        gate.set()
+    assert a.wait(DEADLINE) and b.wait(DEADLINE)
+
+
 def test_a_background_job_a_visitor_waits_for_is_promoted_at_once(make):
     s = make(workers=1, starve_s=0.2)
     run = s.get("live", lambda: Job("live"))  # a live run that never ends, always wanted

@@ -23,8 +23,8 @@ Rules:
   is promoted at once. A waited
   computation that had no slice for `starve_s` gets the next one, so a classroom of live runs cannot
   starve a visitor's sweep.
-- **Bounded.** At most `max_active` live runs (and `slots` waited computations, one background job) are
-  advanced at once, in arrival order; the others wait and can tell how many are ahead (`ahead`). A new live
+- **Bounded.** At most `max_active` live runs (and `slots` waited computations, a background job per worker)
+  are advanced at once, in arrival order; the others wait and can tell how many are ahead (`ahead`). A new live
   run's first slice jumps the queue, so every newcomer sees first points at once.
 - **Only while wanted.** A live run is computed while a playing visitor renews its demand (`want`, for
   `demand_s`); a computation while a visitor looked at it within `abandon_s` (`watch`), or while it is
@@ -79,7 +79,8 @@ class Pool:
         self._entries: dict[Hashable, Entry] = {}
         self._queues = {p: deque() for p in Priority}  # waiting for a place, oldest first
         self._active = {p: deque() for p in Priority}  # advanced round robin
-        self._caps = {Priority.WATCHED: self.max_active, Priority.WAITED: self.slots, Priority.BACKGROUND: 1}
+        self._caps = {Priority.WATCHED: self.max_active, Priority.WAITED: self.slots,
+                      Priority.BACKGROUND: self.workers}
         self._quiet_until = 0.0  # background work pauses until then (`hold_background`)
         self._fresh: deque[Entry] = deque()  # new live runs owed their first slice
         self._cond = threading.Condition()

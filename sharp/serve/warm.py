@@ -2,7 +2,7 @@
 pool (sharp.serve.pool), so that a visitor finds it done, or watches it finish.
 
 `warm_up` submits every default at once as a background computation, keyed exactly as the page keys its
-own (sharp.experiments.Experiment.key): background work runs one job at a time, in the order given, on the
+own (sharp.experiments.Experiment.key): background work runs a job per idle worker, in the order given, on the
 slices nobody else wants, and pauses while a visitor is at a live run or a page is being opened
 (sharp.serve.pool), so a visitor's live run or sweep always goes first and has the cores to itself. A visitor
 who opens a page whose default is still being warmed waits for that same job, which is then promoted to a visitor's
