@@ -363,7 +363,7 @@ LIVE_ROWS = """(() => { window.__live = []; const f = window.fetch;
             window.__live.push(Object.values(j.rows || {}).reduce((n, v) => n + v.length, 0)); }
       catch (e) { window.__live.push(-1); } }
     return r; }; })()"""
-CHARTS_DRAWN = """() => Array.from(document.querySelectorAll('svg[data-chart^="curves"]'))
+CHARTS_DRAWN = """() => Array.from(document.querySelectorAll('[data-chart^="live-"]'))
   .filter(e => +e.dataset.points > 0).length >= 2"""
 
 
