@@ -69,7 +69,7 @@ lint: install-dev
 	$(BIN)/python -m ruff check .
 
 test: install-dev browser nginx docker lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 # Lint, then every test that needs no browser, no server process or cluster, and no long computation
 # (the markers are described in pyproject.toml): under 2 minutes on the 2-core machine.
