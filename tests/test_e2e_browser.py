@@ -67,7 +67,7 @@ def test_live_page_streams_and_reacts(app_server, chromium):  # noqa: F811
     page.wait_for_function(f"(b) => ({TRACE_POINTS})().filter((n, i) => n > (b[i] || 0)).length >= 2", arg=before,
                            polling=50, timeout=10_000)
     after = chart_points(page)
-    assert len(after) >= 4 and sum(b < a for b, a in zip(before, after)) >= 2, f"{before} -> {after}"
+    assert sum(b < a for b, a in zip(before, after)) >= 2, f"{before} -> {after}"
     # the measurement window: 2 s of each chart's redraws since the watch began (the run streams for longer)
     page.wait_for_function("() => Object.values(window.__updates).length >= 2 && Object.values(window.__updates)"
                            ".every(t => t.length > 1 && t[t.length - 1] - t[0] >= 2000)", polling=100, timeout=30_000)
