@@ -53,7 +53,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE / "tests"))
-from browser_support import cpu_s, free_port, launch_niced, serve, stop  # noqa: E402
+from browser_support import cpu_s, descendants_cpu_s, free_port, launch_niced, serve, stop  # noqa: E402
 
 COUNTER = """(() => {
   const b = window.__bench = {changes: [], last: null, shell: null};
@@ -113,10 +113,10 @@ def visit(browser, base: str, pid: int, seed: int, query: str = "") -> dict:
     c0, t0, th0 = cpu_s(pid), time.monotonic(), threads(pid)
     page.goto(f"{base}/?seed={seed}" + (f"&{query}" if query else ""), wait_until="commit")
     page.wait_for_function("() => window.__bench.changes.length > 0", timeout=240_000, polling=50)
-    busy0, n0 = browser_cpu_s(pid), page.evaluate("window.__bench.changes.length")
+    busy0, n0 = descendants_cpu_s(pid), page.evaluate("window.__bench.changes.length")
     page.wait_for_function(DONE, timeout=240_000, polling=200)
     seconds = time.monotonic() - t0
-    busy, n1 = browser_cpu_s(pid) - busy0, page.evaluate("window.__bench.changes.length")
+    busy, n1 = descendants_cpu_s(pid) - busy0, page.evaluate("window.__bench.changes.length")
     page.wait_for_timeout(1000)
     cpu, train = cpu_s(pid) - c0, training_cpu(th0, threads(pid), base_nice)
     changes, shell = page.evaluate("[window.__bench.changes, window.__bench.shell]")
@@ -128,36 +128,6 @@ def visit(browser, base: str, pid: int, seed: int, query: str = "") -> dict:
             "browser_ms_per_redraw": round(1000 * busy / (n1 - n0), 1) if n1 > n0 else None,
             "server_cpu_s": round(cpu, 2), "training_cpu_s": round(train, 2), "serving_cpu_s": round(cpu - train, 2),
             "seconds": round(seconds, 1), "redraws": len(changes)}
-
-
-def browser_cpu_s(server: int) -> float:
-    """CPU seconds used so far by the browser's processes: every process started under this one (Playwright's
-    driver, Chromium and its renderers), except the server's."""
-    parent = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                parent[int(entry)] = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-
-    def under(pid: int, root: int) -> bool:
-        for _ in range(64):
-            if pid == root:
-                return True
-            if pid not in parent:
-                return False
-            pid = parent[pid]
-        return False
-
-    total = 0.0
-    for pid in parent:
-        if pid != os.getpid() and under(pid, os.getpid()) and not under(pid, server):
-            try:
-                total += cpu_s(pid)
-            except OSError:
-                continue
-    return total
 
 
 def bench(root: Path, runs: int, browser, seed0: int, query: str = "", warm: bool = False) -> list[dict]:

@@ -19,7 +19,6 @@ and `routes()`, as this one's).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import os
@@ -34,7 +33,7 @@ from types import SimpleNamespace
 
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE / "tests"))
-from browser_support import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from browser_support import CHROMIUM, CHROMIUM_ARGS, descendants_cpu_s  # noqa: E402
 
 N = 150  # logged steps after step 0: a default run's
 
@@ -85,30 +84,6 @@ def app():
     return Starlette(routes=routes)
 
 
-def cpu_tree() -> float:
-    """CPU seconds used so far by this process's descendants (Playwright's driver, Chromium and its renderers)."""
-    parent = {}
-    for e in os.listdir("/proc"):
-        if e.isdigit():
-            with contextlib.suppress(OSError):
-                parent[int(e)] = int(Path(f"/proc/{e}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    me, total = os.getpid(), 0.0
-    for pid in parent:
-        p, ok = pid, False
-        for _ in range(64):
-            if p == me:
-                ok = True
-                break
-            p = parent.get(p, 0)
-            if not p:
-                break
-        if ok and pid != me:
-            with contextlib.suppress(OSError):
-                f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def child(root: Path, repeat: int) -> None:
     import uvicorn
     from playwright.sync_api import sync_playwright
@@ -130,10 +105,10 @@ def child(root: Path, repeat: int) -> None:
             page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_function("() => window.__sharpStats && window.__sharpStats.draws.length > 0",
                                    timeout=60_000)
-            c0, n0, t0 = cpu_tree(), page.evaluate("window.__sharpStats.draws.length"), time.monotonic()
+            c0, n0, t0 = descendants_cpu_s(), page.evaluate("window.__sharpStats.draws.length"), time.monotonic()
             page.wait_for_function(f"() => window.__sharpStats.draws.length >= {N - 5}", timeout=120_000,
                                    polling=100)
-            c1, n1, t1 = cpu_tree(), page.evaluate("window.__sharpStats.draws.length"), time.monotonic()
+            c1, n1, t1 = descendants_cpu_s(), page.evaluate("window.__sharpStats.draws.length"), time.monotonic()
             d = page.evaluate("window.__sharpStats.draws")
             span = (d[-1] - d[n0 - 1]) / 1000
             print(json.dumps({"root": str(root), "draws": n1 - n0, "browser_cpu_ms_per_redraw":

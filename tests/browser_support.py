@@ -180,6 +180,35 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def descendants_cpu_s(except_under: int | None = None) -> float:
+    """CPU seconds used so far by every process started under this one (Playwright's driver, Chromium and its
+    renderers), leaving out those under `except_under` (a server this process started), from /proc."""
+    parent = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            parent[int(entry)] = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:  # ended meanwhile
+            continue
+
+    def under(pid: int, root: int) -> bool:
+        for _ in range(64):  # bounded: a process tree is not that deep
+            if pid == root:
+                return True
+            if pid not in parent:
+                return False
+            pid = parent[pid]
+        return False
+
+    total, me = 0.0, os.getpid()
+    for pid in parent:
+        if pid != me and under(pid, me) and not (except_under is not None and under(pid, except_under)):
+            try:
+                total += cpu_s(pid)
+            except OSError:
+                continue
+    return total
+
+
 def health_s(base: str, timeout: float = 10.0) -> float:
     """Seconds the server's health endpoint takes to answer (timeout if it does not)."""
     t0 = time.perf_counter()
