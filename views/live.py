@@ -117,7 +117,6 @@ if "live_kiosk" not in ss:  # opened from the booth's kiosk: keep its parameters
 # hidden button is the browser script's way to ask for a rerun (see catch_up).
 st.html("<style>.stMain [data-stale='true'] {opacity: 1 !important; transition: none !important;}"
         ".st-key-live_sync {display: none !important;}</style>")
-st.html(scripts.HIDE)
 st.title("Kernel regime vs feature learning, live")
 # The URL's complaints, once we know whether the visitor has changed anything (above the race on a phone too).
 warn_box = st.container(key="live_warnings")
